@@ -1,0 +1,7 @@
+//! ward's learning toolkit, shared by detectors and audits.
+//!
+//! Everything here is deterministic for a given seed and does no IO except through the
+//! explicit `save`/`load` functions in [`model`], which take paths from the caller.
+
+pub mod matrix;
+pub use matrix::Matrix;
