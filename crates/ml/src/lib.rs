@@ -5,3 +5,8 @@
 
 pub mod matrix;
 pub use matrix::Matrix;
+
+pub mod iforest;
+pub mod incstat;
+pub mod kitnet;
+pub mod scaler;
