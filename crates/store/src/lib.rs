@@ -1,1 +1,213 @@
-//! placeholder
+//! ward's persistence layer: the [`Store`] trait and its embedded SQLite backend.
+//!
+//! Everything above this crate (the server, the binary, responders) talks to a `Box<dyn Store>`;
+//! the embedded default is [`SqliteStore`] (one file, no server). A PostgreSQL backend can be
+//! added later behind the same trait and must pass the same [`conformance`] suite.
+//!
+//! What is stored:
+//! - **alerts** ([`ward_core::Alert`]) with their workflow state ([`AlertState`]: open,
+//!   acknowledged or closed, and an assignee), queried with [`AlertQuery`];
+//! - **devices**: the medical/IoT device inventory ([`DeviceRecord`]).
+//!
+//! Boundaries: this crate depends on `ward-core` only. It does not depend on `ward-detect`, and
+//! `ward-detect` does not depend on it; see [`device`] for how the inventory record crosses over.
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod device;
+mod query;
+mod sqlite;
+
+pub use device::DeviceRecord;
+pub use query::{AlertCursor, AlertQuery, AlertSort, DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LEN};
+pub use sqlite::{MIGRATIONS, SqliteStore};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use ward_core::Alert;
+
+/// A boxed error from a backend driver (SQLite today, PostgreSQL later).
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong in a store. `location` is the database path (or `:memory:`),
+/// so a message always says which store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or created (missing directory, permissions, a directory
+    /// where a file was expected).
+    #[error("cannot open store {location}: {source}")]
+    Open {
+        location: String,
+        #[source]
+        source: BackendError,
+    },
+    /// The file exists but is not an SQLite database (or its header is destroyed).
+    #[error(
+        "{location} is not a ward store: the file is not an SQLite database or its header is corrupt"
+    )]
+    NotADatabase { location: String },
+    /// The file is an SQLite database whose pages are damaged.
+    #[error("store {location} is corrupt: {detail}; restore it from a backup")]
+    Corrupt { location: String, detail: String },
+    /// The database was written by a newer ward whose schema this build does not know.
+    #[error(
+        "store {location} has schema version {found}, newer than this build supports ({supported}); upgrade ward or open a different file"
+    )]
+    SchemaTooNew {
+        location: String,
+        found: i64,
+        supported: i64,
+    },
+    /// A schema migration step failed; the database is left at the last good version.
+    #[error("store {location}: migration to schema version {version} failed: {source}")]
+    Migration {
+        location: String,
+        version: i64,
+        #[source]
+        source: BackendError,
+    },
+    /// A stored record could not be decoded (written by a buggy or foreign writer).
+    #[error("store {location}: record {key} cannot be decoded: {reason}")]
+    BadRecord {
+        location: String,
+        key: String,
+        reason: String,
+    },
+    /// The query is malformed (limit out of range, overlong search text, bad cursor).
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    /// A record offered for storage is unusable (for example an alert with an empty id).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// Any other backend failure (disk full, locked past the busy timeout, I/O error).
+    #[error("store {location}: {source}")]
+    Backend {
+        location: String,
+        #[source]
+        source: BackendError,
+    },
+}
+
+/// Workflow status of an alert. New alerts are [`AlertStatus::Open`].
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    /// Not yet looked at (default).
+    #[default]
+    Open,
+    /// Someone has taken it.
+    Acknowledged,
+    /// Resolved or dismissed.
+    Closed,
+}
+
+impl AlertStatus {
+    /// The stored and serialised name: `open`, `acknowledged` or `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Acknowledged => "acknowledged",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AlertStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "open" => Ok(Self::Open),
+            "acknowledged" => Ok(Self::Acknowledged),
+            "closed" => Ok(Self::Closed),
+            _ => Err(format!(
+                "unknown alert status {s:?}: expected open, acknowledged or closed"
+            )),
+        }
+    }
+}
+
+/// The mutable workflow state kept beside an (immutable) alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AlertState {
+    /// Default `open`.
+    #[serde(default)]
+    pub status: AlertStatus,
+    /// Who owns the alert (a user token or team name); default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+}
+
+/// Longest accepted assignee, in bytes.
+pub const MAX_ASSIGNEE_LEN: usize = 256;
+
+/// A persistent home for alerts and the device inventory.
+///
+/// Implementations must pass [`conformance::run`]. Writes take `&mut self`; a store is `Send`
+/// so it can move to a blocking worker thread, but it is not required to be `Sync`.
+pub trait Store: Send {
+    /// Stores alerts in one transaction (all or nothing). Idempotent on [`Alert::id`]: an id
+    /// already stored, or repeated in the batch, is skipped and keeps its first content and its
+    /// workflow state. Returns how many alerts were newly stored.
+    fn insert_alerts(&mut self, alerts: &[Alert]) -> Result<usize, StoreError>;
+
+    /// Alerts matching `query`, in its sort order, one page (see [`AlertQuery`]).
+    fn query_alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, StoreError>;
+
+    /// How many alerts match the filters of `query` (sort, limit, offset and cursor ignored).
+    fn count_alerts(&self, query: &AlertQuery) -> Result<u64, StoreError>;
+
+    /// One alert by id.
+    fn get_alert(&self, id: &str) -> Result<Option<Alert>, StoreError>;
+
+    /// The workflow state of an alert, `None` when the id is unknown.
+    fn alert_state(&self, id: &str) -> Result<Option<AlertState>, StoreError>;
+
+    /// Replaces the workflow state of an alert. Returns `false` when the id is unknown.
+    fn set_alert_state(&mut self, id: &str, state: &AlertState) -> Result<bool, StoreError>;
+
+    /// Inserts or replaces device records by address, in one transaction. `first_seen` keeps the
+    /// earlier of the stored and the new value, so a restarted profiler does not forget when a
+    /// device first appeared. Returns how many records were written.
+    fn upsert_devices(&mut self, devices: &[DeviceRecord]) -> Result<usize, StoreError>;
+
+    /// All devices, ordered by address text.
+    fn list_devices(&self) -> Result<Vec<DeviceRecord>, StoreError>;
+
+    /// One device by address.
+    fn get_device(&self, address: &str) -> Result<Option<DeviceRecord>, StoreError>;
+}
+
+/// Checks an alert before storage; shared by backends so they reject the same input.
+pub fn validate_alert(alert: &Alert) -> Result<(), StoreError> {
+    if alert.id.is_empty() {
+        return Err(StoreError::InvalidInput("alert id is empty".into()));
+    }
+    if alert.id.len() > 256 {
+        return Err(StoreError::InvalidInput(format!(
+            "alert id is {} bytes long, at most 256 allowed",
+            alert.id.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an alert state before storage; shared by backends.
+pub fn validate_state(state: &AlertState) -> Result<(), StoreError> {
+    match &state.assignee {
+        Some(a) if a.len() > MAX_ASSIGNEE_LEN => Err(StoreError::InvalidInput(format!(
+            "assignee is {} bytes long, at most {MAX_ASSIGNEE_LEN} allowed",
+            a.len()
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,698 @@
+//! The behaviour every [`Store`] backend must have, as one reusable test suite.
+//!
+//! Call [`run`] from a backend's tests with a factory that returns a fresh, empty store each
+//! time. Query results are checked against a small in-memory reference model, so a new filter
+//! or sort needs one new case in [`QUERY_CASES`]-style tables, not new plumbing. This module
+//! panics on failure (it is test code); it does no IO itself.
+
+use crate::{
+    AlertCursor, AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, MAX_LIMIT, Store,
+    StoreError,
+};
+use std::collections::{BTreeMap, HashSet};
+use ward_core::{
+    Alert, Contribution, EntityId, EventId, Evidence, Explanation, Severity, Timestamp,
+};
+
+/// Base event time of the generated alerts (2024-05-01T00:00:00Z).
+const BASE: i64 = 1_714_521_600_000_000;
+const DETECTORS: [&str; 3] = ["net.device", "net.anomaly", "ehr.access"];
+const TOPICS: [&str; 3] = ["port scan", "DICOM", "login"];
+
+/// One named check of the suite.
+type Check = (&'static str, fn(&mut dyn Store));
+
+/// Runs every check, each on a fresh store from `make`.
+pub fn run(make: impl Fn() -> Box<dyn Store>) {
+    let checks: &[Check] = &[
+        ("empty store", empty_store),
+        ("round trip", round_trip),
+        ("idempotent inserts", idempotent_inserts),
+        ("bad batch is all or nothing", bad_batch_is_atomic),
+        ("filters and sorts match the reference", filters_and_sorts),
+        ("pagination with cursor and offset", pagination),
+        (
+            "cursor pages are stable under inserts",
+            cursor_stable_under_inserts,
+        ),
+        ("limits", limits),
+        ("hostile filter values", hostile_filters),
+        ("batch of 10,000", big_batch),
+        ("alert workflow state", workflow_state),
+        ("devices", devices),
+    ];
+    for (name, check) in checks {
+        let mut store = make();
+        // Name the failing check in the panic output.
+        eprintln!("conformance: {name}");
+        check(store.as_mut());
+    }
+}
+
+/// A deterministic alert `i` of a generated data set: times repeat (ties break by id), scores,
+/// detectors, entities and titles vary.
+pub fn sample_alert(i: u64) -> Alert {
+    let time = Timestamp(BASE + ((i * 7_919) % 50) as i64 * 1_000_000);
+    let score = ((i * 37) % 101) as u8;
+    let idx = (i % 3) as usize;
+    let detector = DETECTORS.get(idx).copied().unwrap_or("net.device");
+    let topic = TOPICS.get(idx).copied().unwrap_or("scan");
+    Alert::new(
+        time,
+        detector,
+        score,
+        EntityId::host(format!("10.0.0.{}", i % 5)),
+        format!("alert {i} about {topic}"),
+        Explanation {
+            summary: format!("Generated alert number {i}."),
+            contributions: vec![Contribution {
+                feature: "i".into(),
+                value: i.to_string(),
+                weight: i as f64 / 7.0,
+            }],
+            rules: vec![],
+        },
+        Evidence {
+            events: vec![EventId {
+                source: "conformance".into(),
+                line: i,
+            }],
+            uids: vec![format!("C{i}")],
+        },
+    )
+    .with_mitre(&["T1046"])
+}
+
+fn dataset(n: u64) -> Vec<Alert> {
+    let mut v: Vec<Alert> = (0..n).map(sample_alert).collect();
+    // A detector-set severity above its score band, and wildcard characters in a title.
+    let mut odd = sample_alert(n);
+    odd.severity = Severity::High;
+    odd.score = 5;
+    odd.title = "100%_done \\ odd one, ünïcödé ✓".into();
+    v.push(odd);
+    v
+}
+
+fn ok<T>(r: Result<T, StoreError>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: unexpected error: {e}"),
+    }
+}
+
+fn ids(v: &[Alert]) -> Vec<&str> {
+    v.iter().map(|a| a.id.as_str()).collect()
+}
+
+/// The reference model: what a query must return, computed in memory.
+fn reference(
+    all: &[Alert],
+    states: &BTreeMap<String, AlertStatus>,
+    q: &AlertQuery,
+    paged: bool,
+) -> Vec<Alert> {
+    let lower = |s: &str| s.to_ascii_lowercase();
+    let mut v: Vec<Alert> = all
+        .iter()
+        .filter(|a| q.from.is_none_or(|t| a.time >= t))
+        .filter(|a| q.to.is_none_or(|t| a.time < t))
+        .filter(|a| q.min_severity.is_none_or(|s| a.severity >= s))
+        .filter(|a| q.entity.as_ref().is_none_or(|e| a.entity.to_string() == *e))
+        .filter(|a| q.detector.as_ref().is_none_or(|d| a.detector == *d))
+        .filter(|a| {
+            q.text
+                .as_ref()
+                .is_none_or(|t| lower(&a.title).contains(&lower(t)))
+        })
+        .filter(|a| {
+            q.status
+                .is_none_or(|s| states.get(&a.id).copied().unwrap_or_default() == s)
+        })
+        .cloned()
+        .collect();
+    let key = |a: &Alert| (a.score, a.time, a.id.clone());
+    match q.sort {
+        AlertSort::TimeDesc => v.sort_by(|a, b| (b.time, &b.id).cmp(&(a.time, &a.id))),
+        AlertSort::TimeAsc => v.sort_by(|a, b| (a.time, &a.id).cmp(&(b.time, &b.id))),
+        AlertSort::ScoreDesc => v.sort_by_key(|a| std::cmp::Reverse(key(a))),
+    }
+    if !paged {
+        return v;
+    }
+    if let Some(c) = &q.after {
+        v.retain(|a| match q.sort {
+            AlertSort::TimeDesc => (a.time, a.id.as_str()) < (c.time, c.id.as_str()),
+            AlertSort::TimeAsc => (a.time, a.id.as_str()) > (c.time, c.id.as_str()),
+            AlertSort::ScoreDesc => {
+                (a.score, a.time, a.id.as_str()) < (c.score, c.time, c.id.as_str())
+            }
+        });
+    }
+    let limit = q.limit.unwrap_or(crate::DEFAULT_LIMIT) as usize;
+    v.into_iter().skip(q.offset as usize).take(limit).collect()
+}
+
+fn empty_store(s: &mut dyn Store) {
+    assert!(ok(s.query_alerts(&AlertQuery::new()), "query").is_empty());
+    assert_eq!(ok(s.count_alerts(&AlertQuery::new()), "count"), 0);
+    assert!(ok(s.get_alert("al_missing"), "get").is_none());
+    assert!(ok(s.alert_state("al_missing"), "state").is_none());
+    assert!(!ok(
+        s.set_alert_state("al_missing", &AlertState::default()),
+        "set state"
+    ));
+    assert!(ok(s.list_devices(), "devices").is_empty());
+    assert!(ok(s.get_device("10.0.0.1"), "device").is_none());
+    assert_eq!(ok(s.insert_alerts(&[]), "empty insert"), 0);
+    assert_eq!(ok(s.upsert_devices(&[]), "empty upsert"), 0);
+}
+
+fn round_trip(s: &mut dyn Store) {
+    let all = dataset(20);
+    assert_eq!(ok(s.insert_alerts(&all), "insert"), all.len());
+    for a in &all {
+        let got = ok(s.get_alert(&a.id), "get");
+        assert_eq!(
+            got.as_ref(),
+            Some(a),
+            "alert {} must come back unchanged",
+            a.id
+        );
+        assert_eq!(
+            ok(s.alert_state(&a.id), "state"),
+            Some(AlertState::default()),
+            "new alerts are open"
+        );
+    }
+}
+
+fn idempotent_inserts(s: &mut dyn Store) {
+    let all = dataset(30);
+    assert_eq!(ok(s.insert_alerts(&all), "first insert"), all.len());
+    assert_eq!(
+        ok(s.insert_alerts(&all), "second insert"),
+        0,
+        "re-inserting the same ids stores nothing"
+    );
+    // A changed alert with a known id keeps the first content; duplicates inside one batch count once.
+    let mut changed = all.clone();
+    if let Some(first) = changed.first_mut() {
+        first.title = "changed".into();
+    }
+    let fresh = sample_alert(10_000);
+    changed.push(fresh.clone());
+    changed.push(fresh.clone());
+    assert_eq!(ok(s.insert_alerts(&changed), "third insert"), 1);
+    assert_eq!(
+        ok(s.count_alerts(&AlertQuery::new()), "count"),
+        all.len() as u64 + 1
+    );
+    if let Some(first) = all.first() {
+        assert_eq!(
+            ok(s.get_alert(&first.id), "get").map(|a| a.title),
+            Some(first.title.clone())
+        );
+        // Workflow state survives a re-insert.
+        let st = AlertState {
+            status: AlertStatus::Closed,
+            assignee: Some("team-a".into()),
+        };
+        assert!(ok(s.set_alert_state(&first.id, &st), "set"));
+        ok(s.insert_alerts(std::slice::from_ref(first)), "re-insert");
+        assert_eq!(ok(s.alert_state(&first.id), "state"), Some(st));
+    }
+}
+
+fn bad_batch_is_atomic(s: &mut dyn Store) {
+    let mut batch = dataset(5);
+    let mut bad = sample_alert(99);
+    bad.id = String::new();
+    batch.push(bad);
+    match s.insert_alerts(&batch) {
+        Err(StoreError::InvalidInput(msg)) => assert!(msg.contains("id"), "{msg}"),
+        other => panic!("empty id must be rejected as invalid input, got {other:?}"),
+    }
+    assert_eq!(
+        ok(s.count_alerts(&AlertQuery::new()), "count"),
+        0,
+        "nothing from a rejected batch is stored"
+    );
+    let mut long = sample_alert(1);
+    long.id = "x".repeat(10_000);
+    assert!(matches!(
+        s.insert_alerts(&[long]),
+        Err(StoreError::InvalidInput(_))
+    ));
+}
+
+/// Filter cases, each run with every sort order.
+fn filter_cases() -> Vec<(&'static str, AlertQuery)> {
+    let t = |secs: i64| Timestamp(BASE + secs * 1_000_000);
+    vec![
+        ("everything", AlertQuery::new().limit(MAX_LIMIT)),
+        ("default page", AlertQuery::new()),
+        (
+            "time range",
+            AlertQuery::new().from(t(10)).to(t(20)).limit(1000),
+        ),
+        (
+            "from only, inclusive",
+            AlertQuery::new().from(t(49)).limit(1000),
+        ),
+        ("to only, exclusive", AlertQuery::new().to(t(1)).limit(1000)),
+        (
+            "empty range",
+            AlertQuery::new().from(t(20)).to(t(20)).limit(1000),
+        ),
+        (
+            "min severity high",
+            AlertQuery::new().min_severity(Severity::High).limit(1000),
+        ),
+        (
+            "min severity info",
+            AlertQuery::new().min_severity(Severity::Info).limit(1000),
+        ),
+        (
+            "entity",
+            AlertQuery::new().entity("host:10.0.0.3").limit(1000),
+        ),
+        (
+            "unknown entity",
+            AlertQuery::new().entity("host:10.9.9.9").limit(1000),
+        ),
+        (
+            "detector",
+            AlertQuery::new().detector("net.device").limit(1000),
+        ),
+        (
+            "text, any case",
+            AlertQuery::new().text("dicom").limit(1000),
+        ),
+        (
+            "text prefix-like",
+            AlertQuery::new().text("alert 1").limit(1000),
+        ),
+        (
+            "text unicode",
+            AlertQuery::new().text("ünïcödé ✓").limit(1000),
+        ),
+        (
+            "text percent is literal",
+            AlertQuery::new().text("%").limit(1000),
+        ),
+        (
+            "text underscore is literal",
+            AlertQuery::new().text("_").limit(1000),
+        ),
+        (
+            "text backslash is literal",
+            AlertQuery::new().text("\\").limit(1000),
+        ),
+        (
+            "empty text matches all",
+            AlertQuery::new().text("").limit(1000),
+        ),
+        (
+            "combined",
+            AlertQuery::new()
+                .detector("net.anomaly")
+                .min_severity(Severity::Medium)
+                .from(t(5))
+                .to(t(45))
+                .text("alert")
+                .limit(1000),
+        ),
+        (
+            "status open",
+            AlertQuery::new().status(AlertStatus::Open).limit(1000),
+        ),
+        (
+            "status closed",
+            AlertQuery::new().status(AlertStatus::Closed).limit(1000),
+        ),
+        (
+            "status acknowledged + entity",
+            AlertQuery::new()
+                .status(AlertStatus::Acknowledged)
+                .entity("host:10.0.0.1")
+                .limit(1000),
+        ),
+        ("offset", AlertQuery::new().offset(17).limit(9)),
+        ("offset past the end", AlertQuery::new().offset(100_000)),
+    ]
+}
+
+fn filters_and_sorts(s: &mut dyn Store) {
+    let all = dataset(300);
+    ok(s.insert_alerts(&all), "insert");
+    let mut states = BTreeMap::new();
+    for (i, a) in all.iter().enumerate() {
+        let status = match i % 4 {
+            0 => AlertStatus::Closed,
+            1 => AlertStatus::Acknowledged,
+            _ => continue,
+        };
+        assert!(ok(
+            s.set_alert_state(
+                &a.id,
+                &AlertState {
+                    status,
+                    assignee: None
+                }
+            ),
+            "set state"
+        ));
+        states.insert(a.id.clone(), status);
+    }
+    for (name, q) in filter_cases() {
+        for sort in [
+            AlertSort::TimeDesc,
+            AlertSort::TimeAsc,
+            AlertSort::ScoreDesc,
+        ] {
+            let q = q.clone().sort(sort);
+            let want = reference(&all, &states, &q, true);
+            let got = ok(s.query_alerts(&q), name);
+            assert_eq!(ids(&got), ids(&want), "query {name:?} sorted {sort:?}");
+            let count = ok(s.count_alerts(&q), name);
+            assert_eq!(
+                count,
+                reference(&all, &states, &q, false).len() as u64,
+                "count for {name:?}"
+            );
+        }
+    }
+    // Sanity checks on the reference itself, so the suite cannot pass vacuously.
+    let n = |q: AlertQuery| reference(&all, &states, &q, false).len();
+    assert_eq!(n(AlertQuery::new().text("%")), 1);
+    assert!(n(AlertQuery::new().text("dicom")) > 50);
+    assert!(n(AlertQuery::new().min_severity(Severity::High)) > 50);
+}
+
+fn walk(s: &dyn Store, base: &AlertQuery, page: u32, by_cursor: bool) -> Vec<Alert> {
+    let mut out: Vec<Alert> = Vec::new();
+    for _ in 0..10_000 {
+        let mut q = base.clone().limit(page);
+        if by_cursor {
+            q.after = out.last().map(AlertCursor::after);
+        } else {
+            q.offset = out.len() as u64;
+        }
+        let got = ok(s.query_alerts(&q), "page");
+        let done = got.len() < page as usize;
+        out.extend(got);
+        if done {
+            return out;
+        }
+    }
+    panic!("pagination did not terminate");
+}
+
+fn pagination(s: &mut dyn Store) {
+    let all = dataset(250);
+    ok(s.insert_alerts(&all), "insert");
+    let states = BTreeMap::new();
+    for base in [
+        AlertQuery::new(),
+        AlertQuery::new().min_severity(Severity::Medium),
+        AlertQuery::new().text("login"),
+    ] {
+        for sort in [
+            AlertSort::TimeDesc,
+            AlertSort::TimeAsc,
+            AlertSort::ScoreDesc,
+        ] {
+            let base = base.clone().sort(sort);
+            let want = reference(&all, &states, &base.clone().limit(MAX_LIMIT), true);
+            for page in [1, 7, 100, 1000] {
+                for by_cursor in [true, false] {
+                    let got = walk(s, &base, page, by_cursor);
+                    assert_eq!(
+                        ids(&got),
+                        ids(&want),
+                        "{sort:?} page {page} cursor {by_cursor}"
+                    );
+                    let unique: HashSet<&str> = ids(&got).into_iter().collect();
+                    assert_eq!(unique.len(), got.len(), "no alert appears twice");
+                }
+            }
+        }
+    }
+    // The cursor's text form works as well as the struct.
+    let first = ok(s.query_alerts(&AlertQuery::new().limit(3)), "page 1");
+    if let Some(last) = first.last() {
+        let c: AlertCursor = match AlertCursor::after(last).to_string().parse() {
+            Ok(c) => c,
+            Err(e) => panic!("cursor text: {e}"),
+        };
+        let next = ok(
+            s.query_alerts(&AlertQuery::new().limit(3).after(c)),
+            "page 2",
+        );
+        let want = ok(
+            s.query_alerts(&AlertQuery::new().limit(3).offset(3)),
+            "offset page 2",
+        );
+        assert_eq!(ids(&next), ids(&want));
+    }
+}
+
+fn cursor_stable_under_inserts(s: &mut dyn Store) {
+    let all = dataset(100);
+    ok(s.insert_alerts(&all), "insert");
+    let q = AlertQuery::new().limit(10);
+    let page1 = ok(s.query_alerts(&q), "page 1");
+    let full = ok(s.query_alerts(&AlertQuery::new().limit(MAX_LIMIT)), "all");
+    // New alerts newer than everything arrive between page requests.
+    let newer: Vec<Alert> = (1000..1020)
+        .map(|i| {
+            let mut a = sample_alert(i);
+            a.time = Timestamp(BASE + 3_600_000_000);
+            a
+        })
+        .collect();
+    ok(s.insert_alerts(&newer), "insert newer");
+    let mut rest = Vec::new();
+    let mut cursor = page1.last().map(AlertCursor::after);
+    while let Some(c) = cursor {
+        let page = ok(s.query_alerts(&q.clone().after(c)), "next page");
+        cursor = page.last().map(AlertCursor::after);
+        rest.extend(page);
+    }
+    let walked: Vec<&str> = ids(&page1).into_iter().chain(ids(&rest)).collect();
+    assert_eq!(
+        walked,
+        ids(&full),
+        "a cursor walk sees exactly the alerts that existed when it started, in order"
+    );
+}
+
+fn limits(s: &mut dyn Store) {
+    ok(s.insert_alerts(&dataset(3)), "insert");
+    for bad in [0, MAX_LIMIT + 1, u32::MAX] {
+        match s.query_alerts(&AlertQuery::new().limit(bad)) {
+            Err(StoreError::InvalidQuery(msg)) => assert!(msg.contains("limit"), "{msg}"),
+            other => panic!("limit {bad} must be rejected, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        ok(s.query_alerts(&AlertQuery::new().limit(MAX_LIMIT)), "max").len(),
+        4
+    );
+    let long = "a".repeat(crate::MAX_TEXT_LEN + 1);
+    assert!(matches!(
+        s.query_alerts(&AlertQuery::new().text(long.clone())),
+        Err(StoreError::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        s.count_alerts(&AlertQuery::new().entity(long)),
+        Err(StoreError::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        s.query_alerts(&AlertQuery::new().offset(u64::MAX)),
+        Err(StoreError::InvalidQuery(_))
+    ));
+}
+
+/// Strings that would do harm if spliced into SQL.
+pub const HOSTILE: &[&str] = &[
+    "' OR '1'='1",
+    "' OR 1=1 --",
+    "\" OR \"\"=\"",
+    "'; DROP TABLE alerts; --",
+    "x'); DELETE FROM alerts; --",
+    "%' OR title LIKE '%",
+    "host:10.0.0.1' --",
+    "\0",
+    "' UNION SELECT id, body FROM alerts --",
+    "*/ OR /*",
+    "🙂' OR ''='",
+];
+
+fn hostile_filters(s: &mut dyn Store) {
+    let all = dataset(50);
+    ok(s.insert_alerts(&all), "insert");
+    ok(
+        s.upsert_devices(&[DeviceRecord::new(
+            "10.0.0.1",
+            "unknown",
+            "unknown",
+            Timestamp(BASE),
+        )]),
+        "device",
+    );
+    for h in HOSTILE {
+        for q in [
+            AlertQuery::new().text(*h),
+            AlertQuery::new().entity(*h),
+            AlertQuery::new().detector(*h),
+            AlertQuery::new().entity(format!("host:{h}")),
+        ] {
+            assert!(
+                ok(s.query_alerts(&q), h).is_empty(),
+                "{h:?} must match nothing"
+            );
+            assert_eq!(ok(s.count_alerts(&q), h), 0, "{h:?} must count nothing");
+        }
+        assert!(ok(s.get_alert(h), h).is_none());
+        assert!(ok(s.get_device(h), h).is_none());
+        assert!(!ok(s.set_alert_state(h, &AlertState::default()), h));
+    }
+    assert_eq!(
+        ok(s.count_alerts(&AlertQuery::new()), "count"),
+        all.len() as u64,
+        "no alert was harmed"
+    );
+    assert_eq!(
+        ok(s.list_devices(), "devices").len(),
+        1,
+        "no device was harmed"
+    );
+    // Hostile text stored as data comes back as data.
+    let mut a = sample_alert(777);
+    a.title = HOSTILE.join(" | ");
+    a.id = "al_'; DROP TABLE alerts; --".into();
+    ok(s.insert_alerts(std::slice::from_ref(&a)), "insert hostile");
+    assert_eq!(ok(s.get_alert(&a.id), "get hostile"), Some(a.clone()));
+    let found = ok(
+        s.query_alerts(&AlertQuery::new().text("DROP TABLE")),
+        "search hostile",
+    );
+    assert_eq!(ids(&found), vec![a.id.as_str()]);
+}
+
+fn big_batch(s: &mut dyn Store) {
+    let all: Vec<Alert> = (0..10_000).map(sample_alert).collect();
+    assert_eq!(ok(s.insert_alerts(&all), "insert"), 10_000);
+    assert_eq!(ok(s.count_alerts(&AlertQuery::new()), "count"), 10_000);
+    let got = ok(
+        s.query_alerts(&AlertQuery::new().sort(AlertSort::TimeAsc).limit(MAX_LIMIT)),
+        "query",
+    );
+    assert_eq!(got.len(), 10_000);
+    assert!(got.windows(2).all(|w| match w {
+        [a, b] => (a.time, &a.id) < (b.time, &b.id),
+        _ => true,
+    }));
+    assert_eq!(ok(s.insert_alerts(&all), "re-insert"), 0);
+}
+
+fn workflow_state(s: &mut dyn Store) {
+    let all = dataset(4);
+    ok(s.insert_alerts(&all), "insert");
+    let Some(a) = all.first() else { return };
+    let st = AlertState {
+        status: AlertStatus::Acknowledged,
+        assignee: Some("soc-oncall".into()),
+    };
+    assert!(ok(s.set_alert_state(&a.id, &st), "set"));
+    assert_eq!(ok(s.alert_state(&a.id), "get"), Some(st));
+    let closed = AlertState {
+        status: AlertStatus::Closed,
+        assignee: None,
+    };
+    assert!(ok(s.set_alert_state(&a.id, &closed), "close"));
+    assert_eq!(ok(s.alert_state(&a.id), "get"), Some(closed));
+    assert_eq!(
+        ok(
+            s.count_alerts(&AlertQuery::new().status(AlertStatus::Closed)),
+            "closed"
+        ),
+        1
+    );
+    assert_eq!(
+        ok(
+            s.count_alerts(&AlertQuery::new().status(AlertStatus::Open)),
+            "open"
+        ),
+        all.len() as u64 - 1
+    );
+    let long = AlertState {
+        status: AlertStatus::Open,
+        assignee: Some("x".repeat(crate::MAX_ASSIGNEE_LEN + 1)),
+    };
+    assert!(matches!(
+        s.set_alert_state(&a.id, &long),
+        Err(StoreError::InvalidInput(_))
+    ));
+    // The alert itself is immutable.
+    assert_eq!(ok(s.get_alert(&a.id), "alert"), Some(a.clone()));
+}
+
+fn devices(s: &mut dyn Store) {
+    let t = |secs: i64| Timestamp(BASE + secs * 1_000_000);
+    let mut ct = DeviceRecord::new("10.3.0.5", "dicom_modality_or_pacs", "clinical", t(100));
+    ct.role_reasons = vec!["serves DICOM on port 104".into()];
+    ct.server_protocols = vec!["dicom".into()];
+    ct.peers = 3;
+    ct.extra
+        .insert("future_field".into(), serde_json::json!({"kept": true}));
+    let pump = DeviceRecord::new("10.20.0.9", "infusion_pump", "life_sustaining", t(50));
+    let v6 = DeviceRecord::new("fe80::1", "unknown", "unknown", t(1));
+    assert_eq!(
+        ok(
+            s.upsert_devices(&[ct.clone(), pump.clone(), v6.clone()]),
+            "upsert"
+        ),
+        3
+    );
+    let listed = ok(s.list_devices(), "list");
+    let addrs: Vec<&str> = listed.iter().map(|d| d.address.as_str()).collect();
+    assert_eq!(
+        addrs,
+        vec!["10.20.0.9", "10.3.0.5", "fe80::1"],
+        "ordered by address text"
+    );
+    assert_eq!(
+        ok(s.get_device("10.3.0.5"), "get"),
+        Some(ct.clone()),
+        "unknown fields survive"
+    );
+
+    // A later snapshot replaces the record but keeps the earliest first_seen.
+    let mut later = ct.clone();
+    later.first_seen = t(500);
+    later.last_seen = t(900);
+    later.peers = 7;
+    ok(s.upsert_devices(&[later.clone()]), "upsert later");
+    let got = ok(s.get_device("10.3.0.5"), "get later");
+    let mut want = later.clone();
+    want.first_seen = t(100);
+    assert_eq!(got, Some(want));
+    // An earlier first_seen wins.
+    let mut earlier = later.clone();
+    earlier.first_seen = t(10);
+    ok(s.upsert_devices(&[earlier.clone()]), "upsert earlier");
+    assert_eq!(
+        ok(s.get_device("10.3.0.5"), "get earlier").map(|d| d.first_seen),
+        Some(t(10))
+    );
+    assert_eq!(ok(s.list_devices(), "list").len(), 3);
+
+    let bad = DeviceRecord::new("", "unknown", "unknown", t(1));
+    assert!(matches!(
+        s.upsert_devices(&[pump, bad]),
+        Err(StoreError::InvalidInput(_))
+    ));
+}
