@@ -2,7 +2,7 @@
 //!
 //! Error texts quote at most a short prefix of the offending value, never a whole line.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use ward_core::{Proto, Timestamp};
 
 /// How many bytes of a bad value an error message quotes.
@@ -54,10 +54,41 @@ pub(crate) fn parse_port(b: &[u8]) -> Option<u16> {
     parse_u64(b).and_then(|v| u16::try_from(v).ok())
 }
 
+/// Exact powers of ten as `f64` (all representable without rounding).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `ddd.ddd` without sign or exponent, when the digits fit in 2^53: one exact division by an
+/// exact power of ten, which is correctly rounded (the same value `str::parse` gives).
+fn fast_decimal(b: &[u8]) -> Option<f64> {
+    let mut mant: u64 = 0;
+    let mut frac_digits = None;
+    let mut digits = 0;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                mant = mant * 10 + u64::from(c - b'0');
+                digits += 1;
+                if digits > 15 {
+                    return None;
+                }
+            }
+            b'.' if frac_digits.is_none() => frac_digits = Some(b.len() - i - 1),
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    Some(mant as f64 / *POW10.get(frac_digits.unwrap_or(0))?)
+}
+
 /// A finite floating-point number.
 pub(crate) fn parse_f64(b: &[u8]) -> Option<f64> {
-    if let Some(v) = parse_u64(b) {
-        return Some(v as f64);
+    if let Some(v) = fast_decimal(b) {
+        return Some(v);
     }
     let s = std::str::from_utf8(b).ok()?;
     let v: f64 = s.parse().ok()?;
@@ -69,8 +100,27 @@ pub(crate) fn parse_duration(b: &[u8]) -> Option<f64> {
     parse_f64(b).filter(|v| *v >= 0.0)
 }
 
+/// Dotted-quad IPv4 (no leading zeros beyond a single `0`, as `Ipv4Addr::from_str` wants).
+fn parse_ipv4(b: &[u8]) -> Option<Ipv4Addr> {
+    let mut out = [0u8; 4];
+    let mut parts = b.split(|c| *c == b'.');
+    for slot in &mut out {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p.first() == Some(&b'0')) {
+            return None;
+        }
+        *slot = u8::try_from(parse_u64(p)?).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(out))
+}
+
 /// An IPv4 or IPv6 address.
 pub(crate) fn parse_ip(b: &[u8]) -> Option<IpAddr> {
+    if b.len() <= 15
+        && let Some(v4) = parse_ipv4(b)
+    {
+        return Some(IpAddr::V4(v4));
+    }
     if b.len() > 64 {
         return None;
     }
@@ -229,6 +279,49 @@ mod tests {
         );
         for bad in [&b""[..], b".", b"1.2.3", b"abc", b"nan", b"inf"] {
             assert_eq!(parse_epoch(bad), None, "{}", show(bad));
+        }
+    }
+
+    #[test]
+    fn decimals_match_std() {
+        for t in [
+            "0",
+            "1.5",
+            "0.000001",
+            "123456.789012",
+            "1.",
+            ".5",
+            "999999999999999",
+            "0.1",
+            "2.675",
+        ] {
+            assert_eq!(parse_f64(t.as_bytes()), t.parse::<f64>().ok(), "{t}");
+        }
+        for t in ["1e3", "-2.5", "1234567890123456789.5"] {
+            assert_eq!(parse_f64(t.as_bytes()), t.parse::<f64>().ok(), "{t}");
+        }
+        for bad in ["", ".", "1.2.3", "nan", "inf", "--1", "1,5"] {
+            assert_eq!(parse_f64(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ipv4_fast_path_matches_std() {
+        for t in [
+            "0.0.0.0",
+            "10.0.0.5",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1..3.4",
+            "1.2.3.",
+            "::1",
+            "fe80::1%eth0",
+            "::ffff:1.2.3.4",
+        ] {
+            assert_eq!(parse_ip(t.as_bytes()), t.parse::<IpAddr>().ok(), "{t}");
         }
     }
 

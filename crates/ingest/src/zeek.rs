@@ -91,6 +91,8 @@ pub(crate) struct ZeekTsv {
     names: Vec<String>,
     /// False until a `#fields` line: then lines may have extra trailing columns.
     header: bool,
+    /// Scratch: end offset of each field of the current line.
+    ends: Vec<usize>,
 }
 
 impl ZeekTsv {
@@ -102,6 +104,7 @@ impl ZeekTsv {
             cols: DEFAULT_FIELDS.iter().map(|n| col_for(n)).collect(),
             names: DEFAULT_FIELDS.iter().map(|n| n.to_string()).collect(),
             header: false,
+            ends: Vec::with_capacity(32),
         }
     }
 
@@ -168,7 +171,10 @@ impl LineParser for ZeekTsv {
         if line.first() == Some(&b'#') {
             return self.directive(line);
         }
-        let n = memchr::memchr_iter(self.sep, line).count() + 1;
+        self.ends.clear();
+        self.ends.extend(memchr::memchr_iter(self.sep, line));
+        self.ends.push(line.len());
+        let n = self.ends.len();
         let want = self.cols.len();
         if (self.header && n != want) || (!self.header && n + 1 < want) {
             return Err(LineError::Bad(format!("expected {want} fields, found {n}")));
@@ -178,9 +184,7 @@ impl LineParser for ZeekTsv {
             ..Flow::default()
         };
         let mut start = 0;
-        for (i, col) in self.cols.iter().enumerate() {
-            let end = memchr::memchr(self.sep, line.get(start..).unwrap_or_default())
-                .map_or(line.len(), |k| start + k);
+        for (i, (col, &end)) in self.cols.iter().zip(&self.ends).enumerate() {
             let v = line.get(start..end).unwrap_or_default();
             start = end + 1;
             if *col == Col::Ignore || v == self.unset.as_slice() || v == self.empty.as_slice() {

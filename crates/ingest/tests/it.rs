@@ -13,6 +13,8 @@ mod kdd;
 mod pcap;
 #[path = "it/props.rs"]
 mod props;
+#[path = "it/throughput.rs"]
+mod throughput;
 #[path = "it/unsw.rs"]
 mod unsw;
 #[path = "it/zeek.rs"]
