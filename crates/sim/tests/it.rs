@@ -488,6 +488,43 @@ fn zeek_conn_log_parses_back_to_the_same_flows() {
 }
 
 #[test]
+fn conn_log_round_trips_through_ward_ingest() {
+    use ward_ingest::{Format, ReadOptions, from_reader};
+    let out = small();
+    let bytes = conn_log(&out.flows);
+    let opts = ReadOptions {
+        format: Some(Format::Zeek),
+        ..ReadOptions::default()
+    };
+    let mut reader = from_reader("conn.log", Box::new(std::io::Cursor::new(bytes)), &opts).unwrap();
+    let mut n = 0;
+    for (rec, f) in reader.by_ref().zip(&out.flows) {
+        let got = rec.unwrap().flow;
+        let f = &f.flow;
+        assert_eq!((&got.uid, got.ts), (&f.uid, f.ts));
+        assert_eq!(
+            (got.src, got.src_port, got.dst, got.dst_port),
+            (f.src, f.src_port, f.dst, f.dst_port)
+        );
+        assert_eq!(
+            (&got.proto, &got.service, &got.state),
+            (&f.proto, &f.service, &f.state)
+        );
+        assert_eq!((got.src_bytes, got.dst_bytes), (f.src_bytes, f.dst_bytes));
+        assert_eq!((got.src_pkts, got.dst_pkts), (f.src_pkts, f.dst_pkts));
+        match (got.duration, f.duration) {
+            (Some(a), Some(b)) => assert!((a - b).abs() < 1e-6, "{a} {b}"),
+            (a, b) => assert_eq!(a, b),
+        }
+        assert_eq!(got.label, None, "labels stay out of conn.log");
+        n += 1;
+    }
+    assert_eq!(n, out.flows.len());
+    assert!(reader.next().is_none());
+    assert_eq!((reader.stats().records, reader.stats().bad), (n as u64, 0));
+}
+
+#[test]
 fn zeek_writer_survives_hostile_flows() {
     let hostile = [
         Flow::default(),
