@@ -5,6 +5,8 @@
 //! With `out-dir`, also writes `conn.log`, `truth.csv`, `attacks.json` and `devices.jsonl` there.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::Instant;
 use ward_sim::{
     SimConfig, generate, write_attacks_json, write_devices, write_truth, write_zeek_conn,
@@ -22,6 +24,7 @@ fn main() {
         hours: arg(2).unwrap_or(24.0),
         ..SimConfig::default()
     };
+    let mut report = String::new();
     let t = Instant::now();
     let out = generate(&cfg);
     let gen_time = t.elapsed();
@@ -29,7 +32,8 @@ fn main() {
     let mut log = Vec::new();
     let _ = write_zeek_conn(&mut log, &out.flows);
     let write_time = t.elapsed();
-    println!(
+    let _ = writeln!(
+        report,
         "devices {} flows {} attack flows {} conn.log {} bytes; generate {:?}, write {:?}",
         out.devices.len(),
         out.flows.len(),
@@ -59,12 +63,13 @@ fn main() {
                 .or_default() += 1;
         }
     }
-    println!("states (benign, attack): {states:?}");
-    println!("services: {services:?}");
-    println!("per hour: {hours:?}");
+    let _ = writeln!(report, "states (benign, attack): {states:?}");
+    let _ = writeln!(report, "services: {services:?}");
+    let _ = writeln!(report, "per hour: {hours:?}");
     for a in &out.attacks {
         let n = out.flows.iter().filter(|f| f.attack == Some(a.id)).count();
-        println!(
+        let _ = writeln!(
+            report,
             "#{} {:?} {} -> {} targets, {} flows, {} .. {} {:?}",
             a.id,
             a.kind,
@@ -76,6 +81,8 @@ fn main() {
             a.mitre
         );
     }
+    // Ignore a closed pipe (`| head`) instead of panicking like println! does.
+    let _ = std::io::stdout().write_all(report.as_bytes());
     if let Some(dir) = args.get(3) {
         let dir = std::path::Path::new(dir);
         let files: [(&str, &Writer); 4] = [

@@ -616,7 +616,7 @@ pub(crate) fn random_external(rng: &mut Rng) -> IpAddr {
 pub(crate) fn is_local(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v) => v.is_private(),
-        IpAddr::V6(v) => (v.segments()[0] & 0xfe00) == 0xfc00,
+        IpAddr::V6(v) => v.is_unique_local(),
     }
 }
 

@@ -195,9 +195,14 @@ fn string_field(buf: &mut String, s: Option<&str>) {
         buf.push_str("(empty)");
         return;
     }
-    if s == "-" || s == "(empty)" {
-        let _ = write!(buf, "\\x{:02x}", s.as_bytes()[0]);
-        buf.push_str(&s[1..]);
+    if let Some(rest) = s.strip_prefix('-').filter(|r| r.is_empty()) {
+        buf.push_str("\\x2d");
+        buf.push_str(rest);
+        return;
+    }
+    if let Some(rest) = s.strip_prefix('(').filter(|r| *r == "empty)") {
+        buf.push_str("\\x28");
+        buf.push_str(rest);
         return;
     }
     for b in s.bytes() {
