@@ -4,6 +4,14 @@
 //! ```text
 //! cargo test -p ward-store --release --test it -- --ignored --nocapture measure_large_store
 //! WARD_BENCH_ALERTS=200000 cargo test ...   # smaller run
+//! WARD_BENCH_ORDER=random cargo test ...     # alert times in random order (worst case)
+//! ```
+//!
+//! By default alerts arrive roughly in time order (as a live detector emits them: increasing
+//! time with up to 10 minutes of jitter); `random` spreads them over 30 days in any order,
+//! which makes every time-keyed index insert land on a random page.
+//!
+//! ```text
 //! ```
 
 use rusqlite::Connection;
@@ -37,14 +45,19 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn alert(i: u64) -> Alert {
+fn alert(i: u64, n: u64, random_order: bool) -> Alert {
     let r = mix(i);
     // Skewed scores: most alerts are low, few are critical.
     let score = ((r % 10_000) as f64 / 10_000.0).powi(3) * 100.0;
     let det = DETECTORS[(r >> 20) as usize % DETECTORS.len()];
     let word = WORDS[(r >> 24) as usize % WORDS.len()];
     let host = (r >> 32) % 10_000;
-    let time = Timestamp(BASE + ((r >> 8) % SPAN_SECS) as i64 * 1_000_000 + (i % 1_000_000) as i64);
+    let secs = if random_order {
+        (r >> 8) % SPAN_SECS
+    } else {
+        (i * SPAN_SECS / n.max(1) + (r >> 8) % 600).min(SPAN_SECS)
+    };
+    let time = Timestamp(BASE + secs as i64 * 1_000_000 + (i % 1_000_000) as i64);
     Alert::new(
         time,
         det,
@@ -78,6 +91,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 #[test]
 #[ignore = "measurement; run in release with --ignored --nocapture"]
 fn measure_large_store() {
+    let random_order = std::env::var("WARD_BENCH_ORDER").is_ok_and(|v| v == "random");
     let n: u64 = std::env::var("WARD_BENCH_ALERTS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -92,7 +106,9 @@ fn measure_large_store() {
     let mut i = 0;
     while i < n {
         let tb = Instant::now();
-        let alerts: Vec<Alert> = (i..(i + batch).min(n)).map(alert).collect();
+        let alerts: Vec<Alert> = (i..(i + batch).min(n))
+            .map(|j| alert(j, n, random_order))
+            .collect();
         build += tb.elapsed();
         assert_eq!(s.insert_alerts(&alerts).unwrap(), alerts.len());
         i += batch;
@@ -100,7 +116,12 @@ fn measure_large_store() {
     let total = t0.elapsed();
     let store_time = total.saturating_sub(build);
     println!(
-        "insert: {n} alerts in batches of {batch}: {:.1} s store time ({:.0} alerts/s), {:.1} s generating",
+        "insert ({}): {n} alerts in batches of {batch}: {:.1} s store time ({:.0} alerts/s), {:.1} s generating",
+        if random_order {
+            "random time order"
+        } else {
+            "time order"
+        },
         store_time.as_secs_f64(),
         n as f64 / store_time.as_secs_f64(),
         build.as_secs_f64()
@@ -218,19 +239,19 @@ fn measure_large_store() {
     for (name, sql) in [
         (
             "severity",
-            "SELECT body FROM alerts WHERE severity >= 3 ORDER BY time DESC, id DESC LIMIT 100",
+            "SELECT id, body FROM alerts LEFT JOIN alert_bodies USING (seq) WHERE severity >= 3 ORDER BY time DESC, id DESC LIMIT 100",
         ),
         (
             "entity",
-            "SELECT body FROM alerts WHERE entity = 'x' ORDER BY time DESC, id DESC LIMIT 100",
+            "SELECT id, body FROM alerts LEFT JOIN alert_bodies USING (seq) WHERE entity = 'x' ORDER BY time DESC, id DESC LIMIT 100",
         ),
         (
             "cursor",
-            "SELECT body FROM alerts WHERE (time, id) < (1, 'x') ORDER BY time DESC, id DESC LIMIT 100",
+            "SELECT id, body FROM alerts LEFT JOIN alert_bodies USING (seq) WHERE (time, id) < (1, 'x') ORDER BY time DESC, id DESC LIMIT 100",
         ),
         (
             "score cursor",
-            "SELECT body FROM alerts WHERE severity >= 4 AND (score, time, id) < (90, 1, 'x') ORDER BY score DESC, time DESC, id DESC LIMIT 100",
+            "SELECT id, body FROM alerts LEFT JOIN alert_bodies USING (seq) WHERE severity >= 4 AND (score, time, id) < (90, 1, 'x') ORDER BY score DESC, time DESC, id DESC LIMIT 100",
         ),
     ] {
         let mut st = raw.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();

@@ -78,7 +78,7 @@ fn a_v1_database_is_migrated() {
     {
         let conn = db_at_version(&path, 1);
         conn.execute(
-            "INSERT INTO alerts (id, time, severity, score, detector, entity, title, body) VALUES (?1, ?2, 4, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO alerts (id, time, severity, score, detector, entity, title) VALUES (?1, ?2, 4, ?3, ?4, ?5, ?6)",
             rusqlite::params![
                 old.id,
                 old.time.0,
@@ -86,6 +86,13 @@ fn a_v1_database_is_migrated() {
                 old.detector,
                 old.entity.to_string(),
                 old.title,
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO alert_bodies (seq, body) VALUES (?1, ?2)",
+            rusqlite::params![
+                conn.last_insert_rowid(),
                 serde_json::to_string(&old).unwrap()
             ],
         )
@@ -347,10 +354,26 @@ fn a_record_damaged_by_a_foreign_writer_is_reported() {
         .unwrap();
     let raw = Connection::open(&path).unwrap();
     raw.execute(
-        "UPDATE alerts SET body = '{not json' WHERE id = ?1",
+        "UPDATE alert_bodies SET body = '{not json' WHERE seq = (SELECT seq FROM alerts WHERE id = ?1)",
         [&a.id],
     )
     .unwrap();
+    let b = sample_alert(2);
+    drop(raw);
+    SqliteStore::open(&path)
+        .unwrap()
+        .insert_alerts(std::slice::from_ref(&b))
+        .unwrap();
+    let raw = Connection::open(&path).unwrap();
+    raw.execute(
+        "DELETE FROM alert_bodies WHERE seq = (SELECT seq FROM alerts WHERE id = ?1)",
+        [&b.id],
+    )
+    .unwrap();
+    match SqliteStore::open(&path).unwrap().get_alert(&b.id) {
+        Err(e @ StoreError::BadRecord { .. }) => assert!(e.to_string().contains("missing"), "{e}"),
+        other => panic!("a missing body must be reported, got {other:?}"),
+    }
     raw.execute("UPDATE alerts SET status = 'bogus'", [])
         .unwrap();
     drop(raw);
@@ -361,6 +384,7 @@ fn a_record_damaged_by_a_foreign_writer_is_reported() {
         s.alert_state(&a.id).unwrap_err(),
     ] {
         assert!(matches!(err, StoreError::BadRecord { .. }), "{err:?}");
-        assert!(err.to_string().contains(&a.id), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains(&a.id) || msg.contains(&b.id), "{msg}");
     }
 }
