@@ -6,6 +6,15 @@
 pub mod matrix;
 pub use matrix::Matrix;
 
+pub mod calibrate;
+pub mod cv;
+pub mod error;
+pub mod gbdt;
+pub mod logreg;
+pub mod metrics;
+pub mod model;
+pub use error::{MlError, Result};
+
 pub mod iforest;
 pub mod incstat;
 pub mod kitnet;

@@ -20,7 +20,7 @@ impl Matrix {
         if n_cols == 0 {
             return data.is_empty().then_some(Self { data, n_rows: 0, n_cols });
         }
-        if data.len() % n_cols != 0 {
+        if !data.len().is_multiple_of(n_cols) {
             return None;
         }
         let n_rows = data.len() / n_cols;
