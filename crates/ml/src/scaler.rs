@@ -1,6 +1,6 @@
 //! Small preprocessing helpers: online min-max normalisation, a standard scaler fitted on a
-//! [`Matrix`], signed `log1p` for heavy-tailed counts and a frequency encoder for categorical
-//! columns.
+//! [`Matrix`], signed `log1p` for heavy-tailed counts, frequency and one-hot encoders for
+//! categorical columns, and exact-value rarity counts.
 //!
 //! Conventions shared by every helper here:
 //! - missing values are `NaN` (as in [`Matrix`]) and stay `NaN` through [`StandardScaler`] and
@@ -269,6 +269,120 @@ impl FrequencyEncoder {
     }
 }
 
+/// One-hot encoding over the labels seen while fitting (at least `min_count` times), plus one
+/// final "unseen" column for everything else, so a category never seen in benign training
+/// data lights up its own input.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OneHotEncoder {
+    vocab: Vec<String>,
+}
+
+impl OneHotEncoder {
+    /// Learns the vocabulary (sorted, so the column order is deterministic).
+    pub fn fit<'a, I: IntoIterator<Item = &'a str>>(labels: I, min_count: usize) -> Self {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for l in labels {
+            *counts.entry(l).or_default() += 1;
+        }
+        let mut vocab: Vec<String> = counts
+            .into_iter()
+            .filter(|(_, c)| *c >= min_count.max(1))
+            .map(|(l, _)| l.to_owned())
+            .collect();
+        vocab.sort();
+        Self { vocab }
+    }
+
+    /// Output columns: one per known label plus the "unseen" column.
+    pub fn width(&self) -> usize {
+        self.vocab.len() + 1
+    }
+
+    /// The known labels, in column order (the unseen column comes last).
+    pub fn labels(&self) -> &[String] {
+        &self.vocab
+    }
+
+    /// Writes the encoding of `label` into `out` (which must have length
+    /// [`width`](Self::width)).
+    pub fn encode_into(&self, label: &str, out: &mut [f32]) -> Result<(), ScalerError> {
+        if out.len() != self.width() {
+            return Err(ScalerError::Width {
+                expected: self.width(),
+                got: out.len(),
+            });
+        }
+        out.iter_mut().for_each(|v| *v = 0.0);
+        let col = self
+            .vocab
+            .binary_search_by(|v| v.as_str().cmp(label))
+            .unwrap_or(self.vocab.len());
+        if let Some(v) = out.get_mut(col) {
+            *v = 1.0;
+        }
+        Ok(())
+    }
+}
+
+/// Rarity of exact values: how many fitting rows had exactly this value, as `ln(1 + count)`.
+///
+/// Machine-generated traffic repeats exact sizes (a protocol's request is always 534 bytes),
+/// so a size never seen in benign data is a useful anomaly cue even when it lies inside the
+/// benign range. When encoding the fitting rows themselves use
+/// [`encode_excluding_self`](Self::encode_excluding_self) (leave-one-out), so that a value seen
+/// once in training encodes as 0 like an unseen value would at test time.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ValueCounts {
+    /// `f64::to_bits` of the value → count. `-0.0` is folded into `0.0`; `NaN` is not counted.
+    counts: HashMap<u64, u32>,
+}
+
+impl ValueCounts {
+    fn key(v: f64) -> Option<u64> {
+        if v.is_nan() {
+            None
+        } else if v == 0.0 {
+            Some(0.0f64.to_bits())
+        } else {
+            Some(v.to_bits())
+        }
+    }
+
+    /// Counts the values (`NaN` is skipped).
+    pub fn fit<I: IntoIterator<Item = f64>>(values: I) -> Self {
+        let mut counts: HashMap<u64, u32> = HashMap::new();
+        for v in values {
+            if let Some(k) = Self::key(v) {
+                let c = counts.entry(k).or_default();
+                *c = c.saturating_add(1);
+            }
+        }
+        Self { counts }
+    }
+
+    /// Times `v` was seen while fitting.
+    pub fn count(&self, v: f64) -> u32 {
+        Self::key(v)
+            .and_then(|k| self.counts.get(&k).copied())
+            .unwrap_or(0)
+    }
+
+    /// `ln(1 + count(v))`.
+    pub fn encode(&self, v: f64) -> f64 {
+        f64::from(self.count(v)).ln_1p()
+    }
+
+    /// `ln(1 + count(v) - 1)`: the encoding of a row that was itself part of the fitting data.
+    pub fn encode_excluding_self(&self, v: f64) -> f64 {
+        f64::from(self.count(v).saturating_sub(1)).ln_1p()
+    }
+
+    /// Number of distinct values seen.
+    pub fn n_values(&self) -> usize {
+        self.counts.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,5 +484,47 @@ mod tests {
         assert_eq!(e.encode("sctp"), 0.0);
         assert_eq!(e.n_labels(), 2);
         assert_eq!(FrequencyEncoder::fit([]).encode("x"), 0.0);
+    }
+
+    #[test]
+    fn one_hot_has_an_unseen_column() {
+        let e = OneHotEncoder::fit(["udp", "tcp", "tcp", "icmp"], 1);
+        assert_eq!(e.labels(), &["icmp", "tcp", "udp"]);
+        let check = |label: &str, want: &[f32]| {
+            let mut out = vec![9.0; e.width()];
+            e.encode_into(label, &mut out).unwrap();
+            assert_eq!(out, want, "{label}");
+        };
+        check("tcp", &[0.0, 1.0, 0.0, 0.0]);
+        check("icmp", &[1.0, 0.0, 0.0, 0.0]);
+        check("sctp", &[0.0, 0.0, 0.0, 1.0]);
+        check("", &[0.0, 0.0, 0.0, 1.0]);
+        assert!(e.encode_into("tcp", &mut [0.0; 3]).is_err());
+        // rare labels fall into the unseen column
+        let e = OneHotEncoder::fit(["a", "a", "b"], 2);
+        assert_eq!(e.labels(), &["a"]);
+        assert_eq!(OneHotEncoder::fit([], 1).width(), 1);
+    }
+
+    #[test]
+    fn value_counts_cases() {
+        let c = ValueCounts::fit([534.0, 534.0, 1064.0, 0.0, -0.0, f64::NAN]);
+        for (v, count) in [
+            (534.0, 2),
+            (1064.0, 1),
+            (564.0, 0),
+            (0.0, 2),
+            (-0.0, 2),
+            (f64::NAN, 0),
+        ] {
+            assert_eq!(c.count(v), count, "{v}");
+        }
+        assert!((c.encode(534.0) - 3f64.ln()).abs() < 1e-12);
+        assert_eq!(c.encode_excluding_self(1064.0), 0.0);
+        assert_eq!(c.encode(564.0), 0.0);
+        assert_eq!(c.encode_excluding_self(564.0), 0.0);
+        assert_eq!(c.n_values(), 3);
+        let back: ValueCounts = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
     }
 }
