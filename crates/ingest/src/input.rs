@@ -74,6 +74,10 @@ pub(crate) fn prepare(mut r: Box<dyn Read + Send>) -> Result<Prepared, (io::Erro
         }
         prefix.extend_from_slice(chunk.get(..k).unwrap_or_default());
     }
+    // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first field.
+    if prefix.starts_with(b"\xef\xbb\xbf") {
+        prefix.drain(..3);
+    }
     Ok(Prepared { prefix, rest, gzip })
 }
 

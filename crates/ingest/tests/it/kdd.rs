@@ -40,7 +40,7 @@ fn reads_nsl_kdd_43_and_42_columns() {
         kdd_line("tcp", "other", "SF", "brandnew", Some(1)),
     ]
     .join("\n");
-    let r = run(None, text.as_bytes());
+    let r = run(None, format!("\u{feff}{text}").as_bytes());
     assert_eq!(r.format, Format::NslKdd);
     assert_eq!(r.schema.extra.len(), 35);
     assert_eq!(r.schema.extra, extras::nsl_kdd());

@@ -313,6 +313,18 @@ fn other_link_types() {
             (ip(CLIENT), Some(104), Some(10))
         );
     }
+    let mut vlan = Vec::new();
+    PacketBuilder::ethernet2([1; 6], [2; 6])
+        .single_vlan(etherparse::VlanId::try_new(42).unwrap())
+        .ipv4(CLIENT, SERVER, 64)
+        .udp(1000, 104)
+        .write(&mut vlan, &[1; 10])
+        .unwrap();
+    let f = run(None, &pcap(1, &[(1.0, vlan)])).ok();
+    assert_eq!(
+        (f[0].src, f[0].service.as_deref(), f[0].src_bytes),
+        (ip(CLIENT), None, Some(10))
+    );
     let mut null = 2u32.to_le_bytes().to_vec();
     null.extend_from_slice(&raw);
     assert_eq!(run(None, &pcap(0, &[(1.0, null)])).ok().len(), 1);
