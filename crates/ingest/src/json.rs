@@ -205,19 +205,43 @@ fn as_str<'b>(v: &'b Field<'_>) -> Option<&'b str> {
 fn json_error(e: &serde_json::Error) -> String {
     match e.classify() {
         serde_json::error::Category::Data => {
-            let mut msg = e.to_string();
-            if msg.len() > 120 {
-                let mut cut = 120;
-                while !msg.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                msg.truncate(cut);
-                msg.push_str("...");
-            }
-            format!("invalid record: {msg}")
+            format!("invalid record: {}", shorten_quoted(&e.to_string()))
         }
         _ => format!("invalid json: {e}"),
     }
+}
+
+/// Shortens every quoted value in a message (serde quotes offending strings whole) to 32
+/// characters.
+fn shorten_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len().min(160));
+    let mut inside = false;
+    let mut kept = 0;
+    let mut escaped = false;
+    for c in msg.chars() {
+        if inside {
+            let closing = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            if closing {
+                if kept > 32 {
+                    out.push_str("...");
+                }
+                inside = false;
+                out.push(c);
+            } else {
+                kept += 1;
+                if kept <= 32 {
+                    out.push(c);
+                }
+            }
+        } else {
+            inside = c == '"';
+            kept = 0;
+            escaped = false;
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Only a JSON object can be a record.
@@ -462,5 +486,26 @@ impl LineParser for Eve {
             extra,
             label: None,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_are_shortened() {
+        let long = "x".repeat(100);
+        let msg =
+            format!("invalid type: string \"{long}\", expected struct EveFlow at line 1 column 9");
+        assert_eq!(
+            shorten_quoted(&msg),
+            format!(
+                "invalid type: string \"{}...\", expected struct EveFlow at line 1 column 9",
+                "x".repeat(32)
+            )
+        );
+        assert_eq!(shorten_quoted("a \"b\\\"c\" d"), "a \"b\\\"c\" d");
+        assert_eq!(shorten_quoted("no quotes"), "no quotes");
     }
 }
