@@ -1,0 +1,685 @@
+//! The network detector: a supervised model trained on attack history, an attack-family model,
+//! and an unsupervised anomaly model trained on benign traffic only, fused into one verdict per
+//! flow, and turned into alerts that explain themselves.
+//!
+//! - `net.supervised`: gradient-boosted trees over the tree layout of [`FeatureSpec`]; the
+//!   explanation names the features with the largest per-prediction contributions.
+//! - `net.anomaly`: KitNET (an ensemble of small autoencoders, Mirsky et al., NDSS 2018) or an
+//!   Isolation Forest over the dense layout; its threshold is a high quantile of benign
+//!   training scores. Catches what the labelled history never showed.
+//!
+//! A flow is an attack when the supervised probability reaches its threshold, or (when
+//! `fuse_anomaly` is on) when the anomaly model flags it. Pure: no IO, no clock.
+
+use crate::device::{DeviceConfig, DeviceProfiler, ProfilerState};
+use crate::features::FeatureSpec;
+use crate::mitre;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use ward_core::{Alert, Contribution, EntityId, EventId, Evidence, Explanation, Flow, FlowSchema, Timestamp};
+use ward_ml::Matrix;
+use ward_ml::gbdt::{ClassWeight, Gbdt, GbdtParams, top_contributions};
+use ward_ml::iforest::{IForestConfig, IsolationForest};
+use ward_ml::kitnet::{KitNet, KitNetConfig, Threshold, ThresholdMethod};
+
+/// Version of the [`NetModel`] layout inside model files.
+pub const MODEL_VERSION: u32 = 1;
+/// The model kind written in model manifests.
+pub const MODEL_KIND: &str = "ward.net";
+
+/// Errors from training or scoring the network detector.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("no training flows")]
+    NoData,
+    #[error("model has neither a supervised nor an anomaly part: train with labelled data or enable an anomaly model")]
+    NothingToTrain,
+    #[error("model file is version {found}, this ward reads version {MODEL_VERSION}")]
+    Version { found: u32 },
+    #[error("training the {part} model failed: {source}")]
+    Ml {
+        part: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+fn ml_err(part: &'static str) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> NetError {
+    move |source| NetError::Ml { part, source }
+}
+
+/// The unsupervised model to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AnomalyKind {
+    /// KitNET autoencoder ensemble.
+    #[default]
+    Kitnet,
+    /// Isolation Forest (batch baseline).
+    Iforest,
+    /// No anomaly model.
+    None,
+}
+
+/// How to train a [`NetModel`]. Every field has a documented default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetTrainConfig {
+    /// Train the supervised attack model when the data carries labels of both classes. [true]
+    pub supervised: bool,
+    /// Also train an attack-family model (needs at least two labelled families). [true]
+    pub families: bool,
+    /// Gradient-boosted tree parameters for both supervised models.
+    pub gbdt: GbdtParams,
+    /// Rounds for the family model (one tree per family per round). [100]
+    pub family_rounds: usize,
+    /// Attack-probability threshold of the supervised model. [0.5]
+    pub threshold: f32,
+    /// The unsupervised model. [kitnet]
+    pub anomaly: AnomalyKind,
+    /// KitNET parameters.
+    pub kitnet: KitNetConfig,
+    /// Passes over the benign rows when training KitNET in batch. [3]
+    pub kitnet_epochs: usize,
+    /// Isolation Forest parameters.
+    pub iforest: IForestConfig,
+    /// Quantile of benign training scores used as the anomaly threshold. [0.999]
+    pub anomaly_quantile: f64,
+    /// Most benign rows the anomaly model trains on (an evenly spaced subsample beyond). [60000]
+    pub anomaly_max_rows: usize,
+    /// Let the anomaly model's verdict count as "attack" in the fused decision. [true]
+    pub fuse_anomaly: bool,
+    /// Learn medical-device behaviour profiles from the benign training flows, when they carry
+    /// addresses. [true]
+    pub devices: bool,
+    /// Device inventory and profiling settings.
+    pub device: DeviceConfig,
+    /// Seed for every model. [0]
+    pub seed: u64,
+}
+
+impl Default for NetTrainConfig {
+    fn default() -> Self {
+        Self {
+            supervised: true,
+            families: true,
+            gbdt: GbdtParams { n_rounds: 150, max_leaves: 31, max_depth: 8, learning_rate: 0.1, ..GbdtParams::default() },
+            family_rounds: 100,
+            threshold: 0.5,
+            anomaly: AnomalyKind::Kitnet,
+            kitnet: KitNetConfig::default(),
+            kitnet_epochs: 3,
+            iforest: IForestConfig::default(),
+            anomaly_quantile: 0.999,
+            anomaly_max_rows: 60_000,
+            fuse_anomaly: true,
+            devices: true,
+            device: DeviceConfig::default(),
+            seed: 0,
+        }
+    }
+}
+
+/// The attack-family classifier: class 0 is benign, the others are families.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FamilyModel {
+    /// Class names; index 0 is the benign class.
+    pub names: Vec<String>,
+    pub gbdt: Gbdt,
+}
+
+/// The unsupervised part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum AnomalyModel {
+    Kitnet { net: KitNet, threshold: Threshold },
+    Iforest { forest: IsolationForest, threshold: Threshold },
+}
+
+impl AnomalyModel {
+    fn threshold(&self) -> &Threshold {
+        match self {
+            Self::Kitnet { threshold, .. } | Self::Iforest { threshold, .. } => threshold,
+        }
+    }
+
+    fn raw_score(&self, dense: &[f32], buf: &mut Vec<f64>) -> f64 {
+        match self {
+            Self::Kitnet { net, .. } => {
+                buf.clear();
+                buf.extend(dense.iter().map(|v| f64::from(*v)));
+                net.score(buf).unwrap_or(f64::NAN)
+            }
+            Self::Iforest { forest, .. } => forest.score(dense).unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// Device behaviour profiles learned at training time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceModel {
+    pub config: DeviceConfig,
+    pub state: ProfilerState,
+}
+
+impl DeviceModel {
+    /// A profiler in detection phase, starting from the learned profiles.
+    pub fn profiler(&self) -> Option<DeviceProfiler> {
+        DeviceProfiler::restore(self.config.clone(), self.state.clone()).ok()
+    }
+}
+
+/// A trained network model: features, supervised and family models, anomaly model, device
+/// profiles.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetModel {
+    pub version: u32,
+    pub spec: FeatureSpec,
+    pub supervised: Option<Gbdt>,
+    pub threshold: f32,
+    pub families: Option<FamilyModel>,
+    pub anomaly: Option<AnomalyModel>,
+    pub fuse_anomaly: bool,
+    #[serde(default)]
+    pub devices: Option<DeviceModel>,
+}
+
+/// What training did, for the manifest and the user.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct TrainReport {
+    pub rows: usize,
+    pub attacks: usize,
+    pub benign: usize,
+    pub features: usize,
+    pub families: Vec<(String, usize)>,
+    pub anomaly_rows: usize,
+    pub anomaly_threshold: Option<f64>,
+    /// Devices inventoried during training (0 when the flows carry no addresses).
+    pub devices: usize,
+}
+
+/// The model's verdict on one flow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    /// Supervised attack probability, when the model has a supervised part.
+    pub attack_prob: Option<f32>,
+    /// Anomaly probability (the benign-score CDF at this flow's score), when there is an anomaly part.
+    pub anomaly_prob: Option<f32>,
+    /// Raw anomaly score (for ranking: unlike the probability it does not saturate).
+    pub anomaly_raw: Option<f64>,
+    /// Whether the anomaly model flags the flow.
+    pub anomalous: bool,
+    /// Fused decision.
+    pub attack: bool,
+    /// Fused score in `0..=1`.
+    pub score: f32,
+    /// Most likely attack family (index into [`FamilyModel::names`], never 0 when `attack`).
+    pub family: Option<u32>,
+}
+
+fn label_of(f: &Flow) -> Option<bool> {
+    f.label.as_ref().map(|l| l.attack)
+}
+
+/// Evenly spaced subsample of at most `max` indices, deterministic.
+fn spaced(idx: Vec<usize>, max: usize) -> Vec<usize> {
+    if idx.len() <= max || max == 0 {
+        return idx;
+    }
+    let step = idx.len() as f64 / max as f64;
+    (0..max).filter_map(|i| idx.get((i as f64 * step) as usize).copied()).collect()
+}
+
+impl NetModel {
+    /// Trains on `flows` read from a source with `schema`.
+    pub fn train(schema: &FlowSchema, flows: &[Flow], cfg: &NetTrainConfig) -> Result<(Self, TrainReport), NetError> {
+        if flows.is_empty() {
+            return Err(NetError::NoData);
+        }
+        let spec = FeatureSpec::fit(schema, flows);
+        let mut report = TrainReport { rows: flows.len(), features: spec.tree_width(), ..Default::default() };
+        let labels: Vec<Option<bool>> = flows.iter().map(label_of).collect();
+        report.attacks = labels.iter().filter(|l| **l == Some(true)).count();
+        report.benign = labels.iter().filter(|l| **l == Some(false)).count();
+        let labelled = report.attacks > 0 && report.benign > 0;
+
+        let mut supervised = None;
+        let mut families = None;
+        if cfg.supervised && labelled {
+            let idx: Vec<usize> = (0..flows.len()).filter(|&i| labels[i].is_some()).collect();
+            let x = tree_matrix(&spec, idx.iter().map(|&i| &flows[i]));
+            let y: Vec<u32> = idx.iter().map(|&i| u32::from(labels[i] == Some(true))).collect();
+            let params = GbdtParams { seed: cfg.seed, ..cfg.gbdt.clone() };
+            supervised = Some(Gbdt::fit(&x, &y, 2, &params).map_err(|e| ml_err("supervised")(Box::new(e)))?);
+
+            if cfg.families {
+                // Families by frequency, benign first; ties by name for determinism.
+                let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+                for &i in &idx {
+                    if let Some(l) = flows[i].label.as_ref().filter(|l| l.attack) {
+                        *counts.entry(l.category.as_str()).or_default() += 1;
+                    }
+                }
+                let mut fams: Vec<(&str, usize)> = counts.into_iter().collect();
+                fams.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                if fams.len() >= 2 {
+                    let mut names = vec!["Normal".to_owned()];
+                    names.extend(fams.iter().map(|(n, _)| (*n).to_owned()));
+                    report.families = fams.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect();
+                    let yf: Vec<u32> = idx
+                        .iter()
+                        .map(|&i| match flows[i].label.as_ref().filter(|l| l.attack) {
+                            None => 0,
+                            Some(l) => names.iter().position(|n| *n == l.category).unwrap_or(0) as u32,
+                        })
+                        .collect();
+                    let fparams = GbdtParams {
+                        n_rounds: cfg.family_rounds,
+                        class_weight: ClassWeight::Balanced,
+                        seed: cfg.seed,
+                        ..cfg.gbdt.clone()
+                    };
+                    let gbdt =
+                        Gbdt::fit(&x, &yf, names.len(), &fparams).map_err(|e| ml_err("family")(Box::new(e)))?;
+                    families = Some(FamilyModel { names, gbdt });
+                }
+            }
+        }
+
+        let mut anomaly = None;
+        if cfg.anomaly != AnomalyKind::None {
+            // Benign rows only: labelled benign, or everything when the data has no labels.
+            let benign: Vec<usize> = (0..flows.len()).filter(|&i| labels[i] != Some(true)).collect();
+            let benign = spaced(benign, cfg.anomaly_max_rows);
+            report.anomaly_rows = benign.len();
+            if benign.len() >= 16 {
+                let m = dense_matrix(&spec, benign.iter().map(|&i| &flows[i]));
+                let method = ThresholdMethod::Quantile { quantile: cfg.anomaly_quantile };
+                let model = match cfg.anomaly {
+                    AnomalyKind::Kitnet => {
+                        let kcfg = KitNetConfig { seed: cfg.seed, ..cfg.kitnet.clone() };
+                        let mut net =
+                            KitNet::new(m.n_cols(), kcfg).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let scores = net.fit_batch(&m, cfg.kitnet_epochs.max(1)).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let threshold = Threshold::fit(&scores, method).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        AnomalyModel::Kitnet { net, threshold }
+                    }
+                    AnomalyKind::Iforest | AnomalyKind::None => {
+                        let icfg = IForestConfig { seed: cfg.seed, ..cfg.iforest.clone() };
+                        let forest = IsolationForest::fit(&m, icfg).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let scores = forest.score_matrix(&m).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let threshold = Threshold::fit(&scores, method).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        AnomalyModel::Iforest { forest, threshold }
+                    }
+                };
+                report.anomaly_threshold = Some(model.threshold().value);
+                anomaly = Some(model);
+            }
+        }
+        let mut devices = None;
+        if cfg.devices && flows.iter().filter(|f| f.src.is_some() && f.dst.is_some()).take(16).count() == 16 {
+            let mut p = DeviceProfiler::new(cfg.device.clone()).map_err(|e| ml_err("device")(Box::new(e)))?;
+            for (f, l) in flows.iter().zip(&labels) {
+                if *l != Some(true) {
+                    p.train(f);
+                }
+            }
+            p.finish_training();
+            report.devices = p.devices().len();
+            devices = Some(DeviceModel { config: cfg.device.clone(), state: p.state().clone() });
+        }
+        if supervised.is_none() && anomaly.is_none() {
+            return Err(NetError::NothingToTrain);
+        }
+        let model = Self {
+            version: MODEL_VERSION,
+            spec,
+            supervised,
+            threshold: cfg.threshold,
+            families,
+            anomaly,
+            fuse_anomaly: cfg.fuse_anomaly,
+            devices,
+        };
+        Ok((model, report))
+    }
+
+    /// Checks a loaded model's version.
+    pub fn check_version(&self) -> Result<(), NetError> {
+        if self.version == MODEL_VERSION { Ok(()) } else { Err(NetError::Version { found: self.version }) }
+    }
+
+    /// A scorer with reusable buffers, for scoring many flows.
+    pub fn scorer(&self) -> Scorer<'_> {
+        Scorer { model: self, tree: Vec::new(), prob: Vec::new(), fam: Vec::new(), dense: Vec::new(), buf: Vec::new() }
+    }
+
+    /// Builds the alert for a flow the model called an attack (or anomalous). `None` for a flow
+    /// it did not flag.
+    pub fn alert(&self, flow: &Flow, id: &EventId, v: &Verdict) -> Option<Alert> {
+        if !v.attack {
+            return None;
+        }
+        let supervised_hit = v.attack_prob.is_some_and(|p| p >= self.threshold);
+        let family = v
+            .family
+            .and_then(|c| self.families.as_ref().and_then(|f| f.names.get(c as usize)))
+            .filter(|n| *n != "Normal")
+            .cloned();
+        let src = flow.src.map(|a| a.to_string());
+        let target = match (flow.dst, flow.dst_port) {
+            (Some(d), Some(p)) => Some(format!("{d}:{p}")),
+            (Some(d), None) => Some(d.to_string()),
+            _ => None,
+        };
+        let service = flow.service.as_deref().filter(|s| !s.is_empty() && *s != "-");
+        let what = match (&family, supervised_hit) {
+            (Some(f), true) => format!("likely {f}"),
+            (None, true) => "likely attack".to_owned(),
+            (_, false) => "anomalous traffic".to_owned(),
+        };
+        let title = match (&src, &target) {
+            (Some(s), Some(t)) => format!("{what} from {s} to {t}"),
+            (Some(s), None) => format!("{what} from {s}"),
+            _ => format!("{what} in {} record {}", id.source, id.line),
+        };
+        let conn = match (&src, &target, service) {
+            (Some(s), Some(t), Some(svc)) => format!("The {svc} connection from {s} to {t}"),
+            (Some(s), Some(t), None) => format!("The connection from {s} to {t}"),
+            (_, _, Some(svc)) => format!("This {svc} flow"),
+            _ => "This flow".to_owned(),
+        };
+        let mut contributions = Vec::new();
+        let mut sentences = Vec::new();
+        let detector;
+        if supervised_hit {
+            detector = "net.supervised";
+            let p = v.attack_prob.unwrap_or(0.0);
+            sentences.push(match &family {
+                Some(f) => format!("{conn} resembles {f} attacks seen in training (attack probability {p:.2})."),
+                None => format!("{conn} resembles attacks seen in training (attack probability {p:.2})."),
+            });
+            if let Some(g) = &self.supervised {
+                let mut row = vec![0f32; self.spec.tree_width()];
+                self.spec.encode_tree(flow, &mut row);
+                if let Ok(c) = g.contributions(&row) {
+                    let names = self.spec.tree_names();
+                    for (col, w) in top_contributions(&c, self.spec.tree_width(), 0, 5) {
+                        if w.abs() < 1e-4 {
+                            continue;
+                        }
+                        contributions.push(Contribution {
+                            feature: names.get(col).cloned().unwrap_or_default(),
+                            value: self.spec.describe_tree_value(col, flow),
+                            weight: f64::from(w),
+                        });
+                    }
+                }
+            }
+            let pushing: Vec<String> = contributions
+                .iter()
+                .filter(|c| c.weight > 0.0)
+                .take(3)
+                .map(|c| format!("{} = {}", c.feature, c.value))
+                .collect();
+            if !pushing.is_empty() {
+                sentences.push(format!("What pushed it most towards attack: {}.", pushing.join(", ")));
+            }
+            if v.anomalous {
+                sentences.push("It is also unlike the benign traffic the anomaly model learned.".to_owned());
+            }
+        } else {
+            detector = "net.anomaly";
+            let surprise = self.anomaly.as_ref().zip(v.anomaly_raw).map_or(0.0, |(a, s)| a.threshold().surprise(s));
+            sentences.push(format!(
+                "{conn} is unlike the benign traffic the anomaly model learned: about one benign flow in {} scores this high.",
+                fmt_odds(surprise)
+            ));
+            if let Some(AnomalyModel::Kitnet { net, .. }) = &self.anomaly {
+                let mut dense = vec![0f32; self.spec.dense_width()];
+                self.spec.encode_dense(flow, &mut dense);
+                let x: Vec<f64> = dense.iter().map(|v| f64::from(*v)).collect();
+                if let Ok(e) = net.explain(&x, 5) {
+                    let names = self.spec.dense_names();
+                    let total: f64 = e.top_features.iter().map(|f| f.squared_error).sum::<f64>().max(1e-12);
+                    for f in &e.top_features {
+                        let name = names.get(f.feature).cloned().unwrap_or_default();
+                        contributions.push(Contribution {
+                            value: dense_value(&name, flow, &self.spec, f.feature, &dense),
+                            feature: name,
+                            weight: f.squared_error / total,
+                        });
+                    }
+                }
+            }
+            let odd: Vec<String> =
+                contributions.iter().take(3).map(|c| format!("{} = {}", c.feature, c.value)).collect();
+            if !odd.is_empty() {
+                sentences.push(format!("Least like normal: {}.", odd.join(", ")));
+            }
+        }
+        let entity = match &src {
+            Some(s) => EntityId::host(s.as_str()),
+            None => EntityId::host("unknown"),
+        };
+        let score = (v.score.clamp(0.0, 1.0) * 100.0).round() as u8;
+        let evidence = Evidence { events: vec![id.clone()], uids: flow.uid.iter().cloned().collect() };
+        let explanation = Explanation { summary: sentences.join(" "), contributions, rules: Vec::new() };
+        let alert = Alert::new(flow.ts.unwrap_or(Timestamp(0)), detector, score, entity, title, explanation, evidence);
+        let techniques = family.as_deref().map(mitre::techniques).unwrap_or(&[]);
+        Some(alert.with_mitre(techniques))
+    }
+}
+
+fn fmt_odds(surprise: f64) -> String {
+    let n = 10f64.powf(surprise.clamp(0.0, 12.0));
+    if n >= 1e6 { format!("{:.0} million", n / 1e6) } else { format!("{:.0}", n.max(1.0)) }
+}
+
+fn dense_value(name: &str, flow: &Flow, spec: &FeatureSpec, col: usize, dense: &[f32]) -> String {
+    if let Some((cat, _)) = name.split_once('=') {
+        let v = match cat {
+            "proto" => Some(flow.proto.as_str().to_owned()),
+            "service" => flow.service.clone(),
+            "state" => flow.state.clone(),
+            _ => None,
+        };
+        return v.unwrap_or_else(|| "unknown".into());
+    }
+    // numeric columns are log-compressed in the dense layout: show the raw value
+    let numeric = spec.numeric.len();
+    let cats: usize = spec.dense_width() - numeric - spec.extra.len();
+    if col < numeric {
+        return spec.describe_tree_value(col, flow);
+    }
+    if col >= numeric + cats {
+        return spec.describe_tree_value(col - cats + 3, flow);
+    }
+    format!("{:.3}", dense.get(col).copied().unwrap_or(0.0))
+}
+
+/// Encodes flows in the tree layout.
+pub fn tree_matrix<'a>(spec: &FeatureSpec, flows: impl Iterator<Item = &'a Flow>) -> Matrix {
+    let w = spec.tree_width();
+    let mut data = Vec::new();
+    let mut row = vec![0f32; w];
+    for f in flows {
+        spec.encode_tree(f, &mut row);
+        data.extend_from_slice(&row);
+    }
+    Matrix::from_vec(data, w).unwrap_or_else(|| Matrix::with_cols(w))
+}
+
+/// Encodes flows in the dense layout.
+pub fn dense_matrix<'a>(spec: &FeatureSpec, flows: impl Iterator<Item = &'a Flow>) -> Matrix {
+    let w = spec.dense_width();
+    let mut data = Vec::new();
+    let mut row = vec![0f32; w];
+    for f in flows {
+        spec.encode_dense(f, &mut row);
+        data.extend_from_slice(&row);
+    }
+    Matrix::from_vec(data, w).unwrap_or_else(|| Matrix::with_cols(w))
+}
+
+/// Scores batches of flows with reusable buffers.
+#[derive(Debug)]
+pub struct Scorer<'m> {
+    model: &'m NetModel,
+    tree: Vec<f32>,
+    prob: Vec<f32>,
+    fam: Vec<f32>,
+    dense: Vec<f32>,
+    buf: Vec<f64>,
+}
+
+impl Scorer<'_> {
+    /// Scores a batch of flows; `out` receives one verdict per flow, in order.
+    pub fn score_batch(&mut self, flows: &[&Flow], out: &mut Vec<Verdict>) {
+        let m = self.model;
+        out.clear();
+        let n = flows.len();
+        let tw = m.spec.tree_width();
+        let needs_tree = m.supervised.is_some() || m.families.is_some();
+        let x = if needs_tree {
+            self.tree.resize(n * tw, 0.0);
+            for (i, f) in flows.iter().enumerate() {
+                m.spec.encode_tree(f, &mut self.tree[i * tw..(i + 1) * tw]);
+            }
+            Matrix::from_vec(std::mem::take(&mut self.tree), tw)
+        } else {
+            None
+        };
+        self.prob.clear();
+        if let (Some(g), Some(x)) = (&m.supervised, &x) {
+            self.prob.resize(n, 0.0);
+            if g.predict_into(x, &mut self.prob).is_err() {
+                self.prob.fill(f32::NAN);
+            }
+        }
+        self.fam.clear();
+        let n_fam = m.families.as_ref().map_or(0, |f| f.names.len());
+        if let (Some(fm), Some(x)) = (&m.families, &x) {
+            self.fam.resize(n * n_fam, 0.0);
+            if fm.gbdt.predict_proba_into(x, &mut self.fam).is_err() {
+                self.fam.fill(0.0);
+            }
+        }
+        if let Some(x) = x {
+            self.tree = x.into_vec();
+        }
+        let dw = m.spec.dense_width();
+        self.dense.resize(dw, 0.0);
+        for (i, f) in flows.iter().enumerate() {
+            let attack_prob = m.supervised.as_ref().map(|_| self.prob[i]);
+            let (mut anomaly_prob, mut anomaly_raw, mut anomalous) = (None, None, false);
+            if let Some(a) = &m.anomaly {
+                m.spec.encode_dense(f, &mut self.dense);
+                let raw = a.raw_score(&self.dense, &mut self.buf);
+                let t = a.threshold();
+                anomalous = t.is_anomalous(raw);
+                anomaly_prob = Some(t.probability(raw) as f32);
+                anomaly_raw = Some(raw);
+            }
+            let sup_hit = attack_prob.is_some_and(|p| p >= m.threshold);
+            let attack = sup_hit || (m.fuse_anomaly && anomalous) || (m.supervised.is_none() && anomalous);
+            // Fused score: the supervised probability; an anomaly flag lifts it to at least
+            // the anomaly probability scaled into the upper half.
+            let mut score = attack_prob.unwrap_or(0.0);
+            if let Some(ap) = anomaly_prob
+                && (anomalous || m.supervised.is_none())
+            {
+                let lifted = if anomalous { 0.5 + 0.5 * ap } else { ap * 0.5 };
+                score = score.max(lifted);
+            }
+            let family = if n_fam > 0 {
+                let row = &self.fam[i * n_fam..(i + 1) * n_fam];
+                // best non-benign family: what the attack most resembles
+                let mut best = 1usize;
+                for c in 2..n_fam {
+                    if row[c] > row[best] {
+                        best = c;
+                    }
+                }
+                let argmax = (0..n_fam).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+                Some(if attack { best as u32 } else { argmax as u32 })
+            } else {
+                None
+            };
+            out.push(Verdict { attack_prob, anomaly_prob, anomaly_raw, anomalous, attack, score, family });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ward_core::{FlowLabel, Proto};
+
+    fn flow(i: usize, attack: bool) -> Flow {
+        let (bytes, state, cat) = if attack { (0, "S0", "Probe") } else { (500 + (i % 97) as u64 * 13, "SF", "Normal") };
+        Flow {
+            proto: Proto::Tcp,
+            service: Some(if i % 3 == 0 { "http" } else { "dns" }.into()),
+            state: Some(state.into()),
+            duration: Some(if attack { 0.0 } else { 1.0 + (i % 7) as f64 }),
+            src_bytes: Some(bytes),
+            dst_bytes: Some(bytes / 2),
+            src: Some(format!("10.0.0.{}", i % 200 + 1).parse().unwrap()),
+            dst: Some("10.0.1.1".parse().unwrap()),
+            dst_port: Some(80),
+            label: Some(FlowLabel { attack, category: cat.into(), name: None }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn trains_scores_and_explains() {
+        let flows: Vec<Flow> = (0..600).map(|i| flow(i, i % 5 == 0)).collect();
+        let schema = FlowSchema { format: "test".into(), extra: vec![] };
+        let cfg = NetTrainConfig { gbdt: GbdtParams { n_rounds: 20, ..GbdtParams::default() }, families: false, ..Default::default() };
+        let (model, report) = NetModel::train(&schema, &flows, &cfg).unwrap();
+        assert_eq!(report.attacks, 120);
+        assert!(model.anomaly.is_some());
+        let mut s = model.scorer();
+        let mut out = Vec::new();
+        let batch: Vec<&Flow> = flows.iter().collect();
+        s.score_batch(&batch, &mut out);
+        let correct = out.iter().zip(&flows).filter(|(v, f)| v.attack == f.label.as_ref().unwrap().attack).count();
+        assert!(correct >= 590, "correct {correct}");
+        let id = EventId { source: "t".into(), line: 1 };
+        let alert = model.alert(&flows[0], &id, &out[0]).expect("attack flow raises an alert");
+        assert_eq!(alert.detector, "net.supervised");
+        assert!(alert.explanation.summary.contains("resembles attacks"), "{}", alert.explanation.summary);
+        assert!(!alert.explanation.contributions.is_empty());
+        assert!(model.alert(&flows[1], &id, &out[1]).is_none());
+    }
+
+    #[test]
+    fn unlabelled_data_trains_anomaly_only() {
+        let mut flows: Vec<Flow> = (0..400).map(|i| flow(i, false)).collect();
+        for f in &mut flows {
+            f.label = None;
+        }
+        let schema = FlowSchema { format: "test".into(), extra: vec![] };
+        let (model, _) = NetModel::train(&schema, &flows, &NetTrainConfig::default()).unwrap();
+        assert!(model.supervised.is_none());
+        let mut odd = flow(1, false);
+        odd.src_bytes = Some(50_000_000);
+        odd.service = Some("smb".into());
+        odd.state = Some("REJ".into());
+        let mut s = model.scorer();
+        let mut out = Vec::new();
+        s.score_batch(&[&odd, &flows[3]], &mut out);
+        assert!(out[0].anomaly_raw > out[1].anomaly_raw);
+        assert!(out[0].attack);
+        let a = model.alert(&odd, &EventId { source: "t".into(), line: 9 }, &out[0]).unwrap();
+        assert_eq!(a.detector, "net.anomaly");
+    }
+
+    #[test]
+    fn empty_input_is_an_error() {
+        let schema = FlowSchema::default();
+        assert!(matches!(NetModel::train(&schema, &[], &NetTrainConfig::default()), Err(NetError::NoData)));
+    }
+}

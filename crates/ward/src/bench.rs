@@ -1,0 +1,237 @@
+//! `ward bench net`: speed and memory figures for BENCHMARKS.md, measured on one core.
+//!
+//! Inputs are generated in memory from a fixed seed, so two runs measure the same work:
+//! - Zeek `conn.log` parsing (TSV, through the real reader);
+//! - supervised scoring: feature encoding plus a full-size boosted-tree model (default
+//!   parameters, trained on noisy labels so every tree grows to its leaf limit);
+//! - the streaming anomaly path: damped incremental statistics per host, host pair and socket
+//!   (AfterImage) plus KitNET scoring, per flow;
+//! - memory with 1,000,000 distinct hosts streamed through the bounded statistics.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::io::Write;
+use std::time::Instant;
+use ward_core::{Flow, FlowLabel, FlowSchema};
+use ward_detect::net::{AnomalyKind, NetModel, NetTrainConfig};
+use ward_ingest::{Format, ReadOptions};
+use ward_ml::incstat::{ExtractorConfig, FlowFeatureExtractor, FlowObservation};
+use ward_ml::kitnet::{KitNet, KitNetConfig};
+
+#[derive(Debug, Serialize)]
+struct Figures {
+    rows: usize,
+    zeek_lines_per_sec: f64,
+    zeek_mb_per_sec: f64,
+    supervised_flows_per_sec: f64,
+    supervised_trees: usize,
+    supervised_nodes: usize,
+    streaming_flows_per_sec: f64,
+    streaming_features: usize,
+    hosts_tracked: usize,
+    host_capacity: usize,
+    stats_memory_bytes: usize,
+    peak_rss_bytes: Option<u64>,
+}
+
+/// A deterministic conn.log with `n` lines over a /16 of hosts.
+fn conn_log(n: usize, seed: u64) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut out = Vec::with_capacity(n * 160);
+    out.extend_from_slice(
+        b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
+#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\n\
+#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\n",
+    );
+    let services = ["http", "ssl", "dns", "-", "dicom", "hl7", "smb", "krb"];
+    let states = ["SF", "SF", "SF", "S0", "REJ", "RSTO", "OTH"];
+    let mut ts = 1_700_000_000.0f64;
+    for i in 0..n {
+        ts += rng.f64() * 0.01;
+        let ob = rng.u64(40..200_000);
+        let rb = rng.u64(0..2_000_000);
+        let _ = writeln!(
+            out,
+            "{ts:.6}\tC{i:017}\t10.{}.{}.{}\t{}\t10.9.{}.{}\t{}\t{}\t{}\t{:.6}\t{ob}\t{rb}\t{}\tT\tT\t0\tShADadFf\t{}\t{}\t{}\t{}\t-",
+            rng.u8(0..4),
+            rng.u8(0..=255),
+            rng.u8(1..255),
+            rng.u16(1024..65535),
+            rng.u8(0..4),
+            rng.u8(1..255),
+            [443u16, 80, 53, 104, 2575, 445, 88][rng.usize(0..7)],
+            if rng.bool() { "tcp" } else { "udp" },
+            services[rng.usize(0..services.len())],
+            rng.f64() * 30.0,
+            states[rng.usize(0..states.len())],
+            rng.u64(1..400),
+            ob + 40,
+            rng.u64(0..1500),
+            rb + 40,
+        );
+    }
+    out
+}
+
+fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn parse_all(buf: &[u8]) -> Result<Vec<Flow>> {
+    let opts = ReadOptions { format: Some(Format::Zeek), ..Default::default() };
+    let reader = ward_ingest::from_reader("bench", Box::new(std::io::Cursor::new(buf.to_vec())), &opts)?;
+    let mut flows = Vec::new();
+    for r in reader {
+        flows.push(r.context("benchmark input failed to parse")?.flow);
+    }
+    Ok(flows)
+}
+
+fn host_key(f: &Flow, dst: bool) -> u64 {
+    let a = if dst { f.dst } else { f.src };
+    match a {
+        Some(std::net::IpAddr::V4(v)) => u64::from(u32::from(v)),
+        Some(std::net::IpAddr::V6(v)) => {
+            let x = u128::from(v);
+            (x as u64) ^ ((x >> 64) as u64)
+        }
+        None => 0,
+    }
+}
+
+fn observation(f: &Flow) -> FlowObservation {
+    let src = host_key(f, false);
+    let dst = host_key(f, true);
+    let socket = src
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(17)
+        ^ dst
+        ^ (u64::from(f.src_port.unwrap_or(0)) << 32)
+        ^ u64::from(f.dst_port.unwrap_or(0));
+    FlowObservation {
+        ts: f.ts.map_or(0.0, |t| t.as_secs_f64()),
+        src,
+        dst,
+        socket,
+        bytes: f.src_bytes.unwrap_or(0) as f64,
+        response_bytes: f.dst_bytes.map(|b| b as f64),
+    }
+}
+
+pub fn run(rows: usize, json: bool) -> Result<()> {
+    let rows = rows.max(10_000);
+    eprintln!("generating {rows} conn.log lines");
+    let buf = conn_log(rows, 7);
+
+    // 1. Parsing.
+    let t = Instant::now();
+    let flows = parse_all(&buf)?;
+    let secs = t.elapsed().as_secs_f64();
+    let zeek_lines_per_sec = flows.len() as f64 / secs;
+    let zeek_mb_per_sec = buf.len() as f64 / secs / 1e6;
+    eprintln!("zeek parse: {:.0} lines/s", zeek_lines_per_sec);
+
+    // 2. Supervised scoring with a full-size model.
+    let mut rng = fastrand::Rng::with_seed(11);
+    let n_train = 50_000.min(flows.len());
+    let train: Vec<Flow> = flows[..n_train]
+        .iter()
+        .map(|f| {
+            let signal = f.state.as_deref() != Some("SF") && f.src_bytes.unwrap_or(0) < 60_000;
+            let attack = signal ^ (rng.f64() < 0.1);
+            let mut f = f.clone();
+            f.label = Some(FlowLabel { attack, category: if attack { "Probe" } else { "Normal" }.into(), name: None });
+            f
+        })
+        .collect();
+    let schema = FlowSchema { format: "zeek".into(), extra: ward_ingest::extras::ZEEK.iter().map(|s| (*s).to_owned()).collect() };
+    let cfg = NetTrainConfig { families: false, anomaly: AnomalyKind::None, ..NetTrainConfig::default() };
+    eprintln!("training the benchmark model on {n_train} flows");
+    let (model, _) = NetModel::train(&schema, &train, &cfg)?;
+    let (trees, nodes) = model.supervised.as_ref().map_or((0, 0), |g| (g.n_trees(), g.n_nodes()));
+    let refs: Vec<&Flow> = flows.iter().collect();
+    let mut scorer = model.scorer();
+    let mut verdicts = Vec::with_capacity(4096);
+    let mut attacks = 0usize;
+    let t = Instant::now();
+    for chunk in refs.chunks(4096) {
+        scorer.score_batch(chunk, &mut verdicts);
+        attacks += verdicts.iter().filter(|v| v.attack).count();
+    }
+    let supervised_flows_per_sec = refs.len() as f64 / t.elapsed().as_secs_f64();
+    eprintln!("supervised scoring: {supervised_flows_per_sec:.0} flows/s ({attacks} flagged)");
+
+    // 3. Streaming: AfterImage statistics + KitNET, per flow.
+    let mut extractor = FlowFeatureExtractor::new(&ExtractorConfig::default())?;
+    let width = extractor.n_features();
+    let mut x = vec![0f64; width];
+    let kcfg = KitNetConfig { fm_grace: 5_000, ad_grace: 20_000, ..KitNetConfig::default() };
+    let mut net = KitNet::new(width, kcfg)?;
+    let warm = 25_000.min(flows.len() / 2);
+    for f in &flows[..warm] {
+        extractor.update(&observation(f), &mut x)?;
+        net.process(&x)?;
+    }
+    let t = Instant::now();
+    let mut acc = 0.0;
+    for f in &flows[warm..] {
+        extractor.update(&observation(f), &mut x)?;
+        acc += net.process(&x)?;
+    }
+    let streaming_flows_per_sec = (flows.len() - warm) as f64 / t.elapsed().as_secs_f64();
+    eprintln!("streaming anomaly: {streaming_flows_per_sec:.0} flows/s (mean score {:.3})", acc / (flows.len() - warm) as f64);
+
+    // 4. Memory: 1,000,000 distinct source hosts through the bounded statistics.
+    let ecfg = ExtractorConfig::default();
+    let mut extractor = FlowFeatureExtractor::new(&ecfg)?;
+    for i in 0..1_000_000u64 {
+        let obs = FlowObservation {
+            ts: i as f64 * 0.001,
+            src: i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            dst: i % 977,
+            socket: i.wrapping_mul(31),
+            bytes: (i % 1500) as f64,
+            response_bytes: Some((i % 700) as f64),
+        };
+        extractor.update(&obs, &mut x)?;
+    }
+    let figures = Figures {
+        rows: flows.len(),
+        zeek_lines_per_sec,
+        zeek_mb_per_sec,
+        supervised_flows_per_sec,
+        supervised_trees: trees,
+        supervised_nodes: nodes,
+        streaming_flows_per_sec,
+        streaming_features: width,
+        hosts_tracked: extractor.hosts().len(),
+        host_capacity: ecfg.host_capacity,
+        stats_memory_bytes: extractor.memory_bytes(),
+        peak_rss_bytes: peak_rss(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        println!("rows per measurement        {}", figures.rows);
+        println!("zeek conn.log parsing       {:>12.0} lines/s ({:.0} MB/s)", figures.zeek_lines_per_sec, figures.zeek_mb_per_sec);
+        println!(
+            "supervised scoring          {:>12.0} flows/s ({} trees, {} nodes, incl. feature encoding)",
+            figures.supervised_flows_per_sec, figures.supervised_trees, figures.supervised_nodes
+        );
+        println!(
+            "streaming AfterImage+KitNET {:>12.0} flows/s ({} features)",
+            figures.streaming_flows_per_sec, figures.streaming_features
+        );
+        println!(
+            "1,000,000 distinct hosts    {} tracked (capacity {}), statistics {:.1} MiB, peak RSS {}",
+            figures.hosts_tracked,
+            figures.host_capacity,
+            figures.stats_memory_bytes as f64 / (1 << 20) as f64,
+            figures.peak_rss_bytes.map_or("n/a".into(), |b| format!("{:.0} MiB", b as f64 / (1 << 20) as f64))
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,328 @@
+//! `ward sim net`, `ward demo` and `ward alerts`: the simulated hospital, the end-to-end demo on
+//! it, and a look into the store.
+
+use crate::config::Config;
+use crate::inputs::InputArgs;
+use crate::net::{DetectArgs, run_detect};
+use crate::output::AlertFormat;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use ward_core::{Alert, Severity};
+use ward_detect::net::{MODEL_KIND, NetModel};
+use ward_sim::{SimConfig, SimOutput};
+use ward_store::{AlertQuery, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum SimCmd {
+    /// Simulate a hospital network: Zeek conn.log, ground truth, attack list, device list.
+    #[command(after_help = "Examples:\n  ward sim net --out sim/\n  ward sim net --hours 72 --scale 0.2 --seed 7 --out sim/")]
+    Net(SimArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Output folder (created if missing).
+    #[arg(long, short, default_value = "ward-sim", value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimOptions {
+    /// Seed: the same seed gives byte-identical output.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Simulated hours.
+    #[arg(long, default_value_t = 24.0)]
+    pub hours: f64,
+    /// Size of the hospital and its traffic (0.01 to 10).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Attack-free hours at the start.
+    #[arg(long, default_value_t = 8.0)]
+    pub benign_hours: f64,
+    /// Simulate no attacks at all.
+    #[arg(long)]
+    pub no_attacks: bool,
+}
+
+impl SimOptions {
+    fn config(&self, seed: u64) -> Result<SimConfig> {
+        let cfg = SimConfig {
+            seed,
+            hours: self.hours,
+            scale: self.scale,
+            benign_hours: self.benign_hours,
+            attacks: !self.no_attacks,
+            ..SimConfig::default()
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+fn create(p: &Path) -> Result<BufWriter<std::fs::File>> {
+    Ok(BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?))
+}
+
+/// Writes conn.log, truth.csv, attacks.json and devices.jsonl for one simulated run.
+fn write_sim(dir: &Path, prefix: &str, out: &SimOutput) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    let conn = dir.join(format!("{prefix}conn.log"));
+    let mut w = create(&conn)?;
+    ward_sim::write_zeek_conn(&mut w, &out.flows)?;
+    w.flush()?;
+    let mut w = create(&dir.join(format!("{prefix}truth.csv")))?;
+    ward_sim::write_truth(&mut w, out)?;
+    w.flush()?;
+    let mut w = create(&dir.join(format!("{prefix}attacks.json")))?;
+    ward_sim::write_attacks_json(&mut w, &out.attacks)?;
+    w.flush()?;
+    let mut w = create(&dir.join(format!("{prefix}devices.jsonl")))?;
+    ward_sim::write_devices(&mut w, &out.devices)?;
+    w.flush()?;
+    Ok(conn)
+}
+
+pub fn sim(cmd: SimCmd) -> Result<()> {
+    let SimCmd::Net(args) = cmd;
+    let cfg = args.sim.config(args.sim.seed)?;
+    let out = ward_sim::generate(&cfg);
+    write_sim(&args.out, "", &out)?;
+    println!(
+        "{}: {} devices, {} flows ({} in {} attacks) over {} h",
+        args.out.display(),
+        out.devices.len(),
+        out.flows.len(),
+        out.attack_flow_count(),
+        out.attacks.len(),
+        cfg.hours
+    );
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "The demo simulates two days of one hospital: yesterday, with its labelled incidents \
+(the attack history the supervised model learns from, and the benign traffic the anomaly model and the \
+device profiles learn from), and today, which ward has never seen. It then detects on today and \
+compares the alerts with the ground truth.")]
+pub struct DemoArgs {
+    /// Working folder for the simulated logs, the model and the store.
+    #[arg(long, default_value = "ward-demo", value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let dir = &args.dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    let db = dir.join("ward.db");
+    for p in [db.clone(), dir.join("ward.db-wal"), dir.join("ward.db-shm")] {
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("cannot remove the previous demo store {}", p.display()))?;
+        }
+    }
+    println!("ward demo: a simulated hospital, in {}", dir.display());
+
+    let history_cfg = args.sim.config(args.sim.seed.wrapping_add(1))?;
+    let history = ward_sim::generate(&history_cfg);
+    let history_conn = write_sim(dir, "history-", &history)?;
+    println!(
+        "  1. yesterday: {} devices, {} flows, {} labelled incidents ({} attack flows)",
+        history.devices.len(),
+        history.flows.len(),
+        history.attacks.len(),
+        history.attack_flow_count()
+    );
+
+    let today_cfg = args.sim.config(args.sim.seed)?;
+    let today = ward_sim::generate(&today_cfg);
+    let conn = write_sim(dir, "", &today)?;
+    println!("  2. today: {} flows in {}, {} attacks hidden in them", today.flows.len(), conn.display(), today.attacks.len());
+
+    // Train on yesterday's log as ward reads it (the same parser as detection), with the
+    // incident labels joined by connection uid.
+    let labels: HashMap<&str, &ward_core::FlowLabel> = history
+        .flows
+        .iter()
+        .filter_map(|f| Some((f.flow.uid.as_deref()?, f.flow.label.as_ref()?)))
+        .collect();
+    let opts = InputArgs { format: Some(ward_ingest::Format::Zeek), strict: true }.read_options(cfg);
+    let (schema, mut flows, _, _) = crate::inputs::read_all(std::slice::from_ref(&history_conn), &opts, true)?;
+    for f in &mut flows {
+        f.label = f.uid.as_deref().and_then(|u| labels.get(u)).map(|l| (*l).clone());
+    }
+    let (model, report) = NetModel::train(&schema, &flows, &cfg.net.train)?;
+    let model_path = dir.join("net.model");
+    let meta = ward_ml::model::ModelMeta {
+        feature_names: model.spec.tree_names(),
+        params: serde_json::to_value(&cfg.net.train)?,
+        training_summary: serde_json::to_value(&report)?,
+    };
+    ward_ml::model::save(&model_path, &model, MODEL_KIND, &meta)?;
+    println!(
+        "  3. trained on yesterday: supervised attack model, {} attack families, anomaly model on {} benign flows, {} device profiles",
+        report.families.len(),
+        report.anomaly_rows,
+        report.devices
+    );
+
+    let detect_args = DetectArgs {
+        model: model_path,
+        inputs: vec![conn],
+        input: InputArgs { format: Some(ward_ingest::Format::Zeek), strict: false },
+        output: AlertFormat::Jsonl,
+        alerts: dir.join("alerts.jsonl"),
+        store: Some(db.clone()),
+        scores: None,
+        min_score: 0,
+        dedup: 300,
+        batch: 4096,
+    };
+    let summary = run_detect(&model, &detect_args, cfg)?;
+    println!(
+        "  4. detected on today: {} alerts ({} supervised, {} anomaly, {} device; {} repeats folded), {} devices inventoried",
+        summary.alerts, summary.by_detector[0], summary.by_detector[1], summary.by_detector[2], summary.suppressed, summary.devices
+    );
+
+    let store = ward_store::SqliteStore::open(&db)?;
+    let alerts = store.query_alerts(&AlertQuery { limit: Some(ward_store::MAX_LIMIT), ..AlertQuery::default() })?;
+    let scorecard = score_against_truth(&today, &alerts);
+    println!("\nattacks found ({} of {}):", scorecard.found, today.attacks.len());
+    for line in &scorecard.lines {
+        println!("  {line}");
+    }
+    println!(
+        "alerts that point at an attack: {} of {} ({:.0}%)",
+        scorecard.true_alerts,
+        alerts.len(),
+        100.0 * scorecard.true_alerts as f64 / alerts.len().max(1) as f64
+    );
+    println!("\ntop alerts:");
+    let mut top = alerts.clone();
+    top.sort_by(|a, b| b.score.cmp(&a.score).then(a.time.cmp(&b.time)));
+    for a in top.iter().take(8) {
+        println!("  {:>3} {:<8} {:<15} {}", a.score, a.severity.as_str(), a.detector, a.title);
+    }
+    println!(
+        "\nmore: ward alerts --store {} --severity high   (or read {})",
+        db.display(),
+        dir.join("alerts.jsonl").display()
+    );
+    println!("done in {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+struct Scorecard {
+    found: usize,
+    true_alerts: usize,
+    lines: Vec<String>,
+}
+
+/// Matches alerts to the simulator's attacks: an alert belongs to an attack when its evidence
+/// names one of the attack's flows, or its entity is the attacker (or a target) while the attack runs.
+fn score_against_truth(sim: &SimOutput, alerts: &[Alert]) -> Scorecard {
+    let by_uid: HashMap<&str, u32> = sim
+        .flows
+        .iter()
+        .filter_map(|f| Some((f.flow.uid.as_deref()?, f.attack?)))
+        .collect();
+    let mut hits: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut true_alerts = 0;
+    for a in alerts {
+        let mut ids: Vec<u32> = a.evidence.uids.iter().filter_map(|u| by_uid.get(u.as_str()).copied()).collect();
+        if ids.is_empty() {
+            for at in &sim.attacks {
+                let during = a.time >= at.start && a.time.micros() <= at.end.micros() + 300_000_000;
+                let who = at.attacker.to_string() == a.entity.value
+                    || at.targets.iter().any(|t| t.to_string() == a.entity.value);
+                if during && who {
+                    ids.push(at.id);
+                }
+            }
+        }
+        if !ids.is_empty() {
+            true_alerts += 1;
+        }
+        for id in ids {
+            *hits.entry(id).or_default() += 1;
+        }
+    }
+    let lines = sim
+        .attacks
+        .iter()
+        .map(|at| match hits.get(&at.id) {
+            Some(n) => format!("found   {:<16} from {:<15} {n} alert(s)", at.category, at.attacker.to_string()),
+            None => format!("missed  {:<16} from {}", at.category, at.attacker),
+        })
+        .collect();
+    Scorecard { found: hits.len(), true_alerts, lines }
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  ward alerts --store ward.db --severity high\n  ward alerts --detector net.device --json")]
+pub struct AlertsArgs {
+    /// The store to read (default: `[store] path`, `ward.db`).
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// Lowest severity shown: info, low, medium, high, critical.
+    #[arg(long)]
+    pub severity: Option<Severity>,
+    /// Only this detector (`net.supervised`, `net.anomaly`, `net.device`).
+    #[arg(long)]
+    pub detector: Option<String>,
+    /// Only this entity (`host:10.1.2.3`).
+    #[arg(long)]
+    pub entity: Option<String>,
+    /// Only alerts whose title contains this text.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Most alerts shown.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Full alerts as JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn alerts(args: AlertsArgs, cfg: &Config) -> Result<()> {
+    let path = args.store.clone().unwrap_or_else(|| cfg.store.path.clone());
+    if !path.is_file() {
+        bail!("no store at {}: run `ward detect net --store {}` or `ward demo` first", path.display(), path.display());
+    }
+    let store = ward_store::SqliteStore::open(&path).with_context(|| format!("cannot open store {}", path.display()))?;
+    if let Some(e) = &args.entity {
+        e.parse::<ward_core::EntityId>()?;
+    }
+    let q = AlertQuery {
+        min_severity: args.severity,
+        detector: args.detector.clone(),
+        entity: args.entity.clone(),
+        text: args.search.clone(),
+        limit: Some(u32::try_from(args.limit).unwrap_or(u32::MAX).clamp(1, ward_store::MAX_LIMIT)),
+        ..AlertQuery::default()
+    };
+    let total = store.count_alerts(&q)?;
+    let list = store.query_alerts(&q)?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    if args.json {
+        for a in &list {
+            serde_json::to_writer(&mut out, a)?;
+            out.write_all(b"\n")?;
+        }
+    } else {
+        writeln!(out, "{:<27} {:>5} {:<8} {:<15} {}", "time", "score", "severity", "detector", "title")?;
+        for a in &list {
+            writeln!(out, "{:<27} {:>5} {:<8} {:<15} {}", a.time.to_string(), a.score, a.severity.as_str(), a.detector, a.title)?;
+        }
+        writeln!(out, "{} of {} matching alerts shown", list.len(), total)?;
+    }
+    out.flush()?;
+    Ok(())
+}

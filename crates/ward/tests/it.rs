@@ -1,0 +1,188 @@
+//! End-to-end tests of the `ward` binary: the commands as a user runs them, on fixtures the
+//! tests write themselves.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ward(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WARD_CONFIG")
+        .output()
+        .expect("ward runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// An NSL-KDD-layout file: benign web traffic and SYN-flood-like and probe-like attacks.
+fn kdd_fixture(dir: &Path, rows: usize, seed: u64) -> PathBuf {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut out = String::new();
+    for i in 0..rows {
+        let kind = i % 4;
+        let (proto, svc, flag, src, dst, count, serr, label) = match kind {
+            0 | 1 => ("tcp", "http", "SF", rng.u32(150..400), rng.u32(300..9000), rng.u32(1..20), 0.0, "normal"),
+            2 => ("tcp", "private", "S0", 0, 0, rng.u32(100..500), 1.0, "neptune"),
+            _ => ("tcp", "other", "REJ", 0, 0, rng.u32(1..5), 0.0, "portsweep"),
+        };
+        let mut cols: Vec<String> = vec![
+            "0".into(),
+            proto.into(),
+            svc.into(),
+            flag.into(),
+            src.to_string(),
+            dst.to_string(),
+        ];
+        cols.extend(std::iter::repeat_n("0".to_string(), 16));
+        cols.push(count.to_string());
+        cols.push(rng.u32(1..20).to_string());
+        cols.push(format!("{serr:.2}"));
+        cols.extend(std::iter::repeat_n("0.00".to_string(), 16));
+        cols.push(label.into());
+        cols.push("20".into());
+        assert_eq!(cols.len(), 43);
+        out.push_str(&cols.join(","));
+        out.push('\n');
+    }
+    let p = dir.join(format!("kdd-{seed}.txt"));
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn train_detect_scores_and_store_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = kdd_fixture(d, 800, 1);
+    let test = kdd_fixture(d, 200, 2);
+    let o = ward(&["train", "net", train.to_str().unwrap(), "--out", "m.model", "--rounds", "20"], d);
+    assert!(o.status.success(), "train failed: {}", text(&o.stderr));
+    assert!(d.join("m.model").is_file());
+    assert!(d.join("m.model.manifest.json").is_file());
+
+    let o = ward(
+        &["detect", "net", "--model", "m.model", test.to_str().unwrap(), "--scores", "s.csv", "--store", "w.db"],
+        d,
+    );
+    assert!(o.status.success(), "detect failed: {}", text(&o.stderr));
+    let scores = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    let lines: Vec<&str> = scores.lines().collect();
+    assert_eq!(lines[0], "line,score,label,category");
+    assert_eq!(lines.len(), 201, "one line per record plus the header");
+    // rows 3 and 4 of every 4 are attacks: the fixture is easy, so all must be right
+    let mut correct = 0;
+    for l in &lines[1..] {
+        let f: Vec<&str> = l.split(',').collect();
+        let line: usize = f[0].parse().unwrap();
+        let attack = (line - 1) % 4 >= 2;
+        if (f[2] == "1") == attack {
+            correct += 1;
+        }
+    }
+    assert!(correct >= 196, "only {correct} of 200 right");
+    let alerts: Vec<ward_core::Alert> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(alerts.len() >= 95, "{} alerts", alerts.len());
+    assert!(alerts.iter().all(|a| !a.explanation.summary.is_empty()));
+    assert!(alerts.iter().any(|a| a.mitre.iter().any(|m| m == "T1046" || m == "T1499")));
+
+    use ward_store::Store;
+    let store = ward_store::SqliteStore::open(&d.join("w.db")).unwrap();
+    let n = store.count_alerts(&ward_store::AlertQuery::default()).unwrap();
+    assert_eq!(n as usize, alerts.len());
+
+    // ECS output carries the same alerts
+    let o = ward(&["detect", "net", "--model", "m.model", test.to_str().unwrap(), "--output", "ecs"], d);
+    let first: serde_json::Value = serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(first["event"]["kind"], "alert");
+    assert!(first["ward"]["alert"]["id"].as_str().unwrap().starts_with("al_"));
+}
+
+#[test]
+fn bad_records_are_reported_with_location_and_strict_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = kdd_fixture(d, 400, 3);
+    assert!(ward(&["train", "net", train.to_str().unwrap(), "--out", "m.model", "--rounds", "5"], d).status.success());
+    let mut content = std::fs::read_to_string(kdd_fixture(d, 20, 4)).unwrap();
+    content.push_str("0,tcp,http,SF,notanumber\n");
+    content.push_str(&std::fs::read_to_string(kdd_fixture(d, 4, 5)).unwrap());
+    std::fs::write(d.join("mixed.txt"), content).unwrap();
+
+    let o = ward(&["detect", "net", "--model", "m.model", "--format", "nsl-kdd", "mixed.txt", "--scores", "s.csv"], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("mixed.txt:21"), "stderr should name file and line: {err}");
+    assert!(err.contains("24 flows scored"), "{err}");
+    let scores = std::fs::read_to_string(d.join("s.csv")).unwrap();
+    assert_eq!(scores.lines().count(), 25, "records after the bad one are still scored");
+
+    let o = ward(&["detect", "net", "--model", "m.model", "--format", "nsl-kdd", "--strict", "mixed.txt"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("mixed.txt:21"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn clear_errors_for_unknown_format_missing_input_and_tampered_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("junk.bin"), b"\x00\x01\x02 this is not a flow log\n").unwrap();
+    let o = ward(&["parse", "net", "junk.bin"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(err.contains("zeek") && err.contains("nsl-kdd") && err.contains("pcap"), "known formats listed: {err}");
+
+    let o = ward(&["parse", "net", "nope.log"], d);
+    assert!(text(&o.stderr).contains("nope.log does not exist"));
+
+    let o = ward(&["parse", "net", "--format", "netflow9", "x"], d);
+    assert_eq!(o.status.code(), Some(2), "clap rejects unknown format names");
+
+    let train = kdd_fixture(d, 200, 6);
+    assert!(ward(&["train", "net", train.to_str().unwrap(), "--out", "m.model", "--rounds", "3"], d).status.success());
+    let mut bytes = std::fs::read(d.join("m.model")).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(d.join("m.model"), bytes).unwrap();
+    let o = ward(&["detect", "net", "--model", "m.model", train.to_str().unwrap()], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("cannot load model"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn eval_reports_and_gates_fail_with_exit_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = kdd_fixture(d, 600, 7);
+    let o = ward(&["eval", "net", "--kfold", "3", data.to_str().unwrap(), "--rounds", "10", "--json"], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
+    assert_eq!(v["rows_tested"], 600);
+    assert!(v["binary"]["accuracy"].as_f64().unwrap() > 0.95);
+
+    let o = ward(&["eval", "net", "--kfold", "3", data.to_str().unwrap(), "--rounds", "10", "--min", "accuracy=1.01"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("FAILED"));
+
+    let o = ward(&["eval", "net", "--novel", "2", data.to_str().unwrap(), "--rounds", "10", "--json"], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
+    assert!(v["novel_recall"].as_f64().is_some());
+}
+
+#[test]
+fn config_example_is_valid_and_unknown_keys_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = ward(&["config", "example"], d);
+    assert!(o.status.success());
+    std::fs::write(d.join("ward.toml"), &o.stdout).unwrap();
+    let o = ward(&["config", "check"], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    std::fs::write(d.join("ward.toml"), "[net.train]\nthreshhold = 0.3\n").unwrap();
+    let o = ward(&["config", "check"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("threshhold"), "{}", text(&o.stderr));
+}
