@@ -244,3 +244,13 @@ fn format_names_parse() {
         ]
     );
 }
+
+/// Readers and errors can cross threads (the binary reads on one thread, detects on another).
+#[test]
+fn readers_and_errors_are_send() {
+    fn send<T: Send + 'static>() {}
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send::<ward_ingest::FlowReader>();
+    send_sync::<IngestError>();
+    send_sync::<ward_ingest::Record>();
+}
