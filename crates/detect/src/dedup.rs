@@ -1,4 +1,8 @@
-//! Alert de-duplication: one alert per (detector, entity, headline) per window of event time.
+//! Alert de-duplication: one alert per (detector, entity, kind) per window of event time.
+//!
+//! The kind is the alert's MITRE technique list (for network detectors, that is the attack
+//! family; the anomaly detector has none, so one anomaly alert per host per window), except for
+//! `net.device` alerts, whose headline names the device and the novelty.
 //!
 //! A port scan is thousands of flows; the analyst needs one alert that says so, not thousands.
 //! The first alert of a key passes; later ones within `window_secs` of the last one that passed
@@ -33,7 +37,8 @@ impl Deduper {
             return true;
         }
         let t = a.time.micros();
-        let key = (a.detector.clone(), a.entity.to_string(), a.title.clone());
+        let kind = if a.detector == "net.device" { a.title.clone() } else { a.mitre.join(",") };
+        let key = (a.detector.clone(), a.entity.to_string(), kind);
         if let Some(prev) = self.last.get(&key)
             && (t - *prev).abs() < self.window_micros
         {
@@ -70,10 +75,11 @@ mod tests {
             "net.supervised",
             80,
             EntityId::host(host),
-            format!("likely Probe from {host}"),
+            format!("likely Probe from {host} to 10.0.0.{}:80", secs % 200),
             Explanation::default(),
             Evidence::default(),
         )
+        .with_mitre(&["T1046"])
     }
 
     #[test]

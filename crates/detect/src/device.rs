@@ -452,6 +452,12 @@ pub struct DeviceConfig {
     pub volume_min_samples: u64,
     /// Flows smaller than this never raise a volume alert. Default 10000000 (10 MB).
     pub volume_min_bytes: u64,
+    /// Also raise new-peer, new-port and new-protocol alerts for general-purpose hosts
+    /// (workstations, general servers, unknown roles) at business criticality. Their peers
+    /// change every day, so this is noisy; by default only clinical devices and systems
+    /// (DICOM, HL7, FHIR roles, configured roles, clinical or life-sustaining criticality) are
+    /// watched for novelty. Volume alerts apply to every profiled device. Default false.
+    pub novelty_for_general_hosts: bool,
 }
 
 impl Default for DeviceConfig {
@@ -472,6 +478,7 @@ impl Default for DeviceConfig {
             volume_sigma: 6.0,
             volume_min_samples: 20,
             volume_min_bytes: 10_000_000,
+            novelty_for_general_hosts: false,
         }
     }
 }
@@ -1131,18 +1138,20 @@ impl DeviceProfiler {
             return Vec::new();
         };
         let mut out = Vec::new();
-        if !prof.peers_saturated && !prof.peers.contains(&peer) {
+        let watched = self.config.novelty_for_general_hosts || self.watched_for_novelty(dev);
+        if watched && !prof.peers_saturated && !prof.peers.contains(&peer) {
             out.push(Novelty::Peer(peer));
         }
         let key = port_key(flow, side);
         let learned = key.as_ref().and_then(|k| prof.ports.get(k));
         if let Some(k) = &key
+            && watched
             && learned.is_none()
             && !prof.ports_saturated
         {
             out.push(Novelty::Port(k.clone()));
         }
-        if let Some(p) = proto.filter(|p| !prof.protocols.contains(&(side, *p))) {
+        if let Some(p) = proto.filter(|p| watched && !prof.protocols.contains(&(side, *p))) {
             out.push(Novelty::Protocol(side, p));
         }
         if let (Some(k), Some(v), Some(bytes)) = (key, learned, flow.total_bytes())
@@ -1186,6 +1195,20 @@ impl DeviceProfiler {
             .dedup
             .insert(key.to_owned(), last.map_or(t, |l| l.max(t)));
         true
+    }
+
+    /// Whether a device's novelties are alerted on without `novelty_for_general_hosts`.
+    fn watched_for_novelty(&self, addr: IpAddr) -> bool {
+        let Some(d) = self.state.devices.get(&addr) else {
+            return false;
+        };
+        let (role, _, crit, _) = self.role_and_reasons(addr, d);
+        let general = matches!(
+            role,
+            DeviceRole::Workstation | DeviceRole::Server | DeviceRole::Unknown | DeviceRole::ClinicalWorkstation
+        );
+        // a general host is watched only when configuration raised its criticality
+        !general || (crit != role.default_criticality() && matches!(crit, Criticality::Clinical | Criticality::LifeSustaining))
     }
 
     fn role_and_reasons(

@@ -192,7 +192,14 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
     );
 
     let store = ward_store::SqliteStore::open(&db)?;
-    let alerts = store.query_alerts(&AlertQuery { limit: Some(ward_store::MAX_LIMIT), ..AlertQuery::default() })?;
+    let mut alerts = Vec::new();
+    let mut q = AlertQuery { limit: Some(ward_store::MAX_LIMIT), ..AlertQuery::default() };
+    loop {
+        let page = store.query_alerts(&q)?;
+        let Some(last) = page.last() else { break };
+        q.after = Some(ward_store::AlertCursor::after(last));
+        alerts.extend(page);
+    }
     let scorecard = score_against_truth(&today, &alerts);
     println!("\nattacks found ({} of {}):", scorecard.found, today.attacks.len());
     for line in &scorecard.lines {

@@ -383,8 +383,18 @@ fn learned_dicom_client_reaching_a_new_device() {
     // The workstation opened DICOM to the PACS in training, so it is a known clinical client;
     // reaching the CT directly is new for both ends.
     let f = format!("{} {WS} > {CT}:104/tcp svc=dicom bytes=3000", day(8, 0));
+    // By default only the CT is watched for novelty: a workstation's peers change daily.
     check(
         hospital_config(),
+        &[&f],
+        &[exp("device:10.3.0.5", &["10.1.0.20 connected to 10.3.0.5"], &[])],
+    );
+    let general = DeviceConfig {
+        novelty_for_general_hosts: true,
+        ..hospital_config()
+    };
+    check(
+        general,
         &[&f],
         &[
             exp(
@@ -432,8 +442,13 @@ fn life_sustaining_pump_speaking_smb_to_a_new_peer() {
 
     // The same behaviour from an ordinary workstation scores lower.
     let ws = format!("{} {WS} > 10.1.0.99:445/tcp bytes=40000", day(8, 0));
+    assert!(check(hospital_config(), &[&ws], &[]).is_empty());
+    let general = DeviceConfig {
+        novelty_for_general_hosts: true,
+        ..hospital_config()
+    };
     let got_ws = check(
-        hospital_config(),
+        general,
         &[&ws],
         &[exp("device:10.1.0.20", &["spoke SMB"], &[])],
     );
