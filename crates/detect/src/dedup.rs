@@ -37,7 +37,11 @@ impl Deduper {
             return true;
         }
         let t = a.time.micros();
-        let kind = if a.detector == "net.device" { a.title.clone() } else { a.mitre.join(",") };
+        let kind = if a.detector == "net.device" {
+            a.title.clone()
+        } else {
+            a.mitre.join(",")
+        };
         let key = (a.detector.clone(), a.entity.to_string(), kind);
         if let Some(prev) = self.last.get(&key)
             && (t - *prev).abs() < self.window_micros
@@ -49,7 +53,11 @@ impl Deduper {
             let horizon = t - self.window_micros;
             self.last.retain(|_, v| *v >= horizon);
             if self.last.len() >= self.capacity
-                && let Some(oldest) = self.last.iter().min_by_key(|(_, v)| **v).map(|(k, _)| k.clone())
+                && let Some(oldest) = self
+                    .last
+                    .iter()
+                    .min_by_key(|(_, v)| **v)
+                    .map(|(k, _)| k.clone())
             {
                 self.last.remove(&oldest);
             }
@@ -85,7 +93,14 @@ mod tests {
     #[test]
     fn suppresses_repeats_within_the_window_only() {
         let mut d = Deduper::new(300, 100);
-        let cases = [(0, "a", true), (10, "a", false), (10, "b", true), (299, "a", false), (300, "a", true), (301, "a", false)];
+        let cases = [
+            (0, "a", true),
+            (10, "a", false),
+            (10, "b", true),
+            (299, "a", false),
+            (300, "a", true),
+            (301, "a", false),
+        ];
         for (t, h, want) in cases {
             assert_eq!(d.admit(&alert(t, h)), want, "t={t} host={h}");
         }

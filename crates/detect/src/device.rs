@@ -1205,10 +1205,15 @@ impl DeviceProfiler {
         let (role, _, crit, _) = self.role_and_reasons(addr, d);
         let general = matches!(
             role,
-            DeviceRole::Workstation | DeviceRole::Server | DeviceRole::Unknown | DeviceRole::ClinicalWorkstation
+            DeviceRole::Workstation
+                | DeviceRole::Server
+                | DeviceRole::Unknown
+                | DeviceRole::ClinicalWorkstation
         );
         // a general host is watched only when configuration raised its criticality
-        !general || (crit != role.default_criticality() && matches!(crit, Criticality::Clinical | Criticality::LifeSustaining))
+        !general
+            || (crit != role.default_criticality()
+                && matches!(crit, Criticality::Clinical | Criticality::LifeSustaining))
     }
 
     fn role_and_reasons(

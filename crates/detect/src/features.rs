@@ -18,8 +18,14 @@ use std::collections::BTreeMap;
 use ward_core::{Flow, FlowSchema};
 
 /// The standard numeric fields, in the order they appear in both layouts.
-pub const STANDARD_NUMERIC: [&str; 6] =
-    ["duration", "src_bytes", "dst_bytes", "src_pkts", "dst_pkts", "dst_port"];
+pub const STANDARD_NUMERIC: [&str; 6] = [
+    "duration",
+    "src_bytes",
+    "dst_bytes",
+    "src_pkts",
+    "dst_pkts",
+    "dst_port",
+];
 /// The standard categorical fields.
 pub const CATEGORICAL: [&str; 3] = ["proto", "service", "state"];
 
@@ -60,12 +66,19 @@ fn standard_numeric(f: &Flow) -> [Option<f64>; STANDARD_NUMERIC.len()] {
 }
 
 fn categorical(f: &Flow) -> [Option<&str>; 3] {
-    [Some(f.proto.as_str()), f.service.as_deref(), f.state.as_deref()]
+    [
+        Some(f.proto.as_str()),
+        f.service.as_deref(),
+        f.state.as_deref(),
+    ]
 }
 
 impl SpecBuilder {
     pub fn new(schema: &FlowSchema) -> Self {
-        Self { schema: Some(schema.clone()), ..Default::default() }
+        Self {
+            schema: Some(schema.clone()),
+            ..Default::default()
+        }
     }
 
     pub fn observe(&mut self, f: &Flow) {
@@ -88,14 +101,23 @@ impl SpecBuilder {
 
     pub fn finish(self) -> FeatureSpec {
         let schema = self.schema.unwrap_or_default();
-        let numeric: Vec<usize> = (0..STANDARD_NUMERIC.len()).filter(|&i| self.present[i] > 0).collect();
+        let numeric: Vec<usize> = (0..STANDARD_NUMERIC.len())
+            .filter(|&i| self.present[i] > 0)
+            .collect();
         let vocabs = self.cats.map(|m| {
             let mut v: Vec<(String, u64)> = m.into_iter().collect();
             // most frequent first; ties by name so the order is deterministic
             v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            Vocab { values: v.into_iter().map(|(s, _)| s).collect() }
+            Vocab {
+                values: v.into_iter().map(|(s, _)| s).collect(),
+            }
         });
-        FeatureSpec { format: schema.format, numeric, vocabs, extra: schema.extra }
+        FeatureSpec {
+            format: schema.format,
+            numeric,
+            vocabs,
+            extra: schema.extra,
+        }
     }
 }
 
@@ -129,7 +151,11 @@ impl FeatureSpec {
 
     /// Column names of the tree layout.
     pub fn tree_names(&self) -> Vec<String> {
-        let mut n: Vec<String> = self.numeric.iter().map(|&i| STANDARD_NUMERIC[i].to_owned()).collect();
+        let mut n: Vec<String> = self
+            .numeric
+            .iter()
+            .map(|&i| STANDARD_NUMERIC[i].to_owned())
+            .collect();
         n.extend(CATEGORICAL.iter().map(|s| (*s).to_owned()));
         n.extend(self.extra.iter().cloned());
         n
@@ -146,7 +172,9 @@ impl FeatureSpec {
         for (i, v) in categorical(f).iter().enumerate() {
             out[k] = match v {
                 None => f32::NAN,
-                Some(_) => self.vocabs[i].code(*v).unwrap_or(self.vocabs[i].values.len()) as f32,
+                Some(_) => self.vocabs[i]
+                    .code(*v)
+                    .unwrap_or(self.vocabs[i].values.len()) as f32,
             };
             k += 1;
         }
@@ -166,10 +194,20 @@ impl FeatureSpec {
 
     /// Column names of the dense layout (`service=http`, `service=other`, ...).
     pub fn dense_names(&self) -> Vec<String> {
-        let mut n: Vec<String> = self.numeric.iter().map(|&i| STANDARD_NUMERIC[i].to_owned()).collect();
+        let mut n: Vec<String> = self
+            .numeric
+            .iter()
+            .map(|&i| STANDARD_NUMERIC[i].to_owned())
+            .collect();
         for (i, cat) in CATEGORICAL.iter().enumerate() {
             let len = self.onehot_len(i);
-            n.extend(self.vocabs[i].values.iter().take(len - 1).map(|v| format!("{cat}={v}")));
+            n.extend(
+                self.vocabs[i]
+                    .values
+                    .iter()
+                    .take(len - 1)
+                    .map(|v| format!("{cat}={v}")),
+            );
             n.push(format!("{cat}=other"));
         }
         n.extend(self.extra.iter().cloned());
@@ -188,7 +226,10 @@ impl FeatureSpec {
         for (i, v) in categorical(f).iter().enumerate() {
             let len = self.onehot_len(i);
             if let Some(v) = v {
-                let slot = self.vocabs[i].code(Some(v)).filter(|&c| c < len - 1).unwrap_or(len - 1);
+                let slot = self.vocabs[i]
+                    .code(Some(v))
+                    .filter(|&c| c < len - 1)
+                    .unwrap_or(len - 1);
                 out[k + slot] = 1.0;
             }
             k += len;
@@ -210,7 +251,9 @@ impl FeatureSpec {
         if col < n + 3 {
             return categorical(f)[col - n].unwrap_or("unknown").to_owned();
         }
-        f.extra.get(col - n - 3).map_or("unknown".into(), |v| fmt_num(*v))
+        f.extra
+            .get(col - n - 3)
+            .map_or("unknown".into(), |v| fmt_num(*v))
     }
 }
 
@@ -223,7 +266,11 @@ pub fn signed_log1p(x: f64) -> f32 {
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.3}") }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 #[cfg(test)]
@@ -243,10 +290,20 @@ mod tests {
 
     #[test]
     fn tree_layout_codes_by_frequency_and_marks_missing() {
-        let schema = FlowSchema { format: "t".into(), extra: vec!["x".into()] };
-        let train = [flow("http", 1, vec![1.0]), flow("dns", 2, vec![2.0]), flow("http", 3, vec![3.0])];
+        let schema = FlowSchema {
+            format: "t".into(),
+            extra: vec!["x".into()],
+        };
+        let train = [
+            flow("http", 1, vec![1.0]),
+            flow("dns", 2, vec![2.0]),
+            flow("http", 3, vec![3.0]),
+        ];
         let spec = FeatureSpec::fit(&schema, &train);
-        assert_eq!(spec.tree_names(), ["src_bytes", "proto", "service", "state", "x"]);
+        assert_eq!(
+            spec.tree_names(),
+            ["src_bytes", "proto", "service", "state", "x"]
+        );
         let mut out = vec![0.0; spec.tree_width()];
         spec.encode_tree(&flow("dns", 7, vec![]), &mut out);
         assert_eq!(out[0], 7.0);
@@ -256,12 +313,18 @@ mod tests {
         assert!(out[4].is_nan()); // extra missing
         spec.encode_tree(&flow("dicom", 7, vec![5.0]), &mut out);
         assert_eq!(out[2], 2.0); // unseen service gets its own code
-        assert_eq!(spec.describe_tree_value(2, &flow("dicom", 7, vec![])), "dicom");
+        assert_eq!(
+            spec.describe_tree_value(2, &flow("dicom", 7, vec![])),
+            "dicom"
+        );
     }
 
     #[test]
     fn dense_layout_is_one_hot_and_log_scaled() {
-        let schema = FlowSchema { format: "t".into(), extra: vec![] };
+        let schema = FlowSchema {
+            format: "t".into(),
+            extra: vec![],
+        };
         let spec = FeatureSpec::fit(&schema, &[flow("http", 10, vec![])]);
         let names = spec.dense_names();
         assert_eq!(names.len(), spec.dense_width());

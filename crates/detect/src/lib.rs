@@ -2,8 +2,8 @@
 //!
 //! Pure: no IO, no clock. Detector state can be snapshotted (serde) and restored.
 
-pub mod features;
+pub mod dedup;
 pub mod device;
+pub mod features;
 pub mod mitre;
 pub mod net;
-pub mod dedup;

@@ -16,7 +16,9 @@ use crate::features::FeatureSpec;
 use crate::mitre;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use ward_core::{Alert, Contribution, EntityId, EventId, Evidence, Explanation, Flow, FlowSchema, Timestamp};
+use ward_core::{
+    Alert, Contribution, EntityId, EventId, Evidence, Explanation, Flow, FlowSchema, Timestamp,
+};
 use ward_ml::Matrix;
 use ward_ml::gbdt::{ClassWeight, Gbdt, GbdtParams, top_contributions};
 use ward_ml::iforest::{IForestConfig, IsolationForest};
@@ -32,7 +34,9 @@ pub const MODEL_KIND: &str = "ward.net";
 pub enum NetError {
     #[error("no training flows")]
     NoData,
-    #[error("model has neither a supervised nor an anomaly part: train with labelled data or enable an anomaly model")]
+    #[error(
+        "model has neither a supervised nor an anomaly part: train with labelled data or enable an anomaly model"
+    )]
     NothingToTrain,
     #[error("model file is version {found}, this ward reads version {MODEL_VERSION}")]
     Version { found: u32 },
@@ -103,7 +107,13 @@ impl Default for NetTrainConfig {
         Self {
             supervised: true,
             families: true,
-            gbdt: GbdtParams { n_rounds: 150, max_leaves: 31, max_depth: 8, learning_rate: 0.1, ..GbdtParams::default() },
+            gbdt: GbdtParams {
+                n_rounds: 150,
+                max_leaves: 31,
+                max_depth: 8,
+                learning_rate: 0.1,
+                ..GbdtParams::default()
+            },
             family_rounds: 100,
             threshold: 0.5,
             anomaly: AnomalyKind::Kitnet,
@@ -132,8 +142,14 @@ pub struct FamilyModel {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum AnomalyModel {
-    Kitnet { net: KitNet, threshold: Threshold },
-    Iforest { forest: IsolationForest, threshold: Threshold },
+    Kitnet {
+        net: Box<KitNet>,
+        threshold: Threshold,
+    },
+    Iforest {
+        forest: IsolationForest,
+        threshold: Threshold,
+    },
 }
 
 impl AnomalyModel {
@@ -227,17 +243,27 @@ fn spaced(idx: Vec<usize>, max: usize) -> Vec<usize> {
         return idx;
     }
     let step = idx.len() as f64 / max as f64;
-    (0..max).filter_map(|i| idx.get((i as f64 * step) as usize).copied()).collect()
+    (0..max)
+        .filter_map(|i| idx.get((i as f64 * step) as usize).copied())
+        .collect()
 }
 
 impl NetModel {
     /// Trains on `flows` read from a source with `schema`.
-    pub fn train(schema: &FlowSchema, flows: &[Flow], cfg: &NetTrainConfig) -> Result<(Self, TrainReport), NetError> {
+    pub fn train(
+        schema: &FlowSchema,
+        flows: &[Flow],
+        cfg: &NetTrainConfig,
+    ) -> Result<(Self, TrainReport), NetError> {
         if flows.is_empty() {
             return Err(NetError::NoData);
         }
         let spec = FeatureSpec::fit(schema, flows);
-        let mut report = TrainReport { rows: flows.len(), features: spec.tree_width(), ..Default::default() };
+        let mut report = TrainReport {
+            rows: flows.len(),
+            features: spec.tree_width(),
+            ..Default::default()
+        };
         let labels: Vec<Option<bool>> = flows.iter().map(label_of).collect();
         report.attacks = labels.iter().filter(|l| **l == Some(true)).count();
         report.benign = labels.iter().filter(|l| **l == Some(false)).count();
@@ -248,9 +274,16 @@ impl NetModel {
         if cfg.supervised && labelled {
             let idx: Vec<usize> = (0..flows.len()).filter(|&i| labels[i].is_some()).collect();
             let x = tree_matrix(&spec, idx.iter().map(|&i| &flows[i]));
-            let y: Vec<u32> = idx.iter().map(|&i| u32::from(labels[i] == Some(true))).collect();
-            let params = GbdtParams { seed: cfg.seed, ..cfg.gbdt.clone() };
-            supervised = Some(Gbdt::fit(&x, &y, 2, &params).map_err(|e| ml_err("supervised")(Box::new(e)))?);
+            let y: Vec<u32> = idx
+                .iter()
+                .map(|&i| u32::from(labels[i] == Some(true)))
+                .collect();
+            let params = GbdtParams {
+                seed: cfg.seed,
+                ..cfg.gbdt.clone()
+            };
+            supervised =
+                Some(Gbdt::fit(&x, &y, 2, &params).map_err(|e| ml_err("supervised")(Box::new(e)))?);
 
             if cfg.families {
                 // Families by frequency, benign first; ties by name for determinism.
@@ -270,7 +303,9 @@ impl NetModel {
                         .iter()
                         .map(|&i| match flows[i].label.as_ref().filter(|l| l.attack) {
                             None => 0,
-                            Some(l) => names.iter().position(|n| *n == l.category).unwrap_or(0) as u32,
+                            Some(l) => {
+                                names.iter().position(|n| *n == l.category).unwrap_or(0) as u32
+                            }
                         })
                         .collect();
                     let fparams = GbdtParams {
@@ -279,8 +314,8 @@ impl NetModel {
                         seed: cfg.seed,
                         ..cfg.gbdt.clone()
                     };
-                    let gbdt =
-                        Gbdt::fit(&x, &yf, names.len(), &fparams).map_err(|e| ml_err("family")(Box::new(e)))?;
+                    let gbdt = Gbdt::fit(&x, &yf, names.len(), &fparams)
+                        .map_err(|e| ml_err("family")(Box::new(e)))?;
                     families = Some(FamilyModel { names, gbdt });
                 }
             }
@@ -289,26 +324,46 @@ impl NetModel {
         let mut anomaly = None;
         if cfg.anomaly != AnomalyKind::None {
             // Benign rows only: labelled benign, or everything when the data has no labels.
-            let benign: Vec<usize> = (0..flows.len()).filter(|&i| labels[i] != Some(true)).collect();
+            let benign: Vec<usize> = (0..flows.len())
+                .filter(|&i| labels[i] != Some(true))
+                .collect();
             let benign = spaced(benign, cfg.anomaly_max_rows);
             report.anomaly_rows = benign.len();
             if benign.len() >= 16 {
                 let m = dense_matrix(&spec, benign.iter().map(|&i| &flows[i]));
-                let method = ThresholdMethod::Quantile { quantile: cfg.anomaly_quantile };
+                let method = ThresholdMethod::Quantile {
+                    quantile: cfg.anomaly_quantile,
+                };
                 let model = match cfg.anomaly {
                     AnomalyKind::Kitnet => {
-                        let kcfg = KitNetConfig { seed: cfg.seed, ..cfg.kitnet.clone() };
-                        let mut net =
-                            KitNet::new(m.n_cols(), kcfg).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
-                        let scores = net.fit_batch(&m, cfg.kitnet_epochs.max(1)).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
-                        let threshold = Threshold::fit(&scores, method).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
-                        AnomalyModel::Kitnet { net, threshold }
+                        let kcfg = KitNetConfig {
+                            seed: cfg.seed,
+                            ..cfg.kitnet.clone()
+                        };
+                        let mut net = KitNet::new(m.n_cols(), kcfg)
+                            .map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let scores = net
+                            .fit_batch(&m, cfg.kitnet_epochs.max(1))
+                            .map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let threshold = Threshold::fit(&scores, method)
+                            .map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        AnomalyModel::Kitnet {
+                            net: Box::new(net),
+                            threshold,
+                        }
                     }
                     AnomalyKind::Iforest | AnomalyKind::None => {
-                        let icfg = IForestConfig { seed: cfg.seed, ..cfg.iforest.clone() };
-                        let forest = IsolationForest::fit(&m, icfg).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
-                        let scores = forest.score_matrix(&m).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
-                        let threshold = Threshold::fit(&scores, method).map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let icfg = IForestConfig {
+                            seed: cfg.seed,
+                            ..cfg.iforest.clone()
+                        };
+                        let forest = IsolationForest::fit(&m, icfg)
+                            .map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let scores = forest
+                            .score_matrix(&m)
+                            .map_err(|e| ml_err("anomaly")(Box::new(e)))?;
+                        let threshold = Threshold::fit(&scores, method)
+                            .map_err(|e| ml_err("anomaly")(Box::new(e)))?;
                         AnomalyModel::Iforest { forest, threshold }
                     }
                 };
@@ -317,8 +372,16 @@ impl NetModel {
             }
         }
         let mut devices = None;
-        if cfg.devices && flows.iter().filter(|f| f.src.is_some() && f.dst.is_some()).take(16).count() == 16 {
-            let mut p = DeviceProfiler::new(cfg.device.clone()).map_err(|e| ml_err("device")(Box::new(e)))?;
+        if cfg.devices
+            && flows
+                .iter()
+                .filter(|f| f.src.is_some() && f.dst.is_some())
+                .take(16)
+                .count()
+                == 16
+        {
+            let mut p = DeviceProfiler::new(cfg.device.clone())
+                .map_err(|e| ml_err("device")(Box::new(e)))?;
             for (f, l) in flows.iter().zip(&labels) {
                 if *l != Some(true) {
                     p.train(f);
@@ -326,7 +389,10 @@ impl NetModel {
             }
             p.finish_training();
             report.devices = p.devices().len();
-            devices = Some(DeviceModel { config: cfg.device.clone(), state: p.state().clone() });
+            devices = Some(DeviceModel {
+                config: cfg.device.clone(),
+                state: p.state().clone(),
+            });
         }
         if supervised.is_none() && anomaly.is_none() {
             return Err(NetError::NothingToTrain);
@@ -346,12 +412,25 @@ impl NetModel {
 
     /// Checks a loaded model's version.
     pub fn check_version(&self) -> Result<(), NetError> {
-        if self.version == MODEL_VERSION { Ok(()) } else { Err(NetError::Version { found: self.version }) }
+        if self.version == MODEL_VERSION {
+            Ok(())
+        } else {
+            Err(NetError::Version {
+                found: self.version,
+            })
+        }
     }
 
     /// A scorer with reusable buffers, for scoring many flows.
     pub fn scorer(&self) -> Scorer<'_> {
-        Scorer { model: self, tree: Vec::new(), prob: Vec::new(), fam: Vec::new(), dense: Vec::new(), buf: Vec::new() }
+        Scorer {
+            model: self,
+            tree: Vec::new(),
+            prob: Vec::new(),
+            fam: Vec::new(),
+            dense: Vec::new(),
+            buf: Vec::new(),
+        }
     }
 
     /// Builds the alert for a flow the model called an attack (or anomalous). `None` for a flow
@@ -372,7 +451,10 @@ impl NetModel {
             (Some(d), None) => Some(d.to_string()),
             _ => None,
         };
-        let service = flow.service.as_deref().filter(|s| !s.is_empty() && *s != "-");
+        let service = flow
+            .service
+            .as_deref()
+            .filter(|s| !s.is_empty() && *s != "-");
         let what = match (&family, supervised_hit) {
             (Some(f), true) => format!("likely {f}"),
             (None, true) => "likely attack".to_owned(),
@@ -396,8 +478,12 @@ impl NetModel {
             detector = "net.supervised";
             let p = v.attack_prob.unwrap_or(0.0);
             sentences.push(match &family {
-                Some(f) => format!("{conn} resembles {f} attacks seen in training (attack probability {p:.2})."),
-                None => format!("{conn} resembles attacks seen in training (attack probability {p:.2})."),
+                Some(f) => format!(
+                    "{conn} resembles {f} attacks seen in training (attack probability {p:.2})."
+                ),
+                None => format!(
+                    "{conn} resembles attacks seen in training (attack probability {p:.2})."
+                ),
             });
             if let Some(g) = &self.supervised {
                 let mut row = vec![0f32; self.spec.tree_width()];
@@ -423,14 +509,23 @@ impl NetModel {
                 .map(|c| format!("{} = {}", c.feature, c.value))
                 .collect();
             if !pushing.is_empty() {
-                sentences.push(format!("What pushed it most towards attack: {}.", pushing.join(", ")));
+                sentences.push(format!(
+                    "What pushed it most towards attack: {}.",
+                    pushing.join(", ")
+                ));
             }
             if v.anomalous {
-                sentences.push("It is also unlike the benign traffic the anomaly model learned.".to_owned());
+                sentences.push(
+                    "It is also unlike the benign traffic the anomaly model learned.".to_owned(),
+                );
             }
         } else {
             detector = "net.anomaly";
-            let surprise = self.anomaly.as_ref().zip(v.anomaly_raw).map_or(0.0, |(a, s)| a.threshold().surprise(s));
+            let surprise = self
+                .anomaly
+                .as_ref()
+                .zip(v.anomaly_raw)
+                .map_or(0.0, |(a, s)| a.threshold().surprise(s));
             sentences.push(format!(
                 "{conn} is unlike the benign traffic the anomaly model learned: about one benign flow in {} scores this high.",
                 fmt_odds(surprise)
@@ -441,7 +536,12 @@ impl NetModel {
                 let x: Vec<f64> = dense.iter().map(|v| f64::from(*v)).collect();
                 if let Ok(e) = net.explain(&x, 5) {
                     let names = self.spec.dense_names();
-                    let total: f64 = e.top_features.iter().map(|f| f.squared_error).sum::<f64>().max(1e-12);
+                    let total: f64 = e
+                        .top_features
+                        .iter()
+                        .map(|f| f.squared_error)
+                        .sum::<f64>()
+                        .max(1e-12);
                     for f in &e.top_features {
                         let name = names.get(f.feature).cloned().unwrap_or_default();
                         contributions.push(Contribution {
@@ -452,8 +552,11 @@ impl NetModel {
                     }
                 }
             }
-            let odd: Vec<String> =
-                contributions.iter().take(3).map(|c| format!("{} = {}", c.feature, c.value)).collect();
+            let odd: Vec<String> = contributions
+                .iter()
+                .take(3)
+                .map(|c| format!("{} = {}", c.feature, c.value))
+                .collect();
             if !odd.is_empty() {
                 sentences.push(format!("Least like normal: {}.", odd.join(", ")));
             }
@@ -463,9 +566,24 @@ impl NetModel {
             None => EntityId::host("unknown"),
         };
         let score = (v.score.clamp(0.0, 1.0) * 100.0).round() as u8;
-        let evidence = Evidence { events: vec![id.clone()], uids: flow.uid.iter().cloned().collect() };
-        let explanation = Explanation { summary: sentences.join(" "), contributions, rules: Vec::new() };
-        let alert = Alert::new(flow.ts.unwrap_or(Timestamp(0)), detector, score, entity, title, explanation, evidence);
+        let evidence = Evidence {
+            events: vec![id.clone()],
+            uids: flow.uid.iter().cloned().collect(),
+        };
+        let explanation = Explanation {
+            summary: sentences.join(" "),
+            contributions,
+            rules: Vec::new(),
+        };
+        let alert = Alert::new(
+            flow.ts.unwrap_or(Timestamp(0)),
+            detector,
+            score,
+            entity,
+            title,
+            explanation,
+            evidence,
+        );
         let techniques = family.as_deref().map(mitre::techniques).unwrap_or(&[]);
         Some(alert.with_mitre(techniques))
     }
@@ -473,7 +591,11 @@ impl NetModel {
 
 fn fmt_odds(surprise: f64) -> String {
     let n = 10f64.powf(surprise.clamp(0.0, 12.0));
-    if n >= 1e6 { format!("{:.0} million", n / 1e6) } else { format!("{:.0}", n.max(1.0)) }
+    if n >= 1e6 {
+        format!("{:.0} million", n / 1e6)
+    } else {
+        format!("{:.0}", n.max(1.0))
+    }
 }
 
 fn dense_value(name: &str, flow: &Flow, spec: &FeatureSpec, col: usize, dense: &[f32]) -> String {
@@ -582,7 +704,8 @@ impl Scorer<'_> {
                 anomaly_raw = Some(raw);
             }
             let sup_hit = attack_prob.is_some_and(|p| p >= m.threshold);
-            let attack = sup_hit || (m.fuse_anomaly && anomalous) || (m.supervised.is_none() && anomalous);
+            let attack =
+                sup_hit || (m.fuse_anomaly && anomalous) || (m.supervised.is_none() && anomalous);
             // Fused score: the supervised probability; an anomaly flag lifts it to at least
             // the anomaly probability scaled into the upper half.
             let mut score = attack_prob.unwrap_or(0.0);
@@ -606,7 +729,15 @@ impl Scorer<'_> {
             } else {
                 None
             };
-            out.push(Verdict { attack_prob, anomaly_prob, anomaly_raw, anomalous, attack, score, family });
+            out.push(Verdict {
+                attack_prob,
+                anomaly_prob,
+                anomaly_raw,
+                anomalous,
+                attack,
+                score,
+                family,
+            });
         }
     }
 }
@@ -617,10 +748,14 @@ mod tests {
     use ward_core::{FlowLabel, Proto};
 
     fn flow(i: usize, attack: bool) -> Flow {
-        let (bytes, state, cat) = if attack { (0, "S0", "Probe") } else { (500 + (i % 97) as u64 * 13, "SF", "Normal") };
+        let (bytes, state, cat) = if attack {
+            (0, "S0", "Probe")
+        } else {
+            (500 + (i % 97) as u64 * 13, "SF", "Normal")
+        };
         Flow {
             proto: Proto::Tcp,
-            service: Some(if i % 3 == 0 { "http" } else { "dns" }.into()),
+            service: Some(if i.is_multiple_of(3) { "http" } else { "dns" }.into()),
             state: Some(state.into()),
             duration: Some(if attack { 0.0 } else { 1.0 + (i % 7) as f64 }),
             src_bytes: Some(bytes),
@@ -628,16 +763,30 @@ mod tests {
             src: Some(format!("10.0.0.{}", i % 200 + 1).parse().unwrap()),
             dst: Some("10.0.1.1".parse().unwrap()),
             dst_port: Some(80),
-            label: Some(FlowLabel { attack, category: cat.into(), name: None }),
+            label: Some(FlowLabel {
+                attack,
+                category: cat.into(),
+                name: None,
+            }),
             ..Default::default()
         }
     }
 
     #[test]
     fn trains_scores_and_explains() {
-        let flows: Vec<Flow> = (0..600).map(|i| flow(i, i % 5 == 0)).collect();
-        let schema = FlowSchema { format: "test".into(), extra: vec![] };
-        let cfg = NetTrainConfig { gbdt: GbdtParams { n_rounds: 20, ..GbdtParams::default() }, families: false, ..Default::default() };
+        let flows: Vec<Flow> = (0..600).map(|i| flow(i, i.is_multiple_of(5))).collect();
+        let schema = FlowSchema {
+            format: "test".into(),
+            extra: vec![],
+        };
+        let cfg = NetTrainConfig {
+            gbdt: GbdtParams {
+                n_rounds: 20,
+                ..GbdtParams::default()
+            },
+            families: false,
+            ..Default::default()
+        };
         let (model, report) = NetModel::train(&schema, &flows, &cfg).unwrap();
         assert_eq!(report.attacks, 120);
         assert!(model.anomaly.is_some());
@@ -645,12 +794,25 @@ mod tests {
         let mut out = Vec::new();
         let batch: Vec<&Flow> = flows.iter().collect();
         s.score_batch(&batch, &mut out);
-        let correct = out.iter().zip(&flows).filter(|(v, f)| v.attack == f.label.as_ref().unwrap().attack).count();
+        let correct = out
+            .iter()
+            .zip(&flows)
+            .filter(|(v, f)| v.attack == f.label.as_ref().unwrap().attack)
+            .count();
         assert!(correct >= 590, "correct {correct}");
-        let id = EventId { source: "t".into(), line: 1 };
-        let alert = model.alert(&flows[0], &id, &out[0]).expect("attack flow raises an alert");
+        let id = EventId {
+            source: "t".into(),
+            line: 1,
+        };
+        let alert = model
+            .alert(&flows[0], &id, &out[0])
+            .expect("attack flow raises an alert");
         assert_eq!(alert.detector, "net.supervised");
-        assert!(alert.explanation.summary.contains("resembles attacks"), "{}", alert.explanation.summary);
+        assert!(
+            alert.explanation.summary.contains("resembles attacks"),
+            "{}",
+            alert.explanation.summary
+        );
         assert!(!alert.explanation.contributions.is_empty());
         assert!(model.alert(&flows[1], &id, &out[1]).is_none());
     }
@@ -661,7 +823,10 @@ mod tests {
         for f in &mut flows {
             f.label = None;
         }
-        let schema = FlowSchema { format: "test".into(), extra: vec![] };
+        let schema = FlowSchema {
+            format: "test".into(),
+            extra: vec![],
+        };
         let (model, _) = NetModel::train(&schema, &flows, &NetTrainConfig::default()).unwrap();
         assert!(model.supervised.is_none());
         let mut odd = flow(1, false);
@@ -673,13 +838,25 @@ mod tests {
         s.score_batch(&[&odd, &flows[3]], &mut out);
         assert!(out[0].anomaly_raw > out[1].anomaly_raw);
         assert!(out[0].attack);
-        let a = model.alert(&odd, &EventId { source: "t".into(), line: 9 }, &out[0]).unwrap();
+        let a = model
+            .alert(
+                &odd,
+                &EventId {
+                    source: "t".into(),
+                    line: 9,
+                },
+                &out[0],
+            )
+            .unwrap();
         assert_eq!(a.detector, "net.anomaly");
     }
 
     #[test]
     fn empty_input_is_an_error() {
         let schema = FlowSchema::default();
-        assert!(matches!(NetModel::train(&schema, &[], &NetTrainConfig::default()), Err(NetError::NoData)));
+        assert!(matches!(
+            NetModel::train(&schema, &[], &NetTrainConfig::default()),
+            Err(NetError::NoData)
+        ));
     }
 }

@@ -81,8 +81,12 @@ fn peak_rss() -> Option<u64> {
 }
 
 fn parse_all(buf: &[u8]) -> Result<Vec<Flow>> {
-    let opts = ReadOptions { format: Some(Format::Zeek), ..Default::default() };
-    let reader = ward_ingest::from_reader("bench", Box::new(std::io::Cursor::new(buf.to_vec())), &opts)?;
+    let opts = ReadOptions {
+        format: Some(Format::Zeek),
+        ..Default::default()
+    };
+    let reader =
+        ward_ingest::from_reader("bench", Box::new(std::io::Cursor::new(buf.to_vec())), &opts)?;
     let mut flows = Vec::new();
     for r in reader {
         flows.push(r.context("benchmark input failed to parse")?.flow);
@@ -105,9 +109,7 @@ fn host_key(f: &Flow, dst: bool) -> u64 {
 fn observation(f: &Flow) -> FlowObservation {
     let src = host_key(f, false);
     let dst = host_key(f, true);
-    let socket = src
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .rotate_left(17)
+    let socket = src.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
         ^ dst
         ^ (u64::from(f.src_port.unwrap_or(0)) << 32)
         ^ u64::from(f.dst_port.unwrap_or(0));
@@ -143,15 +145,32 @@ pub fn run(rows: usize, json: bool) -> Result<()> {
             let signal = f.state.as_deref() != Some("SF") && f.src_bytes.unwrap_or(0) < 60_000;
             let attack = signal ^ (rng.f64() < 0.1);
             let mut f = f.clone();
-            f.label = Some(FlowLabel { attack, category: if attack { "Probe" } else { "Normal" }.into(), name: None });
+            f.label = Some(FlowLabel {
+                attack,
+                category: if attack { "Probe" } else { "Normal" }.into(),
+                name: None,
+            });
             f
         })
         .collect();
-    let schema = FlowSchema { format: "zeek".into(), extra: ward_ingest::extras::ZEEK.iter().map(|s| (*s).to_owned()).collect() };
-    let cfg = NetTrainConfig { families: false, anomaly: AnomalyKind::None, ..NetTrainConfig::default() };
+    let schema = FlowSchema {
+        format: "zeek".into(),
+        extra: ward_ingest::extras::ZEEK
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    };
+    let cfg = NetTrainConfig {
+        families: false,
+        anomaly: AnomalyKind::None,
+        ..NetTrainConfig::default()
+    };
     eprintln!("training the benchmark model on {n_train} flows");
     let (model, _) = NetModel::train(&schema, &train, &cfg)?;
-    let (trees, nodes) = model.supervised.as_ref().map_or((0, 0), |g| (g.n_trees(), g.n_nodes()));
+    let (trees, nodes) = model
+        .supervised
+        .as_ref()
+        .map_or((0, 0), |g| (g.n_trees(), g.n_nodes()));
     let refs: Vec<&Flow> = flows.iter().collect();
     let mut scorer = model.scorer();
     let mut verdicts = Vec::with_capacity(4096);
@@ -168,7 +187,11 @@ pub fn run(rows: usize, json: bool) -> Result<()> {
     let mut extractor = FlowFeatureExtractor::new(&ExtractorConfig::default())?;
     let width = extractor.n_features();
     let mut x = vec![0f64; width];
-    let kcfg = KitNetConfig { fm_grace: 5_000, ad_grace: 20_000, ..KitNetConfig::default() };
+    let kcfg = KitNetConfig {
+        fm_grace: 5_000,
+        ad_grace: 20_000,
+        ..KitNetConfig::default()
+    };
     let mut net = KitNet::new(width, kcfg)?;
     let warm = 25_000.min(flows.len() / 2);
     for f in &flows[..warm] {
@@ -182,7 +205,10 @@ pub fn run(rows: usize, json: bool) -> Result<()> {
         acc += net.process(&x)?;
     }
     let streaming_flows_per_sec = (flows.len() - warm) as f64 / t.elapsed().as_secs_f64();
-    eprintln!("streaming anomaly: {streaming_flows_per_sec:.0} flows/s (mean score {:.3})", acc / (flows.len() - warm) as f64);
+    eprintln!(
+        "streaming anomaly: {streaming_flows_per_sec:.0} flows/s (mean score {:.3})",
+        acc / (flows.len() - warm) as f64
+    );
 
     // 4. Memory: 1,000,000 distinct source hosts through the bounded statistics.
     let ecfg = ExtractorConfig::default();
@@ -216,7 +242,10 @@ pub fn run(rows: usize, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&figures)?);
     } else {
         println!("rows per measurement        {}", figures.rows);
-        println!("zeek conn.log parsing       {:>12.0} lines/s ({:.0} MB/s)", figures.zeek_lines_per_sec, figures.zeek_mb_per_sec);
+        println!(
+            "zeek conn.log parsing       {:>12.0} lines/s ({:.0} MB/s)",
+            figures.zeek_lines_per_sec, figures.zeek_mb_per_sec
+        );
         println!(
             "supervised scoring          {:>12.0} flows/s ({} trees, {} nodes, incl. feature encoding)",
             figures.supervised_flows_per_sec, figures.supervised_trees, figures.supervised_nodes
@@ -230,7 +259,10 @@ pub fn run(rows: usize, json: bool) -> Result<()> {
             figures.hosts_tracked,
             figures.host_capacity,
             figures.stats_memory_bytes as f64 / (1 << 20) as f64,
-            figures.peak_rss_bytes.map_or("n/a".into(), |b| format!("{:.0} MiB", b as f64 / (1 << 20) as f64))
+            figures.peak_rss_bytes.map_or("n/a".into(), |b| format!(
+                "{:.0} MiB",
+                b as f64 / (1 << 20) as f64
+            ))
         );
     }
     Ok(())

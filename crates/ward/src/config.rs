@@ -47,7 +47,11 @@ pub struct PcapConfig {
 impl Default for PcapConfig {
     fn default() -> Self {
         let d = ward_ingest::PcapOptions::default();
-        Self { idle_timeout_secs: d.idle_timeout_secs, active_timeout_secs: d.active_timeout_secs, max_flows: d.max_flows }
+        Self {
+            idle_timeout_secs: d.idle_timeout_secs,
+            active_timeout_secs: d.active_timeout_secs,
+            max_flows: d.max_flows,
+        }
     }
 }
 
@@ -71,7 +75,9 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from("ward.db") }
+        Self {
+            path: PathBuf::from("ward.db"),
+        }
     }
 }
 
@@ -91,7 +97,8 @@ impl Config {
     }
 
     fn from_file(p: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config {}", p.display()))?;
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read config {}", p.display()))?;
         toml::from_str(&text).with_context(|| format!("invalid config {}", p.display()))
     }
 }

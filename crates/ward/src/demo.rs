@@ -18,7 +18,9 @@ use ward_store::{AlertQuery, Store};
 #[derive(Debug, Subcommand)]
 pub enum SimCmd {
     /// Simulate a hospital network: Zeek conn.log, ground truth, attack list, device list.
-    #[command(after_help = "Examples:\n  ward sim net --out sim/\n  ward sim net --hours 72 --scale 0.2 --seed 7 --out sim/")]
+    #[command(
+        after_help = "Examples:\n  ward sim net --out sim/\n  ward sim net --hours 72 --scale 0.2 --seed 7 --out sim/"
+    )]
     Net(SimArgs),
 }
 
@@ -66,12 +68,15 @@ impl SimOptions {
 }
 
 fn create(p: &Path) -> Result<BufWriter<std::fs::File>> {
-    Ok(BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?))
+    Ok(BufWriter::new(std::fs::File::create(p).with_context(
+        || format!("cannot create {}", p.display()),
+    )?))
 }
 
 /// Writes conn.log, truth.csv, attacks.json and devices.jsonl for one simulated run.
 fn write_sim(dir: &Path, prefix: &str, out: &SimOutput) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create folder {}", dir.display()))?;
     let conn = dir.join(format!("{prefix}conn.log"));
     let mut w = create(&conn)?;
     ward_sim::write_zeek_conn(&mut w, &out.flows)?;
@@ -106,10 +111,12 @@ pub fn sim(cmd: SimCmd) -> Result<()> {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "The demo simulates two days of one hospital: yesterday, with its labelled incidents \
+#[command(
+    after_help = "The demo simulates two days of one hospital: yesterday, with its labelled incidents \
 (the attack history the supervised model learns from, and the benign traffic the anomaly model and the \
 device profiles learn from), and today, which ward has never seen. It then detects on today and \
-compares the alerts with the ground truth.")]
+compares the alerts with the ground truth."
+)]
 pub struct DemoArgs {
     /// Working folder for the simulated logs, the model and the store.
     #[arg(long, default_value = "ward-demo", value_name = "DIR")]
@@ -121,11 +128,14 @@ pub struct DemoArgs {
 pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
     let t0 = std::time::Instant::now();
     let dir = &args.dir;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create folder {}", dir.display()))?;
     let db = dir.join("ward.db");
     for p in [db.clone(), dir.join("ward.db-wal"), dir.join("ward.db-shm")] {
         if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("cannot remove the previous demo store {}", p.display()))?;
+            std::fs::remove_file(&p).with_context(|| {
+                format!("cannot remove the previous demo store {}", p.display())
+            })?;
         }
     }
     println!("ward demo: a simulated hospital, in {}", dir.display());
@@ -144,7 +154,12 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
     let today_cfg = args.sim.config(args.sim.seed)?;
     let today = ward_sim::generate(&today_cfg);
     let conn = write_sim(dir, "", &today)?;
-    println!("  2. today: {} flows in {}, {} attacks hidden in them", today.flows.len(), conn.display(), today.attacks.len());
+    println!(
+        "  2. today: {} flows in {}, {} attacks hidden in them",
+        today.flows.len(),
+        conn.display(),
+        today.attacks.len()
+    );
 
     // Train on yesterday's log as ward reads it (the same parser as detection), with the
     // incident labels joined by connection uid.
@@ -153,10 +168,19 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
         .iter()
         .filter_map(|f| Some((f.flow.uid.as_deref()?, f.flow.label.as_ref()?)))
         .collect();
-    let opts = InputArgs { format: Some(ward_ingest::Format::Zeek), strict: true }.read_options(cfg);
-    let (schema, mut flows, _, _) = crate::inputs::read_all(std::slice::from_ref(&history_conn), &opts, true)?;
+    let opts = InputArgs {
+        format: Some(ward_ingest::Format::Zeek),
+        strict: true,
+    }
+    .read_options(cfg);
+    let (schema, mut flows, _, _) =
+        crate::inputs::read_all(std::slice::from_ref(&history_conn), &opts, true)?;
     for f in &mut flows {
-        f.label = f.uid.as_deref().and_then(|u| labels.get(u)).map(|l| (*l).clone());
+        f.label = f
+            .uid
+            .as_deref()
+            .and_then(|u| labels.get(u))
+            .map(|l| (*l).clone());
     }
     let (model, report) = NetModel::train(&schema, &flows, &cfg.net.train)?;
     let model_path = dir.join("net.model");
@@ -176,7 +200,10 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
     let detect_args = DetectArgs {
         model: model_path,
         inputs: vec![conn],
-        input: InputArgs { format: Some(ward_ingest::Format::Zeek), strict: false },
+        input: InputArgs {
+            format: Some(ward_ingest::Format::Zeek),
+            strict: false,
+        },
         output: AlertFormat::Jsonl,
         alerts: dir.join("alerts.jsonl"),
         store: Some(db.clone()),
@@ -188,12 +215,20 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
     let summary = run_detect(&model, &detect_args, cfg)?;
     println!(
         "  4. detected on today: {} alerts ({} supervised, {} anomaly, {} device; {} repeats folded), {} devices inventoried",
-        summary.alerts, summary.by_detector[0], summary.by_detector[1], summary.by_detector[2], summary.suppressed, summary.devices
+        summary.alerts,
+        summary.by_detector[0],
+        summary.by_detector[1],
+        summary.by_detector[2],
+        summary.suppressed,
+        summary.devices
     );
 
     let store = ward_store::SqliteStore::open(&db)?;
     let mut alerts = Vec::new();
-    let mut q = AlertQuery { limit: Some(ward_store::MAX_LIMIT), ..AlertQuery::default() };
+    let mut q = AlertQuery {
+        limit: Some(ward_store::MAX_LIMIT),
+        ..AlertQuery::default()
+    };
     loop {
         let page = store.query_alerts(&q)?;
         let Some(last) = page.last() else { break };
@@ -201,7 +236,11 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
         alerts.extend(page);
     }
     let scorecard = score_against_truth(&today, &alerts);
-    println!("\nattacks found ({} of {}):", scorecard.found, today.attacks.len());
+    println!(
+        "\nattacks found ({} of {}):",
+        scorecard.found,
+        today.attacks.len()
+    );
     for line in &scorecard.lines {
         println!("  {line}");
     }
@@ -215,7 +254,13 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
     let mut top = alerts.clone();
     top.sort_by(|a, b| b.score.cmp(&a.score).then(a.time.cmp(&b.time)));
     for a in top.iter().take(8) {
-        println!("  {:>3} {:<8} {:<15} {}", a.score, a.severity.as_str(), a.detector, a.title);
+        println!(
+            "  {:>3} {:<8} {:<15} {}",
+            a.score,
+            a.severity.as_str(),
+            a.detector,
+            a.title
+        );
     }
     println!(
         "\nmore: ward alerts --store {} --severity high   (or read {})",
@@ -243,7 +288,12 @@ fn score_against_truth(sim: &SimOutput, alerts: &[Alert]) -> Scorecard {
     let mut hits: BTreeMap<u32, usize> = BTreeMap::new();
     let mut true_alerts = 0;
     for a in alerts {
-        let mut ids: Vec<u32> = a.evidence.uids.iter().filter_map(|u| by_uid.get(u.as_str()).copied()).collect();
+        let mut ids: Vec<u32> = a
+            .evidence
+            .uids
+            .iter()
+            .filter_map(|u| by_uid.get(u.as_str()).copied())
+            .collect();
         if ids.is_empty() {
             for at in &sim.attacks {
                 let during = a.time >= at.start && a.time.micros() <= at.end.micros() + 300_000_000;
@@ -265,15 +315,25 @@ fn score_against_truth(sim: &SimOutput, alerts: &[Alert]) -> Scorecard {
         .attacks
         .iter()
         .map(|at| match hits.get(&at.id) {
-            Some(n) => format!("found   {:<16} from {:<15} {n} alert(s)", at.category, at.attacker.to_string()),
+            Some(n) => format!(
+                "found   {:<16} from {:<15} {n} alert(s)",
+                at.category,
+                at.attacker.to_string()
+            ),
             None => format!("missed  {:<16} from {}", at.category, at.attacker),
         })
         .collect();
-    Scorecard { found: hits.len(), true_alerts, lines }
+    Scorecard {
+        found: hits.len(),
+        true_alerts,
+        lines,
+    }
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  ward alerts --store ward.db --severity high\n  ward alerts --detector net.device --json")]
+#[command(
+    after_help = "Examples:\n  ward alerts --store ward.db --severity high\n  ward alerts --detector net.device --json"
+)]
 pub struct AlertsArgs {
     /// The store to read (default: `[store] path`, `ward.db`).
     #[arg(long, value_name = "FILE")]
@@ -301,9 +361,14 @@ pub struct AlertsArgs {
 pub fn alerts(args: AlertsArgs, cfg: &Config) -> Result<()> {
     let path = args.store.clone().unwrap_or_else(|| cfg.store.path.clone());
     if !path.is_file() {
-        bail!("no store at {}: run `ward detect net --store {}` or `ward demo` first", path.display(), path.display());
+        bail!(
+            "no store at {}: run `ward detect net --store {}` or `ward demo` first",
+            path.display(),
+            path.display()
+        );
     }
-    let store = ward_store::SqliteStore::open(&path).with_context(|| format!("cannot open store {}", path.display()))?;
+    let store = ward_store::SqliteStore::open(&path)
+        .with_context(|| format!("cannot open store {}", path.display()))?;
     if let Some(e) = &args.entity {
         e.parse::<ward_core::EntityId>()?;
     }
@@ -312,7 +377,11 @@ pub fn alerts(args: AlertsArgs, cfg: &Config) -> Result<()> {
         detector: args.detector.clone(),
         entity: args.entity.clone(),
         text: args.search.clone(),
-        limit: Some(u32::try_from(args.limit).unwrap_or(u32::MAX).clamp(1, ward_store::MAX_LIMIT)),
+        limit: Some(
+            u32::try_from(args.limit)
+                .unwrap_or(u32::MAX)
+                .clamp(1, ward_store::MAX_LIMIT),
+        ),
         ..AlertQuery::default()
     };
     let total = store.count_alerts(&q)?;
@@ -324,9 +393,21 @@ pub fn alerts(args: AlertsArgs, cfg: &Config) -> Result<()> {
             out.write_all(b"\n")?;
         }
     } else {
-        writeln!(out, "{:<27} {:>5} {:<8} {:<15} {}", "time", "score", "severity", "detector", "title")?;
+        writeln!(
+            out,
+            "{:<27} {:>5} {:<8} {:<15} title",
+            "time", "score", "severity", "detector"
+        )?;
         for a in &list {
-            writeln!(out, "{:<27} {:>5} {:<8} {:<15} {}", a.time.to_string(), a.score, a.severity.as_str(), a.detector, a.title)?;
+            writeln!(
+                out,
+                "{:<27} {:>5} {:<8} {:<15} {}",
+                a.time.to_string(),
+                a.score,
+                a.severity.as_str(),
+                a.detector,
+                a.title
+            )?;
         }
         writeln!(out, "{} of {} matching alerts shown", list.len(), total)?;
     }

@@ -132,13 +132,29 @@ impl Pool {
             self.labels.push(u32::from(l.attack));
             self.scores.push(v.score);
             self.attack.push(u32::from(v.attack));
-            self.anomaly.push(v.anomaly_raw.map_or(f32::NAN, |s| s as f32));
-            self.fam_true.push(if l.attack { l.category.clone() } else { "Normal".into() });
+            self.anomaly
+                .push(v.anomaly_raw.map_or(f32::NAN, |s| s as f32));
+            self.fam_true.push(if l.attack {
+                l.category.clone()
+            } else {
+                "Normal".into()
+            });
             let pred = v
                 .family
-                .and_then(|c| model.families.as_ref().and_then(|m| m.names.get(c as usize)))
+                .and_then(|c| {
+                    model
+                        .families
+                        .as_ref()
+                        .and_then(|m| m.names.get(c as usize))
+                })
                 .cloned()
-                .unwrap_or_else(|| if v.attack { "attack".into() } else { "Normal".into() });
+                .unwrap_or_else(|| {
+                    if v.attack {
+                        "attack".into()
+                    } else {
+                        "Normal".into()
+                    }
+                });
             self.fam_pred.push(pred);
             self.novel.push(novel(f));
         }
@@ -161,17 +177,30 @@ impl Pool {
             (None, None)
         };
         let families = {
-            let mut names: Vec<String> = self.fam_true.iter().chain(&self.fam_pred).cloned().collect();
+            let mut names: Vec<String> = self
+                .fam_true
+                .iter()
+                .chain(&self.fam_pred)
+                .cloned()
+                .collect();
             names.sort();
             names.dedup();
             if let Some(p) = names.iter().position(|n| n == "Normal") {
                 let n = names.remove(p);
                 names.insert(0, n);
             }
-            let idx: BTreeMap<&str, u32> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i as u32)).collect();
+            let idx: BTreeMap<&str, u32> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), i as u32))
+                .collect();
             let yt: Vec<u32> = self.fam_true.iter().map(|n| idx[n.as_str()]).collect();
             let yp: Vec<u32> = self.fam_pred.iter().map(|n| idx[n.as_str()]).collect();
-            if names.len() > 2 { MulticlassReport::new(&yt, &yp, names.len(), Some(&names)).ok() } else { None }
+            if names.len() > 2 {
+                MulticlassReport::new(&yt, &yp, names.len(), Some(&names)).ok()
+            } else {
+                None
+            }
         };
         let (novel_recall, known_accuracy) = if with_novel {
             let (mut nt, mut nd, mut kt, mut kc) = (0u64, 0u64, 0u64, 0u64);
@@ -184,7 +213,10 @@ impl Pool {
                     kc += u64::from(self.attack[i] == self.labels[i]);
                 }
             }
-            (Some(nd as f64 / nt.max(1) as f64), Some(kc as f64 / kt.max(1) as f64))
+            (
+                Some(nd as f64 / nt.max(1) as f64),
+                Some(kc as f64 / kt.max(1) as f64),
+            )
         } else {
             (None, None)
         };
@@ -204,7 +236,12 @@ impl Pool {
     }
 }
 
-fn train_on(schema: &FlowSchema, flows: &[&Flow], cfg: &NetTrainConfig, pool: &mut Pool) -> Result<NetModel> {
+fn train_on(
+    schema: &FlowSchema,
+    flows: &[&Flow],
+    cfg: &NetTrainConfig,
+    pool: &mut Pool,
+) -> Result<NetModel> {
     let t = std::time::Instant::now();
     let owned: Vec<Flow> = flows.iter().map(|f| (*f).clone()).collect();
     let (model, _) = NetModel::train(schema, &owned, cfg)?;
@@ -220,12 +257,19 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
     summary.report();
     let labelled: Vec<&Flow> = flows.iter().filter(|f| f.label.is_some()).collect();
     if labelled.len() < flows.len() {
-        eprintln!("note: {} of {} flows carry no label and are left out", flows.len() - labelled.len(), flows.len());
+        eprintln!(
+            "note: {} of {} flows carry no label and are left out",
+            flows.len() - labelled.len(),
+            flows.len()
+        );
     }
     if labelled.is_empty() {
         bail!("the input carries no labels: evaluation needs a labelled dataset");
     }
-    let y: Vec<u32> = labelled.iter().map(|f| u32::from(f.label.as_ref().is_some_and(|l| l.attack))).collect();
+    let y: Vec<u32> = labelled
+        .iter()
+        .map(|f| u32::from(f.label.as_ref().is_some_and(|l| l.attack)))
+        .collect();
     let mut pool = Pool::default();
     let protocol;
     let seed = tcfg.seed;
@@ -233,7 +277,11 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
         let (tschema, tflows, _, tsum) = inputs::read_all(&args.test, &opts, args.input.strict)?;
         tsum.report();
         if tschema.format != schema.format {
-            bail!("test data is {} but training data is {}", tschema.format, schema.format);
+            bail!(
+                "test data is {} but training data is {}",
+                tschema.format,
+                schema.format
+            );
         }
         let model = train_on(&schema, &labelled, &tcfg, &mut pool)?;
         let test: Vec<&Flow> = tflows.iter().filter(|f| f.label.is_some()).collect();
@@ -245,25 +293,43 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
         }
         // Attack names (finest label available), grouped deterministically.
         let name_of = |f: &Flow| {
-            f.label.as_ref().filter(|l| l.attack).map(|l| l.name.clone().unwrap_or_else(|| l.category.clone()))
+            f.label
+                .as_ref()
+                .filter(|l| l.attack)
+                .map(|l| l.name.clone().unwrap_or_else(|| l.category.clone()))
         };
         let mut names: Vec<String> = labelled.iter().filter_map(|f| name_of(f)).collect();
         names.sort();
         names.dedup();
         let mut rng = fastrand_shuffle(names.len(), seed);
         rng.truncate(names.len());
-        let group_of: BTreeMap<String, usize> =
-            rng.iter().enumerate().map(|(pos, &i)| (names[i].clone(), pos % k)).collect();
+        let group_of: BTreeMap<String, usize> = rng
+            .iter()
+            .enumerate()
+            .map(|(pos, &i)| (names[i].clone(), pos % k))
+            .collect();
         for g in 0..k {
-            let held: Vec<&str> = group_of.iter().filter(|(_, gg)| **gg == g).map(|(n, _)| n.as_str()).collect();
+            let held: Vec<&str> = group_of
+                .iter()
+                .filter(|(_, gg)| **gg == g)
+                .map(|(n, _)| n.as_str())
+                .collect();
             let is_novel = |f: &Flow| name_of(f).is_some_and(|n| group_of.get(&n) == Some(&g));
-            let rest: Vec<usize> = (0..labelled.len()).filter(|&i| !is_novel(labelled[i])).collect();
+            let rest: Vec<usize> = (0..labelled.len())
+                .filter(|&i| !is_novel(labelled[i]))
+                .collect();
             let rest_y: Vec<u32> = rest.iter().map(|&i| y[i]).collect();
-            let (tr, te) = ward_ml::cv::stratified_split(&rest_y, 0.2, seed.wrapping_add(g as u64))?;
+            let (tr, te) =
+                ward_ml::cv::stratified_split(&rest_y, 0.2, seed.wrapping_add(g as u64))?;
             let train: Vec<&Flow> = tr.iter().map(|&j| labelled[rest[j]]).collect();
             let mut test: Vec<&Flow> = te.iter().map(|&j| labelled[rest[j]]).collect();
             test.extend(labelled.iter().copied().filter(|f| is_novel(f)));
-            eprintln!("group {}/{k}: holding out {} ({} novel rows)", g + 1, held.join(", "), test.len() - te.len());
+            eprintln!(
+                "group {}/{k}: holding out {} ({} novel rows)",
+                g + 1,
+                held.join(", "),
+                test.len() - te.len()
+            );
             let model = train_on(&schema, &train, &tcfg, &mut pool)?;
             pool.add(&model, &test, is_novel);
         }
@@ -295,28 +361,46 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
 /// A seeded permutation of `0..n`.
 fn fastrand_shuffle(n: usize, seed: u64) -> Vec<usize> {
     let mut v: Vec<usize> = (0..n).collect();
-    let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_0f_a77a_c4);
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed_0fa7_7ac4);
     rng.shuffle(&mut v);
     v
 }
 
 fn print_result(r: &EvalResult) {
-    println!("protocol: {} on {} ({} rows tested)", r.protocol, r.format, r.rows_tested);
+    println!(
+        "protocol: {} on {} ({} rows tested)",
+        r.protocol, r.format, r.rows_tested
+    );
     println!("{}", r.binary);
     if let Some(a) = r.anomaly_roc_auc {
-        println!("anomaly model alone: roc_auc {a:.4}, pr_auc {:.4}", r.anomaly_pr_auc.unwrap_or(f64::NAN));
+        println!(
+            "anomaly model alone: roc_auc {a:.4}, pr_auc {:.4}",
+            r.anomaly_pr_auc.unwrap_or(f64::NAN)
+        );
     }
     if let (Some(n), Some(k)) = (r.novel_recall, r.known_accuracy) {
         println!("novel attack types: recall {n:.4}; seen types and benign: accuracy {k:.4}");
     }
     if let Some(f) = &r.families {
-        println!("attack families: macro-F1 {:.4}, accuracy {:.4}", f.macro_f1, f.accuracy);
-        println!("  {:<16}{:>9}{:>11}{:>9}{:>9}", "family", "support", "precision", "recall", "f1");
+        println!(
+            "attack families: macro-F1 {:.4}, accuracy {:.4}",
+            f.macro_f1, f.accuracy
+        );
+        println!(
+            "  {:<16}{:>9}{:>11}{:>9}{:>9}",
+            "family", "support", "precision", "recall", "f1"
+        );
         for c in &f.classes {
-            println!("  {:<16}{:>9}{:>11.4}{:>9.4}{:>9.4}", c.name, c.support, c.precision, c.recall, c.f1);
+            println!(
+                "  {:<16}{:>9}{:>11.4}{:>9.4}{:>9.4}",
+                c.name, c.support, c.precision, c.recall, c.f1
+            );
         }
     }
-    println!("time: training {:.1} s, scoring {:.2} s", r.train_seconds, r.score_seconds);
+    println!(
+        "time: training {:.1} s, scoring {:.2} s",
+        r.train_seconds, r.score_seconds
+    );
 }
 
 fn check_gates(r: &EvalResult, min: &[String], max: &[String]) -> Result<()> {

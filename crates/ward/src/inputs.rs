@@ -42,7 +42,11 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .with_context(|| format!("cannot read folder {}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file())
-                .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+                .filter(|p| {
+                    !p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with('.'))
+                })
                 .collect();
             files.sort();
             out.extend(files);
@@ -72,7 +76,10 @@ impl ReadSummary {
     /// Prints the count of bad records and the first few of them to stderr.
     pub fn report(&self) {
         if self.bad > 0 {
-            eprintln!("warning: {} record(s) could not be parsed and were skipped; first ones:", self.bad);
+            eprintln!(
+                "warning: {} record(s) could not be parsed and were skipped; first ones:",
+                self.bad
+            );
             for e in self.errors.iter().take(10) {
                 eprintln!("  {e}");
             }
@@ -87,9 +94,11 @@ pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
     }
     let pb = match len {
         Some(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template("{msg:>10} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg:>10} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         ),
         None => ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("{spinner} {msg} {pos} records ({per_sec})")
@@ -111,11 +120,16 @@ pub fn for_each_flow(
     let files = expand(inputs)?;
     let mut summary = ReadSummary::default();
     let mut first_schema: Option<FlowSchema> = None;
-    let total: u64 = files.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let total: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
     let pb = progress(None, "reading");
     let _ = total;
     for path in &files {
-        let mut reader = ward_ingest::open(path, opts).with_context(|| format!("cannot read {}", display(path)))?;
+        let mut reader = ward_ingest::open(path, opts)
+            .with_context(|| format!("cannot read {}", display(path)))?;
         let schema = reader.schema().clone();
         match &first_schema {
             None => first_schema = Some(schema.clone()),
@@ -145,7 +159,9 @@ pub fn for_each_flow(
                         summary.errors.push(e.to_string());
                     }
                 }
-                Err(e) => return Err(e).with_context(|| format!("reading {} failed", display(path))),
+                Err(e) => {
+                    return Err(e).with_context(|| format!("reading {} failed", display(path)));
+                }
             }
         }
         summary.skipped += reader.stats().skipped;
@@ -155,7 +171,11 @@ pub fn for_each_flow(
 }
 
 /// Reads every flow into memory (for training and evaluation).
-pub fn read_all(inputs: &[PathBuf], opts: &ReadOptions, strict: bool) -> Result<(FlowSchema, Vec<Flow>, Vec<EventId>, ReadSummary)> {
+pub fn read_all(
+    inputs: &[PathBuf],
+    opts: &ReadOptions,
+    strict: bool,
+) -> Result<(FlowSchema, Vec<Flow>, Vec<EventId>, ReadSummary)> {
     let mut flows = Vec::new();
     let mut ids = Vec::new();
     let (schema, summary) = for_each_flow(inputs, opts, strict, |_, rec| {
@@ -170,5 +190,9 @@ pub fn read_all(inputs: &[PathBuf], opts: &ReadOptions, strict: bool) -> Result<
 }
 
 pub fn display(p: &Path) -> String {
-    if p.as_os_str() == "-" { "stdin".into() } else { p.display().to_string() }
+    if p.as_os_str() == "-" {
+        "stdin".into()
+    } else {
+        p.display().to_string()
+    }
 }

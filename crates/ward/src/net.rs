@@ -14,9 +14,11 @@ use ward_ml::model::ModelMeta;
 #[derive(Debug, Subcommand)]
 pub enum TrainCmd {
     /// Train the network detector on flows (labelled: supervised + anomaly; unlabelled: anomaly only).
-    #[command(after_help = "Examples:\n  ward train net --format nsl-kdd KDDTrain+_20Percent.txt --out kdd.model\n  \
+    #[command(
+        after_help = "Examples:\n  ward train net --format nsl-kdd KDDTrain+_20Percent.txt --out kdd.model\n  \
                             ward train net unsw-nb15-dev.csv --anomaly iforest --out unsw.model\n  \
-                            ward train net benign-week/ --format zeek --out site.model   # unlabelled: anomaly model only")]
+                            ward train net benign-week/ --format zeek --out site.model   # unlabelled: anomaly model only"
+    )]
     Net(TrainArgs),
 }
 
@@ -105,7 +107,11 @@ pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
     let opts = args.input.read_options(cfg);
     let (schema, flows, _, summary) = inputs::read_all(&args.inputs, &opts, args.input.strict)?;
     summary.report();
-    eprintln!("training on {} flows ({} format)", flows.len(), schema.format);
+    eprintln!(
+        "training on {} flows ({} format)",
+        flows.len(),
+        schema.format
+    );
     let (model, report) = NetModel::train(&schema, &flows, &tcfg)?;
     let meta = ModelMeta {
         feature_names: model.spec.tree_names(),
@@ -119,8 +125,15 @@ pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
         report.rows,
         report.attacks,
         report.benign,
-        if model.supervised.is_some() { "yes" } else { "no" },
-        model.families.as_ref().map_or("none".to_owned(), |f| f.names[1..].join(", ")),
+        if model.supervised.is_some() {
+            "yes"
+        } else {
+            "no"
+        },
+        model
+            .families
+            .as_ref()
+            .map_or("none".to_owned(), |f| f.names[1..].join(", ")),
         match &model.anomaly {
             Some(a) => format!("{} on {} benign rows", anomaly_name(a), report.anomaly_rows),
             None => "none".into(),
@@ -139,8 +152,8 @@ fn anomaly_name(a: &ward_detect::net::AnomalyModel) -> &'static str {
 
 /// Loads and checks a model file.
 pub fn load_model(path: &Path) -> Result<NetModel> {
-    let (model, _manifest): (NetModel, _) =
-        ward_ml::model::load(path, MODEL_KIND).with_context(|| format!("cannot load model {}", path.display()))?;
+    let (model, _manifest): (NetModel, _) = ward_ml::model::load(path, MODEL_KIND)
+        .with_context(|| format!("cannot load model {}", path.display()))?;
     model.check_version()?;
     Ok(model)
 }
@@ -148,10 +161,12 @@ pub fn load_model(path: &Path) -> Result<NetModel> {
 #[derive(Debug, Subcommand)]
 pub enum DetectCmd {
     /// Score flows with a trained model and emit alerts.
-    #[command(after_help = "Examples:\n  ward detect net --model net.model conn.log\n  \
+    #[command(
+        after_help = "Examples:\n  ward detect net --model net.model conn.log\n  \
                             zcat conn.log.gz | ward detect net --model net.model - --output ecs\n  \
                             ward detect net --model net.model logs/ --store ward.db --alerts alerts.jsonl\n  \
-                            ward detect net --model kdd.model KDDTest+.txt --scores scores.csv   # line,score,label per record")]
+                            ward detect net --model kdd.model KDDTest+.txt --scores scores.csv   # line,score,label per record"
+    )]
     Net(DetectArgs),
 }
 
@@ -195,7 +210,12 @@ pub fn detect(cmd: DetectCmd, cfg: &Config) -> Result<()> {
     let summary = run_detect(&model, &args, cfg)?;
     eprintln!(
         "{} flows scored, {} alerts ({} supervised, {} anomaly, {} device); {} repeats folded",
-        summary.flows, summary.alerts, summary.by_detector[0], summary.by_detector[1], summary.by_detector[2], summary.suppressed
+        summary.flows,
+        summary.alerts,
+        summary.by_detector[0],
+        summary.by_detector[1],
+        summary.by_detector[2],
+        summary.suppressed
     );
     Ok(())
 }
@@ -218,19 +238,26 @@ pub fn run_detect(model: &NetModel, args: &DetectArgs, cfg: &Config) -> Result<D
         Box::new(BufWriter::new(std::io::stdout().lock()))
     } else {
         Box::new(BufWriter::new(
-            std::fs::File::create(&args.alerts).with_context(|| format!("cannot create {}", args.alerts.display()))?,
+            std::fs::File::create(&args.alerts)
+                .with_context(|| format!("cannot create {}", args.alerts.display()))?,
         ))
     };
     let mut scores_out = match &args.scores {
         Some(p) => {
-            let mut w = BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?);
+            let mut w = BufWriter::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot create {}", p.display()))?,
+            );
             writeln!(w, "line,score,label,category")?;
             Some(w)
         }
         None => None,
     };
     let mut store = match &args.store {
-        Some(p) => Some(ward_store::SqliteStore::open(p).with_context(|| format!("cannot open store {}", p.display()))?),
+        Some(p) => Some(
+            ward_store::SqliteStore::open(p)
+                .with_context(|| format!("cannot open store {}", p.display()))?,
+        ),
         None => None,
     };
     let batch_size = args.batch.max(1);
@@ -243,7 +270,9 @@ pub fn run_detect(model: &NetModel, args: &DetectArgs, cfg: &Config) -> Result<D
     let mut stored: Vec<Alert> = Vec::new();
     let mut n_alerts = 0u64;
     let mut n_flows = 0u64;
-    let mut flush = |pending: &mut Vec<ward_ingest::Record>, verdicts: &mut Vec<Verdict>| -> Result<()> {
+    let mut flush = |pending: &mut Vec<ward_ingest::Record>,
+                     verdicts: &mut Vec<Verdict>|
+     -> Result<()> {
         let refs: Vec<&Flow> = pending.iter().map(|r| &r.flow).collect();
         scorer.score_batch(&refs, verdicts);
         for (rec, v) in pending.iter().zip(verdicts.iter()) {
@@ -251,16 +280,29 @@ pub fn run_detect(model: &NetModel, args: &DetectArgs, cfg: &Config) -> Result<D
             if let Some(w) = scores_out.as_mut() {
                 let cat = v
                     .family
-                    .and_then(|c| model.families.as_ref().and_then(|f| f.names.get(c as usize)))
+                    .and_then(|c| {
+                        model
+                            .families
+                            .as_ref()
+                            .and_then(|f| f.names.get(c as usize))
+                    })
                     .map_or("", String::as_str);
-                writeln!(w, "{},{:.6},{},{}", rec.id.line, v.score, u8::from(v.attack), cat)?;
+                writeln!(
+                    w,
+                    "{},{:.6},{},{}",
+                    rec.id.line,
+                    v.score,
+                    u8::from(v.attack),
+                    cat
+                )?;
             }
             let mut raised: Vec<Alert> = model.alert(&rec.flow, &rec.id, v).into_iter().collect();
             if let Some(p) = profiler.as_mut() {
                 raised.extend(p.observe(&rec.flow, &rec.id));
             }
             for a in raised {
-                if a.score < args.min_score || !dedup.admit(&a) {
+                // records without an event time (NSL-KDD, UNSW) cannot be windowed: never folded
+                if a.score < args.min_score || (rec.flow.ts.is_some() && !dedup.admit(&a)) {
                     continue;
                 }
                 n_alerts += 1;
@@ -293,7 +335,6 @@ pub fn run_detect(model: &NetModel, args: &DetectArgs, cfg: &Config) -> Result<D
         Ok(())
     })?;
     flush(&mut pending, &mut verdicts)?;
-    drop(flush);
     alerts_out.flush()?;
     if let Some(mut w) = scores_out {
         w.flush()?;
@@ -309,15 +350,24 @@ pub fn run_detect(model: &NetModel, args: &DetectArgs, cfg: &Config) -> Result<D
             .collect::<Result<_, _>>()
             .context("device record shapes differ between detect and store")?;
         devices = records.len();
-        s.upsert_devices(&records).context("cannot store the device inventory")?;
+        s.upsert_devices(&records)
+            .context("cannot store the device inventory")?;
     }
-    Ok(DetectSummary { flows: n_flows, alerts: n_alerts, by_detector, suppressed: dedup.suppressed(), devices })
+    Ok(DetectSummary {
+        flows: n_flows,
+        alerts: n_alerts,
+        by_detector,
+        suppressed: dedup.suppressed(),
+        devices,
+    })
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ParseCmd {
     /// Print flows as ward events, one JSON object per line, with their source and line.
-    #[command(after_help = "Examples:\n  ward parse net conn.log | head\n  ward parse net --count capture.pcapng")]
+    #[command(
+        after_help = "Examples:\n  ward parse net conn.log | head\n  ward parse net --count capture.pcapng"
+    )]
     Net(ParseArgs),
 }
 
@@ -337,14 +387,19 @@ pub fn parse(cmd: ParseCmd, cfg: &Config) -> Result<()> {
     let ParseCmd::Net(args) = cmd;
     let opts = args.input.read_options(cfg);
     let mut out = BufWriter::new(std::io::stdout().lock());
-    let (schema, summary) = inputs::for_each_flow(&args.inputs, &opts, args.input.strict, |_, rec| {
-        if !args.count {
-            let v = serde_json::json!({ "source": rec.id.source, "line": rec.id.line, "event": ward_core::Event::Flow(rec.flow) });
-            serde_json::to_writer(&mut out, &v)?;
-            out.write_all(b"\n")?;
-        }
-        Ok(())
-    })?;
+    let (schema, summary) = inputs::for_each_flow(
+        &args.inputs,
+        &opts,
+        args.input.strict,
+        |_, rec| {
+            if !args.count {
+                let v = serde_json::json!({ "source": rec.id.source, "line": rec.id.line, "event": ward_core::Event::Flow(rec.flow) });
+                serde_json::to_writer(&mut out, &v)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        },
+    )?;
     out.flush()?;
     summary.report();
     eprintln!(

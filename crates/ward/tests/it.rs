@@ -24,8 +24,26 @@ fn kdd_fixture(dir: &Path, rows: usize, seed: u64) -> PathBuf {
     for i in 0..rows {
         let kind = i % 4;
         let (proto, svc, flag, src, dst, count, serr, label) = match kind {
-            0 | 1 => ("tcp", "http", "SF", rng.u32(150..400), rng.u32(300..9000), rng.u32(1..20), 0.0, "normal"),
-            2 => ("tcp", "private", "S0", 0, 0, rng.u32(100..500), 1.0, "neptune"),
+            0 | 1 => (
+                "tcp",
+                "http",
+                "SF",
+                rng.u32(150..400),
+                rng.u32(300..9000),
+                rng.u32(1..20),
+                0.0,
+                "normal",
+            ),
+            2 => (
+                "tcp",
+                "private",
+                "S0",
+                0,
+                0,
+                rng.u32(100..500),
+                1.0,
+                "neptune",
+            ),
             _ => ("tcp", "other", "REJ", 0, 0, rng.u32(1..5), 0.0, "portsweep"),
         };
         let mut cols: Vec<String> = vec![
@@ -58,13 +76,34 @@ fn train_detect_scores_and_store_round_trip() {
     let d = dir.path();
     let train = kdd_fixture(d, 800, 1);
     let test = kdd_fixture(d, 200, 2);
-    let o = ward(&["train", "net", train.to_str().unwrap(), "--out", "m.model", "--rounds", "20"], d);
+    let o = ward(
+        &[
+            "train",
+            "net",
+            train.to_str().unwrap(),
+            "--out",
+            "m.model",
+            "--rounds",
+            "20",
+        ],
+        d,
+    );
     assert!(o.status.success(), "train failed: {}", text(&o.stderr));
     assert!(d.join("m.model").is_file());
     assert!(d.join("m.model.manifest.json").is_file());
 
     let o = ward(
-        &["detect", "net", "--model", "m.model", test.to_str().unwrap(), "--scores", "s.csv", "--store", "w.db"],
+        &[
+            "detect",
+            "net",
+            "--model",
+            "m.model",
+            test.to_str().unwrap(),
+            "--scores",
+            "s.csv",
+            "--store",
+            "w.db",
+        ],
         d,
     );
     assert!(o.status.success(), "detect failed: {}", text(&o.stderr));
@@ -83,21 +122,47 @@ fn train_detect_scores_and_store_round_trip() {
         }
     }
     assert!(correct >= 196, "only {correct} of 200 right");
-    let alerts: Vec<ward_core::Alert> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let alerts: Vec<ward_core::Alert> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(alerts.len() >= 95, "{} alerts", alerts.len());
     assert!(alerts.iter().all(|a| !a.explanation.summary.is_empty()));
-    assert!(alerts.iter().any(|a| a.mitre.iter().any(|m| m == "T1046" || m == "T1499")));
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.mitre.iter().any(|m| m == "T1046" || m == "T1499"))
+    );
 
     use ward_store::Store;
-    let store = ward_store::SqliteStore::open(&d.join("w.db")).unwrap();
-    let n = store.count_alerts(&ward_store::AlertQuery::default()).unwrap();
+    let store = ward_store::SqliteStore::open(d.join("w.db")).unwrap();
+    let n = store
+        .count_alerts(&ward_store::AlertQuery::default())
+        .unwrap();
     assert_eq!(n as usize, alerts.len());
 
     // ECS output carries the same alerts
-    let o = ward(&["detect", "net", "--model", "m.model", test.to_str().unwrap(), "--output", "ecs"], d);
-    let first: serde_json::Value = serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    let o = ward(
+        &[
+            "detect",
+            "net",
+            "--model",
+            "m.model",
+            test.to_str().unwrap(),
+            "--output",
+            "ecs",
+        ],
+        d,
+    );
+    let first: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
     assert_eq!(first["event"]["kind"], "alert");
-    assert!(first["ward"]["alert"]["id"].as_str().unwrap().starts_with("al_"));
+    assert!(
+        first["ward"]["alert"]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("al_")
+    );
 }
 
 #[test]
@@ -105,23 +170,74 @@ fn bad_records_are_reported_with_location_and_strict_stops() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let train = kdd_fixture(d, 400, 3);
-    assert!(ward(&["train", "net", train.to_str().unwrap(), "--out", "m.model", "--rounds", "5"], d).status.success());
+    assert!(
+        ward(
+            &[
+                "train",
+                "net",
+                train.to_str().unwrap(),
+                "--out",
+                "m.model",
+                "--rounds",
+                "5"
+            ],
+            d
+        )
+        .status
+        .success()
+    );
     let mut content = std::fs::read_to_string(kdd_fixture(d, 20, 4)).unwrap();
     content.push_str("0,tcp,http,SF,notanumber\n");
     content.push_str(&std::fs::read_to_string(kdd_fixture(d, 4, 5)).unwrap());
     std::fs::write(d.join("mixed.txt"), content).unwrap();
 
-    let o = ward(&["detect", "net", "--model", "m.model", "--format", "nsl-kdd", "mixed.txt", "--scores", "s.csv"], d);
+    let o = ward(
+        &[
+            "detect",
+            "net",
+            "--model",
+            "m.model",
+            "--format",
+            "nsl-kdd",
+            "mixed.txt",
+            "--scores",
+            "s.csv",
+        ],
+        d,
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let err = text(&o.stderr);
-    assert!(err.contains("mixed.txt:21"), "stderr should name file and line: {err}");
+    assert!(
+        err.contains("mixed.txt:21"),
+        "stderr should name file and line: {err}"
+    );
     assert!(err.contains("24 flows scored"), "{err}");
     let scores = std::fs::read_to_string(d.join("s.csv")).unwrap();
-    assert_eq!(scores.lines().count(), 25, "records after the bad one are still scored");
+    assert_eq!(
+        scores.lines().count(),
+        25,
+        "records after the bad one are still scored"
+    );
 
-    let o = ward(&["detect", "net", "--model", "m.model", "--format", "nsl-kdd", "--strict", "mixed.txt"], d);
+    let o = ward(
+        &[
+            "detect",
+            "net",
+            "--model",
+            "m.model",
+            "--format",
+            "nsl-kdd",
+            "--strict",
+            "mixed.txt",
+        ],
+        d,
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("mixed.txt:21"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("mixed.txt:21"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -132,23 +248,58 @@ fn clear_errors_for_unknown_format_missing_input_and_tampered_model() {
     let o = ward(&["parse", "net", "junk.bin"], d);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(err.contains("zeek") && err.contains("nsl-kdd") && err.contains("pcap"), "known formats listed: {err}");
+    assert!(
+        err.contains("zeek") && err.contains("nsl-kdd") && err.contains("pcap"),
+        "known formats listed: {err}"
+    );
 
     let o = ward(&["parse", "net", "nope.log"], d);
     assert!(text(&o.stderr).contains("nope.log does not exist"));
 
     let o = ward(&["parse", "net", "--format", "netflow9", "x"], d);
-    assert_eq!(o.status.code(), Some(2), "clap rejects unknown format names");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "clap rejects unknown format names"
+    );
 
     let train = kdd_fixture(d, 200, 6);
-    assert!(ward(&["train", "net", train.to_str().unwrap(), "--out", "m.model", "--rounds", "3"], d).status.success());
+    assert!(
+        ward(
+            &[
+                "train",
+                "net",
+                train.to_str().unwrap(),
+                "--out",
+                "m.model",
+                "--rounds",
+                "3"
+            ],
+            d
+        )
+        .status
+        .success()
+    );
     let mut bytes = std::fs::read(d.join("m.model")).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x01;
     std::fs::write(d.join("m.model"), bytes).unwrap();
-    let o = ward(&["detect", "net", "--model", "m.model", train.to_str().unwrap()], d);
+    let o = ward(
+        &[
+            "detect",
+            "net",
+            "--model",
+            "m.model",
+            train.to_str().unwrap(),
+        ],
+        d,
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("cannot load model"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("cannot load model"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -156,17 +307,54 @@ fn eval_reports_and_gates_fail_with_exit_status_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let data = kdd_fixture(d, 600, 7);
-    let o = ward(&["eval", "net", "--kfold", "3", data.to_str().unwrap(), "--rounds", "10", "--json"], d);
+    let o = ward(
+        &[
+            "eval",
+            "net",
+            "--kfold",
+            "3",
+            data.to_str().unwrap(),
+            "--rounds",
+            "10",
+            "--json",
+        ],
+        d,
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
     assert_eq!(v["rows_tested"], 600);
     assert!(v["binary"]["accuracy"].as_f64().unwrap() > 0.95);
 
-    let o = ward(&["eval", "net", "--kfold", "3", data.to_str().unwrap(), "--rounds", "10", "--min", "accuracy=1.01"], d);
+    let o = ward(
+        &[
+            "eval",
+            "net",
+            "--kfold",
+            "3",
+            data.to_str().unwrap(),
+            "--rounds",
+            "10",
+            "--min",
+            "accuracy=1.01",
+        ],
+        d,
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("FAILED"));
 
-    let o = ward(&["eval", "net", "--novel", "2", data.to_str().unwrap(), "--rounds", "10", "--json"], d);
+    let o = ward(
+        &[
+            "eval",
+            "net",
+            "--novel",
+            "2",
+            data.to_str().unwrap(),
+            "--rounds",
+            "10",
+            "--json",
+        ],
+        d,
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
     assert!(v["novel_recall"].as_f64().is_some());
@@ -184,5 +372,9 @@ fn config_example_is_valid_and_unknown_keys_are_rejected() {
     std::fs::write(d.join("ward.toml"), "[net.train]\nthreshhold = 0.3\n").unwrap();
     let o = ward(&["config", "check"], d);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("threshhold"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("threshhold"),
+        "{}",
+        text(&o.stderr)
+    );
 }

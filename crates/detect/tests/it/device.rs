@@ -387,7 +387,11 @@ fn learned_dicom_client_reaching_a_new_device() {
     check(
         hospital_config(),
         &[&f],
-        &[exp("device:10.3.0.5", &["10.1.0.20 connected to 10.3.0.5"], &[])],
+        &[exp(
+            "device:10.3.0.5",
+            &["10.1.0.20 connected to 10.3.0.5"],
+            &[],
+        )],
     );
     let general = DeviceConfig {
         novelty_for_general_hosts: true,
