@@ -14,106 +14,137 @@ struct PathElem {
     weight: f64,
 }
 
-fn extend(path: &mut Vec<PathElem>, zero: f64, one: f64, feature: usize) {
-    let l = path.len();
+/// Appends a path element and updates the permutation weights (`EXTEND` in the paper).
+fn extend(path: &mut Vec<PathElem>, start: usize, zero: f64, one: f64, feature: usize) {
+    let l = path.len() - start;
     path.push(PathElem {
         feature,
         zero,
         one,
         weight: if l == 0 { 1.0 } else { 0.0 },
     });
+    let p = &mut path[start..];
     let denom = (l + 1) as f64;
     for i in (0..l).rev() {
-        let w = path[i].weight;
-        path[i + 1].weight += one * w * (i + 1) as f64 / denom;
-        path[i].weight = zero * w * (l - i) as f64 / denom;
+        let w = p[i].weight;
+        p[i + 1].weight += one * w * (i + 1) as f64 / denom;
+        p[i].weight = zero * w * (l - i) as f64 / denom;
     }
 }
 
-fn unwind(path: &mut Vec<PathElem>, i: usize) {
-    let len = path.len();
-    if i >= len || len == 0 {
+/// Removes element `i` from the path, undoing its weight updates (`UNWIND`).
+fn unwind(path: &mut Vec<PathElem>, start: usize, i: usize) {
+    let p = &mut path[start..];
+    let len = p.len();
+    if i >= len {
         return;
     }
-    let (one, zero) = (path[i].one, path[i].zero);
+    let (one, zero) = (p[i].one, p[i].zero);
     let lf = len as f64;
-    let mut n = path[len - 1].weight;
+    let mut n = p[len - 1].weight;
     for j in (0..len - 1).rev() {
         if one != 0.0 {
-            let t = path[j].weight;
-            path[j].weight = n * lf / ((j + 1) as f64 * one);
-            n = t - path[j].weight * zero * (len - j - 1) as f64 / lf;
+            let t = p[j].weight;
+            p[j].weight = n * lf / ((j + 1) as f64 * one);
+            n = t - p[j].weight * zero * (len - j - 1) as f64 / lf;
         } else {
-            path[j].weight = path[j].weight * lf / (zero * (len - j - 1) as f64);
+            p[j].weight = p[j].weight * lf / (zero * (len - j - 1) as f64);
         }
     }
     for j in i..len - 1 {
-        path[j].feature = path[j + 1].feature;
-        path[j].zero = path[j + 1].zero;
-        path[j].one = path[j + 1].one;
+        p[j].feature = p[j + 1].feature;
+        p[j].zero = p[j + 1].zero;
+        p[j].one = p[j + 1].one;
     }
     path.pop();
 }
 
-fn unwound_sum(path: &[PathElem], i: usize) -> f64 {
-    let mut p = path.to_vec();
-    unwind(&mut p, i);
-    p.iter().map(|e| e.weight).sum()
+/// The total weight the path would have with element `i` unwound, without changing it.
+fn unwound_sum(p: &[PathElem], i: usize) -> f64 {
+    let Some(last) = p.last() else { return 0.0 };
+    let (one, zero) = (p[i].one, p[i].zero);
+    let len = p.len();
+    let lf = len as f64;
+    let mut next = last.weight;
+    let mut total = 0.0;
+    for j in (0..len - 1).rev() {
+        if one != 0.0 {
+            let t = next * lf / ((j + 1) as f64 * one);
+            total += t;
+            next = p[j].weight - t * zero * (len - j - 1) as f64 / lf;
+        } else if zero != 0.0 {
+            total += p[j].weight * lf / (zero * (len - j - 1) as f64);
+        }
+    }
+    total
 }
 
-#[allow(clippy::too_many_arguments)]
-fn recurse(
-    tree: &Tree,
-    row: &[f32],
-    phi: &mut [f64],
-    j: usize,
-    parent_path: &[PathElem],
-    zero: f64,
-    one: f64,
-    feature: usize,
-) {
-    let Some(node) = tree.nodes.get(j) else {
-        return;
-    };
-    let mut path = parent_path.to_vec();
-    extend(&mut path, zero, one, feature);
-    if node.is_leaf() {
-        for i in 1..path.len() {
-            let w = unwound_sum(&path, i);
-            let e = path[i];
-            if let Some(p) = phi.get_mut(e.feature) {
-                *p += w * (e.one - e.zero) * f64::from(node.value);
+/// Recursion state shared by every node of one tree walk.
+struct Walk<'a> {
+    tree: &'a Tree,
+    row: &'a [f32],
+    phi: &'a mut [f64],
+    /// Paths of all open recursion levels, one after another.
+    stack: Vec<PathElem>,
+}
+
+impl Walk<'_> {
+    /// Visits node `j` with a copy of the parent path `stack[parent.0..parent.0 + parent.1]`.
+    fn recurse(&mut self, j: usize, parent: (usize, usize), zero: f64, one: f64, feature: usize) {
+        let Some(&node) = self.tree.nodes.get(j) else {
+            return;
+        };
+        let start = self.stack.len();
+        self.stack.extend_from_within(parent.0..parent.0 + parent.1);
+        extend(&mut self.stack, start, zero, one, feature);
+        if node.is_leaf() {
+            let path = &self.stack[start..];
+            for i in 1..path.len() {
+                let w = unwound_sum(path, i);
+                let e = path[i];
+                if let Some(p) = self.phi.get_mut(e.feature) {
+                    *p += w * (e.one - e.zero) * f64::from(node.value);
+                }
             }
+        } else {
+            let f = node.feature as usize;
+            let x = self.row.get(f).copied().unwrap_or(f32::NAN);
+            let hot = node.child(x) as usize;
+            let cold = if hot == node.left as usize {
+                node.right
+            } else {
+                node.left
+            } as usize;
+            let (mut iz, mut io) = (1.0, 1.0);
+            if let Some(k) = self.stack[start..].iter().position(|e| e.feature == f) {
+                iz = self.stack[start + k].zero;
+                io = self.stack[start + k].one;
+                unwind(&mut self.stack, start, k);
+            }
+            let cover = f64::from(node.cover);
+            let share = |c: usize| {
+                let cc = self.tree.nodes.get(c).map_or(0.0, |n| f64::from(n.cover));
+                if cover > 0.0 { cc / cover } else { 0.5 }
+            };
+            let (sh, sc) = (share(hot), share(cold));
+            let here = (start, self.stack.len() - start);
+            self.recurse(hot, here, iz * sh, io, f);
+            self.recurse(cold, here, iz * sc, 0.0, f);
         }
-        return;
+        self.stack.truncate(start);
     }
-    let f = node.feature as usize;
-    let x = row.get(f).copied().unwrap_or(f32::NAN);
-    let hot = node.child(x) as usize;
-    let cold = if hot == node.left as usize {
-        node.right
-    } else {
-        node.left
-    } as usize;
-    let (mut iz, mut io) = (1.0, 1.0);
-    if let Some(k) = path.iter().position(|e| e.feature == f) {
-        iz = path[k].zero;
-        io = path[k].one;
-        unwind(&mut path, k);
-    }
-    let cover = f64::from(node.cover);
-    let share = |c: usize| {
-        let cc = tree.nodes.get(c).map_or(0.0, |n| f64::from(n.cover));
-        if cover > 0.0 { cc / cover } else { 0.5 }
-    };
-    recurse(tree, row, phi, hot, &path, iz * share(hot), io, f);
-    recurse(tree, row, phi, cold, &path, iz * share(cold), 0.0, f);
 }
 
 /// Adds the tree's SHAP values for `row` to `phi` (one per feature) and returns the tree's
 /// expected value (cover-weighted mean leaf value), so `sum(phi) + expected == output`.
 pub(crate) fn tree_shap(tree: &Tree, row: &[f32], phi: &mut [f64]) -> f64 {
-    recurse(tree, row, phi, 0, &[], 1.0, 1.0, NO_FEATURE);
+    let mut walk = Walk {
+        tree,
+        row,
+        phi,
+        stack: Vec::with_capacity(256),
+    };
+    walk.recurse(0, (0, 0), 1.0, 1.0, NO_FEATURE);
     expected_value(tree)
 }
 

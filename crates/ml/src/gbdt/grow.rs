@@ -14,6 +14,8 @@ pub(crate) struct GrowConfig {
     pub(crate) l2: f64,
     pub(crate) min_gain: f64,
     pub(crate) learning_rate: f64,
+    /// Most leaf histograms cached at once; 0 derives it from a 256 MiB budget.
+    pub(crate) hist_cache: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -58,9 +60,13 @@ struct Leaf {
     start: usize,
     end: usize,
     depth: usize,
-    hist: Hist,
+    /// Kept only while the leaf may still split and the cache has room.
+    hist: Option<Hist>,
     split: Option<Split>,
 }
+
+/// Memory allowed for cached leaf histograms while growing one tree.
+const HIST_BUDGET_BYTES: usize = 256 << 20;
 
 /// A grown tree plus what the booster needs to update its scores.
 #[derive(Debug)]
@@ -127,6 +133,23 @@ impl<'a> Grower<'a> {
         self.pool
             .pop()
             .unwrap_or_else(|| vec![[Sums::default(); 256]; self.mapper.n_features()])
+    }
+
+    /// Caches a leaf's histogram if it may split and there is room; otherwise recycles it.
+    fn keep(&mut self, hist: Hist, splittable: bool, live: &mut usize, cap: usize) -> Option<Hist> {
+        if splittable && *live < cap {
+            *live += 1;
+            Some(hist)
+        } else {
+            self.give_back(hist, cap);
+            None
+        }
+    }
+
+    fn give_back(&mut self, hist: Hist, cap: usize) {
+        if self.pool.len() < cap {
+            self.pool.push(hist);
+        }
     }
 
     fn leaf_value(&self, s: Sums) -> f32 {
@@ -237,6 +260,11 @@ impl<'a> Grower<'a> {
         }
         let mut nodes = vec![Node::leaf(self.leaf_value(total), total.n as f32)];
         let mut bins = vec![0u8];
+        let hist_bytes = self.mapper.n_features().max(1) * std::mem::size_of::<[Sums; 256]>();
+        let cache_cap = match cfg.hist_cache {
+            0 => (HIST_BUDGET_BYTES / hist_bytes).max(2),
+            c => c,
+        };
         let mut root_hist = self.take_hist();
         self.build_hist(&mut root_hist, rows, grad, hess, features);
         let can_split = |depth: usize, s: Sums| {
@@ -247,6 +275,8 @@ impl<'a> Grower<'a> {
         } else {
             None
         };
+        let mut live = 0usize;
+        let root_hist = self.keep(root_hist, split.is_some(), &mut live, cache_cap);
         let mut leaves = vec![Leaf {
             node: 0,
             start: 0,
@@ -294,6 +324,11 @@ impl<'a> Grower<'a> {
             } else {
                 (mid, leaf.end)
             };
+            let large_range = if left_small {
+                (mid, leaf.end)
+            } else {
+                (leaf.start, mid)
+            };
             let mut small = self.take_hist();
             self.build_hist(
                 &mut small,
@@ -302,14 +337,26 @@ impl<'a> Grower<'a> {
                 hess,
                 features,
             );
-            let mut large = leaf.hist;
-            for &f in features {
-                if let (Some(l), Some(s)) = (large.get_mut(f), small.get(f)) {
-                    for (a, b) in l.iter_mut().zip(s.iter()) {
-                        *a = a.sub(*b);
+            let large = match leaf.hist {
+                Some(mut large) => {
+                    live -= 1;
+                    for &f in features {
+                        if let (Some(l), Some(s)) = (large.get_mut(f), small.get(f)) {
+                            for (a, b) in l.iter_mut().zip(s.iter()) {
+                                *a = a.sub(*b);
+                            }
+                        }
                     }
+                    large
                 }
-            }
+                None => {
+                    // The parent's histogram was not cached: build this one directly too.
+                    let mut large = self.take_hist();
+                    let part = &rows[large_range.0..large_range.1];
+                    self.build_hist(&mut large, part, grad, hess, features);
+                    large
+                }
+            };
             let (lh, rh) = if left_small {
                 (small, large)
             } else {
@@ -326,6 +373,7 @@ impl<'a> Grower<'a> {
                 } else {
                     None
                 };
+                let hist = self.keep(hist, split.is_some(), &mut live, cache_cap);
                 leaves.push(Leaf {
                     node,
                     start,
@@ -340,7 +388,9 @@ impl<'a> Grower<'a> {
         let mut out = Vec::with_capacity(leaves.len());
         for leaf in leaves {
             out.push((leaf.node, leaf.start, leaf.end));
-            self.pool.push(leaf.hist);
+            if let Some(h) = leaf.hist {
+                self.give_back(h, cache_cap);
+            }
         }
         out.sort_unstable();
         Grown {

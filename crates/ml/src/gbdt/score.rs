@@ -5,13 +5,13 @@
 //! the data; the 64 independent walks of a block overlap in the CPU.
 //!
 //! * The compact layout (models with at most 127 features and 256 nodes per tree, which covers
-//!   the models ward trains) uses 8-byte nodes addressed by a `u8` inside a fixed 256-slot
-//!   window, and a transposed block of features padded to 256 rows, so no index in the inner
-//!   loop needs a bounds check. NaN handling costs nothing at scoring time: a split that sends
-//!   NaN right is rewritten as a test on the negated feature (`x <= t` ⟺ `-x > next_down(-t)`)
-//!   with its children swapped, so every node is `go to left + (v > t)`, and NaN (never greater)
-//!   always takes the first slot. Leaves test a row of `-inf` (never greater) and keep their
-//!   value in the threshold field.
+//!   the models ward trains) packs a node in 8 bytes addressed by a `u8` inside a fixed 256-slot
+//!   window, and transposes each block of rows into 256 rows of 64 order-preserving integer
+//!   keys, so no index in the inner loop needs a bounds check and each step is an integer
+//!   compare. NaN costs nothing at scoring time: its key is 0, never greater than a threshold,
+//!   so NaN takes a node's first child slot; a split whose NaN goes right is rewritten as a test
+//!   on the negated feature (`x <= t` iff `-x > next_down(-t)`) with its children swapped.
+//!   Leaves test a row of zero keys (never greater) and keep their value in the threshold bits.
 //! * The wide layout handles anything else with 16-byte nodes and `u32` indices.
 
 use super::tree::Tree;
@@ -20,31 +20,61 @@ const BLOCK: usize = 64;
 const WINDOW: usize = 256;
 /// Rows walked together with their node indices in registers.
 const LANES: usize = 8;
+/// Bits an offset `row * BLOCK` (row < WINDOW) can have.
+const OFF_MASK: usize = (WINDOW - 1) * BLOCK;
 
-/// A compact node packed in one word so a step needs a single load: bits 0..32 hold the
-/// threshold (the value, for leaves), bits 32..40 the row of the transposed block to test
-/// (`f`, `n_features + f` for the negated feature, or `2 * n_features`, all `-inf`, for
-/// leaves), bits 40..48 the slot of the first child (the node itself for leaves); the second
-/// child is at `left + 1`.
-#[derive(Debug, Clone, Copy, Default)]
-struct CNode(u64);
+/// The compact layout as three parallel arrays (one entry per node slot), padded with
+/// `WINDOW` spare slots so every tree starts a full 256-slot window. Split across arrays, a
+/// step costs four plain loads and no bit twiddling.
+#[derive(Debug, Clone, Default)]
+struct Compact {
+    /// Threshold as an order key ([`key`]); for leaves, the bits of the leaf value.
+    keys: Vec<u32>,
+    /// Offset of the row to test in the transposed block, `row * BLOCK`, where the row is `f`,
+    /// `n_features + f` (the negated feature) or `2 * n_features` (all zero keys, for leaves).
+    offs: Vec<u16>,
+    /// Slot of the first child (the node itself for leaves); the second child is `left + 1`.
+    lefts: Vec<u8>,
+}
 
-impl CNode {
-    fn new(thr: f32, feat: u8, left: u8) -> Self {
-        Self(u64::from(thr.to_bits()) | u64::from(feat) << 32 | u64::from(left) << 40)
+/// One tree's 256-slot view of the compact arrays.
+type Window<'a> = (&'a [u32; WINDOW], &'a [u16; WINDOW], &'a [u8; WINDOW]);
+
+impl Compact {
+    fn push(&mut self, key: u32, row: usize, left: u8) {
+        self.keys.push(key);
+        self.offs.push((row * BLOCK) as u16);
+        self.lefts.push(left);
     }
-    #[inline]
-    fn thr(self) -> f32 {
-        f32::from_bits(self.0 as u32)
+
+    fn set(&mut self, slot: usize, key: u32, row: usize, left: u8) {
+        if let (Some(k), Some(o), Some(l)) = (
+            self.keys.get_mut(slot),
+            self.offs.get_mut(slot),
+            self.lefts.get_mut(slot),
+        ) {
+            (*k, *o, *l) = (key, (row * BLOCK) as u16, left);
+        }
     }
-    #[inline]
-    fn feat(self) -> usize {
-        (self.0 >> 32) as u8 as usize
+
+    fn window(&self, t: &TreeRef) -> Option<Window<'_>> {
+        let s = t.start as usize;
+        let k = self.keys.get(s..s + WINDOW)?.try_into().ok()?;
+        let o = self.offs.get(s..s + WINDOW)?.try_into().ok()?;
+        let l = self.lefts.get(s..s + WINDOW)?.try_into().ok()?;
+        Some((k, o, l))
     }
-    #[inline]
-    fn left(self) -> u8 {
-        (self.0 >> 40) as u8
+}
+
+/// An unsigned integer with the order of the floats, so a step compares integers: NaN maps to
+/// 0 (below everything, hence never "greater"), and -0 to the key of +0.
+#[inline]
+fn key(v: f32) -> u32 {
+    if v.is_nan() {
+        return 0;
     }
+    let b = (v + 0.0).to_bits();
+    if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +98,7 @@ const NAN_RIGHT: u32 = 1 << 31;
 #[derive(Debug, Clone)]
 enum Layout {
     /// Nodes padded with `WINDOW` spare slots at the end so every tree has a full window.
-    Compact(Vec<CNode>),
+    Compact(Compact),
     Wide(Vec<WNode>),
 }
 
@@ -110,13 +140,15 @@ impl Forest {
         };
         let fits = 2 * n_features < WINDOW && trees.iter().all(|t| t.nodes.len() <= WINDOW);
         if fits {
-            let mut nodes = Vec::new();
+            let mut nodes = Compact::default();
             let mut starts = Vec::with_capacity(trees.len());
             for tree in trees {
-                starts.push(nodes.len());
+                starts.push(nodes.keys.len());
                 compact_tree(tree, n_features, &mut nodes);
             }
-            nodes.extend(std::iter::repeat_n(CNode::default(), WINDOW));
+            for _ in 0..WINDOW {
+                nodes.push(0, 2 * n_features, 0);
+            }
             Self {
                 layout: Layout::Compact(nodes),
                 trees: refs(&starts),
@@ -159,39 +191,43 @@ impl Forest {
         }
     }
 
-    fn window<'a>(nodes: &'a [CNode], t: &TreeRef) -> Option<&'a [CNode; WINDOW]> {
-        let s = t.start as usize;
-        nodes.get(s..s + WINDOW).and_then(|w| w.try_into().ok())
-    }
-
-    fn compact_row(&self, nodes: &[CNode], row: &[f32], acc: &mut [f32]) {
+    /// One row: walks `LANES` trees side by side so their steps overlap.
+    fn compact_row(&self, nodes: &Compact, row: &[f32], acc: &mut [f32]) {
         let nf = self.n_features;
-        let mut xr = [f32::NEG_INFINITY; WINDOW];
+        let mut xr = [0u32; WINDOW];
         for (f, &v) in row.iter().enumerate().take(nf) {
-            xr[f] = v;
-            xr[nf + f] = -v;
+            xr[f] = key(v);
+            xr[nf + f] = key(-v);
         }
-        for t in &self.trees {
-            let Some(w) = Self::window(nodes, t) else {
-                continue;
-            };
-            let mut i = 0u8;
-            for _ in 0..t.depth {
-                let node = w[i as usize];
-                i = node
-                    .left()
-                    .wrapping_add(u8::from(xr[node.feat()] > node.thr()));
+        for group in self.trees.chunks(LANES) {
+            let mut wins: [Option<Window<'_>>; LANES] = [None; LANES];
+            let mut depth = 0;
+            for (w, t) in wins.iter_mut().zip(group) {
+                *w = nodes.window(t);
+                depth = depth.max(t.depth);
             }
-            if let Some(a) = acc.get_mut(t.output as usize) {
-                *a += w[i as usize].thr();
+            let mut idx = [0u8; LANES];
+            for _ in 0..depth {
+                for (i, w) in idx.iter_mut().zip(&wins) {
+                    if let Some((kw, ow, lw)) = w {
+                        let n = *i as usize;
+                        let x = xr[(ow[n] as usize / BLOCK) as u8 as usize];
+                        *i = lw[n].wrapping_add(u8::from(x > kw[n]));
+                    }
+                }
+            }
+            for ((t, w), &i) in group.iter().zip(&wins).zip(&idx) {
+                if let (Some((kw, _, _)), Some(a)) = (w, acc.get_mut(t.output as usize)) {
+                    *a += f32::from_bits(kw[i as usize]);
+                }
             }
         }
     }
 
-    fn compact_batch(&self, nodes: &[CNode], data: &[f32], out: &mut [f32], n: usize) {
+    fn compact_batch(&self, nodes: &Compact, data: &[f32], out: &mut [f32], n: usize) {
         let nf = self.n_features;
         let k = self.base.len().max(1);
-        let mut xt = vec![[f32::NEG_INFINITY; BLOCK]; WINDOW];
+        let mut xt = vec![0u32; BLOCK * WINDOW];
         let mut acc = vec![[0f32; BLOCK]; k];
         let mut start = 0;
         while start < n {
@@ -199,11 +235,11 @@ impl Forest {
             let rows = data.get(start * nf..(start + b) * nf).unwrap_or(&[]);
             for (r, row) in rows.chunks_exact(nf).enumerate() {
                 for (f, &v) in row.iter().enumerate() {
-                    xt[f][r] = v;
-                    xt[nf + f][r] = -v;
+                    xt[f * BLOCK + r] = key(v);
+                    xt[(nf + f) * BLOCK + r] = key(-v);
                 }
             }
-            let xt: &[[f32; BLOCK]; WINDOW] = match xt.as_slice().try_into() {
+            let xt: &[u32; BLOCK * WINDOW] = match xt.as_slice().try_into() {
                 Ok(x) => x,
                 Err(_) => return,
             };
@@ -211,7 +247,7 @@ impl Forest {
                 *a = [0.0; BLOCK];
             }
             for t in &self.trees {
-                let Some(w) = Self::window(nodes, t) else {
+                let Some((kw, ow, lw)) = nodes.window(t) else {
                     continue;
                 };
                 let Some(a) = acc.get_mut(t.output as usize) else {
@@ -221,14 +257,15 @@ impl Forest {
                     let mut idx = [0u8; LANES];
                     for _ in 0..t.depth {
                         for (j, i) in idx.iter_mut().enumerate() {
-                            let node = w[*i as usize].0;
-                            let thr = f32::from_bits(node as u32);
-                            let x = xt[(node >> 32) as u8 as usize][(g * LANES + j) % BLOCK];
-                            *i = ((node >> 40) as u8).wrapping_add(u8::from(x > thr));
+                            let n = *i as usize;
+                            // The mask keeps the index provably inside `xt` (offsets are
+                            // multiples of BLOCK below BLOCK * WINDOW).
+                            let x = xt[(ow[n] as usize & OFF_MASK) | ((g * LANES + j) % BLOCK)];
+                            *i = lw[n].wrapping_add(u8::from(x > kw[n]));
                         }
                     }
                     for (a, &i) in ag.iter_mut().zip(&idx) {
-                        *a += w[i as usize].thr();
+                        *a += f32::from_bits(kw[i as usize]);
                     }
                 }
             }
@@ -281,40 +318,38 @@ impl Forest {
 }
 
 /// Lays out one tree (≤ 256 nodes) breadth-first in compact form.
-fn compact_tree(tree: &Tree, nf: usize, out: &mut Vec<CNode>) {
-    let base = out.len();
-    let leaf_feat = (2 * nf) as u8;
-    out.push(CNode::default());
+fn compact_tree(tree: &Tree, nf: usize, out: &mut Compact) {
+    let base = out.keys.len();
+    let leaf_row = 2 * nf;
+    out.push(0, leaf_row, 0);
     let mut queue = std::collections::VecDeque::from([(0usize, 0usize)]);
     let mut next = 1usize;
     while let Some((orig, slot)) = queue.pop_front() {
         let Some(node) = tree.nodes.get(orig) else {
             continue;
         };
-        let cell = if node.is_leaf() {
-            CNode::new(node.value, leaf_feat, slot as u8)
-        } else {
-            let c = next;
-            next += 2;
-            out.extend([CNode::default(); 2]);
-            let (first, second, feat, thr) = if node.missing_left {
-                (node.left, node.right, node.feature as usize, node.threshold)
-            } else {
-                // NaN right: test -x > next_down(-t), i.e. x <= t, which is false for NaN.
-                (
-                    node.right,
-                    node.left,
-                    nf + node.feature as usize,
-                    (-node.threshold).next_down(),
-                )
-            };
-            queue.push_back((first as usize, c));
-            queue.push_back((second as usize, c + 1));
-            CNode::new(thr, feat as u8, c as u8)
-        };
-        if let Some(dst) = out.get_mut(base + slot) {
-            *dst = cell;
+        if node.is_leaf() {
+            out.set(base + slot, node.value.to_bits(), leaf_row, slot as u8);
+            continue;
         }
+        let c = next;
+        next += 2;
+        out.push(0, leaf_row, 0);
+        out.push(0, leaf_row, 0);
+        let (first, second, row, thr) = if node.missing_left {
+            (node.left, node.right, node.feature as usize, node.threshold)
+        } else {
+            // NaN right: test -x > next_down(-t), i.e. x <= t, which is false for NaN.
+            (
+                node.right,
+                node.left,
+                nf + node.feature as usize,
+                (-node.threshold).next_down(),
+            )
+        };
+        queue.push_back((first as usize, c));
+        queue.push_back((second as usize, c + 1));
+        out.set(base + slot, key(thr), row, c as u8);
     }
 }
 
