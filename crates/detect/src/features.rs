@@ -10,8 +10,11 @@
 //!   missing values are `NaN`. Used by gradient-boosted trees and isolation forests.
 //! - **dense layout** ([`FeatureSpec::encode_dense`]): numerics `log1p`-compressed (heavy-tailed
 //!   byte and packet counts), categoricals one-hot over the top values plus an "other" slot;
-//!   missing values are 0. Used by logistic regression and autoencoders, which need every
-//!   input on a comparable scale (they standardise further themselves).
+//!   extra features that took at most [`MAX_CODE_VALUES`] distinct whole-number values in
+//!   training (TTLs, window sizes, flags) are one-hot too, since their numbers are codes, not
+//!   magnitudes; extras that are identifiers ([`IDENTIFIER_EXTRAS`]) are left out; missing
+//!   values are 0. Used by autoencoders and other models that need every input on a comparable
+//!   scale.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,6 +35,14 @@ pub const CATEGORICAL: [&str; 3] = ["proto", "service", "state"];
 /// Most one-hot slots a categorical field gets in the dense layout (plus one for "other").
 pub const MAX_ONEHOT: usize = 48;
 
+/// An extra feature with at most this many distinct whole-number values in training is a code
+/// and is one-hot encoded in the dense layout.
+pub const MAX_CODE_VALUES: usize = 16;
+
+/// Extra features that identify rather than describe a connection (random TCP initial sequence
+/// numbers in UNSW-NB15): kept for trees, left out of the dense layout.
+pub const IDENTIFIER_EXTRAS: [&str; 2] = ["stcpb", "dtcpb"];
+
 /// A categorical field's vocabulary, most frequent first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Vocab {
@@ -51,6 +62,9 @@ pub struct SpecBuilder {
     schema: Option<FlowSchema>,
     present: [u64; STANDARD_NUMERIC.len()],
     cats: [BTreeMap<String, u64>; 3],
+    /// Distinct values per extra while there are at most MAX_CODE_VALUES of them; `None` once
+    /// an extra is known to be a magnitude (too many values, or a fraction).
+    extra_values: Vec<Option<BTreeMap<u64, u64>>>,
     rows: u64,
 }
 
@@ -77,6 +91,7 @@ impl SpecBuilder {
     pub fn new(schema: &FlowSchema) -> Self {
         Self {
             schema: Some(schema.clone()),
+            extra_values: vec![Some(BTreeMap::new()); schema.extra.len()],
             ..Default::default()
         }
     }
@@ -97,6 +112,18 @@ impl SpecBuilder {
                 }
             }
         }
+        for (slot, v) in self.extra_values.iter_mut().zip(&f.extra) {
+            if let Some(map) = slot {
+                if v.fract() != 0.0 || !v.is_finite() || v.abs() > 1e15 {
+                    *slot = None;
+                    continue;
+                }
+                *map.entry(v.to_bits()).or_default() += 1;
+                if map.len() > MAX_CODE_VALUES {
+                    *slot = None;
+                }
+            }
+        }
     }
 
     pub fn finish(self) -> FeatureSpec {
@@ -112,11 +139,33 @@ impl SpecBuilder {
                 values: v.into_iter().map(|(s, _)| s).collect(),
             }
         });
+        let mut extra_codes = Vec::new();
+        for (i, slot) in self.extra_values.into_iter().enumerate() {
+            if let Some(map) = slot.filter(|m| m.len() >= 2) {
+                let mut v: Vec<(u64, u64)> = map.into_iter().collect();
+                v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                extra_codes.push((
+                    i,
+                    v.into_iter()
+                        .map(|(bits, _)| f64::from_bits(bits))
+                        .collect(),
+                ));
+            }
+        }
+        let dense_skip = schema
+            .extra
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| IDENTIFIER_EXTRAS.contains(&n.as_str()))
+            .map(|(i, _)| i)
+            .collect();
         FeatureSpec {
             format: schema.format,
             numeric,
             vocabs,
             extra: schema.extra,
+            extra_codes,
+            dense_skip,
         }
     }
 }
@@ -132,6 +181,12 @@ pub struct FeatureSpec {
     pub vocabs: [Vocab; 3],
     /// Names of the source's extra features.
     pub extra: Vec<String>,
+    /// Extras that are codes (index, values most frequent first): one-hot in the dense layout.
+    #[serde(default)]
+    pub extra_codes: Vec<(usize, Vec<f64>)>,
+    /// Extras left out of the dense layout (identifiers).
+    #[serde(default)]
+    pub dense_skip: Vec<usize>,
 }
 
 impl FeatureSpec {
@@ -187,9 +242,27 @@ impl FeatureSpec {
         self.vocabs[i].values.len().min(MAX_ONEHOT) + 1
     }
 
+    /// How extra feature `j` appears in the dense layout.
+    fn extra_kind(&self, j: usize) -> ExtraKind<'_> {
+        if self.dense_skip.contains(&j) {
+            return ExtraKind::Skip;
+        }
+        match self.extra_codes.iter().find(|(i, _)| *i == j) {
+            Some((_, values)) => ExtraKind::Code(values),
+            None => ExtraKind::Magnitude,
+        }
+    }
+
     /// Width of the dense layout.
     pub fn dense_width(&self) -> usize {
-        self.numeric.len() + (0..3).map(|i| self.onehot_len(i)).sum::<usize>() + self.extra.len()
+        let extras: usize = (0..self.extra.len())
+            .map(|j| match self.extra_kind(j) {
+                ExtraKind::Skip => 0,
+                ExtraKind::Code(v) => v.len() + 1,
+                ExtraKind::Magnitude => 1,
+            })
+            .sum();
+        self.numeric.len() + (0..3).map(|i| self.onehot_len(i)).sum::<usize>() + extras
     }
 
     /// Column names of the dense layout (`service=http`, `service=other`, ...).
@@ -210,7 +283,16 @@ impl FeatureSpec {
             );
             n.push(format!("{cat}=other"));
         }
-        n.extend(self.extra.iter().cloned());
+        for (j, name) in self.extra.iter().enumerate() {
+            match self.extra_kind(j) {
+                ExtraKind::Skip => {}
+                ExtraKind::Code(values) => {
+                    n.extend(values.iter().map(|v| format!("{name}={v}")));
+                    n.push(format!("{name}=other"));
+                }
+                ExtraKind::Magnitude => n.push(name.clone()),
+            }
+        }
         n
     }
 
@@ -234,9 +316,43 @@ impl FeatureSpec {
             }
             k += len;
         }
-        for (j, slot) in out[k..k + self.extra.len()].iter_mut().enumerate() {
-            *slot = f.extra.get(j).map_or(0.0, |v| signed_log1p(*v));
+        for j in 0..self.extra.len() {
+            let v = f.extra.get(j).copied();
+            match self.extra_kind(j) {
+                ExtraKind::Skip => {}
+                ExtraKind::Code(values) => {
+                    if let Some(v) = v {
+                        let slot = values.iter().position(|x| *x == v).unwrap_or(values.len());
+                        out[k + slot] = 1.0;
+                    }
+                    k += values.len() + 1;
+                }
+                ExtraKind::Magnitude => {
+                    out[k] = v.map_or(0.0, signed_log1p);
+                    k += 1;
+                }
+            }
         }
+    }
+
+    /// The extra feature behind a dense-layout column, if it comes from one.
+    pub fn dense_extra(&self, col: usize) -> Option<usize> {
+        let mut k = self.numeric.len() + (0..3).map(|i| self.onehot_len(i)).sum::<usize>();
+        if col < k {
+            return None;
+        }
+        for j in 0..self.extra.len() {
+            let w = match self.extra_kind(j) {
+                ExtraKind::Skip => 0,
+                ExtraKind::Code(v) => v.len() + 1,
+                ExtraKind::Magnitude => 1,
+            };
+            if col < k + w {
+                return Some(j);
+            }
+            k += w;
+        }
+        None
     }
 
     /// Renders the value behind a tree-layout column for people (`service` -> `http`).
@@ -255,6 +371,12 @@ impl FeatureSpec {
             .get(col - n - 3)
             .map_or("unknown".into(), |v| fmt_num(*v))
     }
+}
+
+enum ExtraKind<'a> {
+    Skip,
+    Code(&'a [f64]),
+    Magnitude,
 }
 
 /// `sign(x) * ln(1 + |x|)`: compresses heavy tails, keeps zero at zero; NaN/inf become 0.
@@ -317,6 +439,44 @@ mod tests {
             spec.describe_tree_value(2, &flow("dicom", 7, vec![])),
             "dicom"
         );
+    }
+
+    #[test]
+    fn dense_layout_one_hots_coded_extras_and_skips_identifiers() {
+        let schema = FlowSchema {
+            format: "t".into(),
+            extra: vec!["sttl".into(), "rate".into(), "stcpb".into()],
+        };
+        let train: Vec<Flow> = (0..40)
+            .map(|i| {
+                flow(
+                    "http",
+                    10,
+                    vec![
+                        if i % 2 == 0 { 62.0 } else { 254.0 },
+                        f64::from(i) * 1.5,
+                        1e9 + f64::from(i),
+                    ],
+                )
+            })
+            .collect();
+        let spec = FeatureSpec::fit(&schema, &train);
+        let names = spec.dense_names();
+        assert_eq!(names.len(), spec.dense_width());
+        assert!(names.contains(&"sttl=62".to_owned()) && names.contains(&"sttl=other".to_owned()));
+        assert!(names.contains(&"rate".to_owned()));
+        assert!(!names.iter().any(|n| n.starts_with("stcpb")));
+        let mut out = vec![0.0; spec.dense_width()];
+        spec.encode_dense(&flow("http", 10, vec![254.0, 3.0, 5.0]), &mut out);
+        let col = names.iter().position(|n| n == "sttl=254").unwrap();
+        assert_eq!(out[col], 1.0);
+        assert_eq!(spec.dense_extra(col), Some(0));
+        spec.encode_dense(&flow("http", 10, vec![31.0, 3.0, 5.0]), &mut out);
+        assert_eq!(
+            out[names.iter().position(|n| n == "sttl=other").unwrap()],
+            1.0
+        );
+        assert_eq!(spec.tree_width(), 1 + 3 + 3, "trees keep every extra");
     }
 
     #[test]

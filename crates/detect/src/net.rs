@@ -23,6 +23,7 @@ use ward_ml::Matrix;
 use ward_ml::gbdt::{ClassWeight, Gbdt, GbdtParams, top_contributions};
 use ward_ml::iforest::{IForestConfig, IsolationForest};
 use ward_ml::kitnet::{KitNet, KitNetConfig, Threshold, ThresholdMethod};
+use ward_ml::scaler::ValueCounts;
 
 /// Version of the [`NetModel`] layout inside model files.
 pub const MODEL_VERSION: u32 = 1;
@@ -81,9 +82,9 @@ pub struct NetTrainConfig {
     pub threshold: f32,
     /// The unsupervised model. [kitnet]
     pub anomaly: AnomalyKind,
-    /// KitNET parameters.
+    /// KitNET parameters. [hidden_ratio 0.5, otherwise KitNET's defaults]
     pub kitnet: KitNetConfig,
-    /// Passes over the benign rows when training KitNET in batch. [3]
+    /// Passes over the benign rows when training KitNET in batch. [10]
     pub kitnet_epochs: usize,
     /// Isolation Forest parameters.
     pub iforest: IForestConfig,
@@ -117,8 +118,11 @@ impl Default for NetTrainConfig {
             family_rounds: 100,
             threshold: 0.5,
             anomaly: AnomalyKind::Kitnet,
-            kitnet: KitNetConfig::default(),
-            kitnet_epochs: 3,
+            kitnet: KitNetConfig {
+                hidden_ratio: 0.5,
+                ..KitNetConfig::default()
+            },
+            kitnet_epochs: 10,
             iforest: IForestConfig::default(),
             anomaly_quantile: 0.999,
             anomaly_max_rows: 60_000,
@@ -185,6 +189,91 @@ impl DeviceModel {
     }
 }
 
+/// Extra features whose exact values feed the rarity inputs: mean packet sizes per direction.
+pub const RARITY_EXTRAS: [&str; 2] = ["smean", "dmean"];
+
+/// One input of [`Rarity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RarityField {
+    SrcBytes,
+    DstBytes,
+    Extra(usize),
+}
+
+/// Exact-value rarity of byte counts and packet sizes, learned from benign training flows and
+/// appended to the anomaly model's input as `ln(1 + times seen)`. Machine traffic repeats exact
+/// sizes, so a size never seen in benign traffic is a cue even inside the benign range.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rarity {
+    fields: Vec<RarityField>,
+    counts: Vec<ValueCounts>,
+}
+
+impl Rarity {
+    fn value(field: RarityField, f: &Flow) -> Option<f64> {
+        match field {
+            RarityField::SrcBytes => f.src_bytes.map(|v| v as f64),
+            RarityField::DstBytes => f.dst_bytes.map(|v| v as f64),
+            RarityField::Extra(j) => f.extra.get(j).copied(),
+        }
+    }
+
+    /// Learns value counts over `flows` for the fields the source has.
+    pub fn fit(spec: &FeatureSpec, flows: &[&Flow]) -> Self {
+        let mut fields = Vec::new();
+        if spec.numeric.contains(&1) {
+            fields.push(RarityField::SrcBytes);
+        }
+        if spec.numeric.contains(&2) {
+            fields.push(RarityField::DstBytes);
+        }
+        for (j, name) in spec.extra.iter().enumerate() {
+            if RARITY_EXTRAS.contains(&name.as_str()) {
+                fields.push(RarityField::Extra(j));
+            }
+        }
+        let counts = fields
+            .iter()
+            .map(|&fd| ValueCounts::fit(flows.iter().filter_map(|f| Self::value(fd, f))))
+            .collect();
+        Self { fields, counts }
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    fn names(&self, spec: &FeatureSpec) -> Vec<String> {
+        self.fields
+            .iter()
+            .map(|f| match f {
+                RarityField::SrcBytes => "rarity(src_bytes)".to_owned(),
+                RarityField::DstBytes => "rarity(dst_bytes)".to_owned(),
+                RarityField::Extra(j) => {
+                    format!("rarity({})", spec.extra.get(*j).map_or("?", String::as_str))
+                }
+            })
+            .collect()
+    }
+
+    /// Writes one input per field into `out`; `in_fit` for flows that were part of the fitting
+    /// data (leave-one-out, so a value seen once encodes like an unseen one).
+    fn encode(&self, f: &Flow, in_fit: bool, out: &mut [f32]) {
+        for ((fd, c), o) in self.fields.iter().zip(&self.counts).zip(out.iter_mut()) {
+            *o = match Self::value(*fd, f) {
+                Some(v) if in_fit => c.encode_excluding_self(v) as f32,
+                Some(v) => c.encode(v) as f32,
+                None => 0.0,
+            };
+        }
+    }
+}
+
 /// A trained network model: features, supervised and family models, anomaly model, device
 /// profiles.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,6 +285,9 @@ pub struct NetModel {
     pub families: Option<FamilyModel>,
     pub anomaly: Option<AnomalyModel>,
     pub fuse_anomaly: bool,
+    /// Rarity inputs appended to the dense layout for the anomaly model.
+    #[serde(default)]
+    pub rarity: Option<Rarity>,
     #[serde(default)]
     pub devices: Option<DeviceModel>,
 }
@@ -322,15 +414,20 @@ impl NetModel {
         }
 
         let mut anomaly = None;
+        let mut rarity = None;
         if cfg.anomaly != AnomalyKind::None {
             // Benign rows only: labelled benign, or everything when the data has no labels.
             let benign: Vec<usize> = (0..flows.len())
                 .filter(|&i| labels[i] != Some(true))
                 .collect();
+            let all: Vec<&Flow> = benign.iter().map(|&i| &flows[i]).collect();
+            let r = Rarity::fit(&spec, &all);
             let benign = spaced(benign, cfg.anomaly_max_rows);
             report.anomaly_rows = benign.len();
             if benign.len() >= 16 {
-                let m = dense_matrix(&spec, benign.iter().map(|&i| &flows[i]));
+                let r = (!r.is_empty()).then_some(r);
+                let m = anomaly_matrix(&spec, r.as_ref(), benign.iter().map(|&i| &flows[i]));
+                rarity = r;
                 let method = ThresholdMethod::Quantile {
                     quantile: cfg.anomaly_quantile,
                 };
@@ -405,6 +502,7 @@ impl NetModel {
             families,
             anomaly,
             fuse_anomaly: cfg.fuse_anomaly,
+            rarity,
             devices,
         };
         Ok((model, report))
@@ -419,6 +517,26 @@ impl NetModel {
                 found: self.version,
             })
         }
+    }
+
+    /// The anomaly model's input for one flow: dense layout plus rarity inputs.
+    pub fn anomaly_input(&self, f: &Flow) -> Vec<f32> {
+        let dw = self.spec.dense_width();
+        let mut v = vec![0f32; dw + self.rarity.as_ref().map_or(0, Rarity::len)];
+        self.spec.encode_dense(f, &mut v[..dw]);
+        if let Some(r) = &self.rarity {
+            r.encode(f, false, &mut v[dw..]);
+        }
+        v
+    }
+
+    /// Names of the anomaly model's inputs.
+    pub fn anomaly_names(&self) -> Vec<String> {
+        let mut n = self.spec.dense_names();
+        if let Some(r) = &self.rarity {
+            n.extend(r.names(&self.spec));
+        }
+        n
     }
 
     /// A scorer with reusable buffers, for scoring many flows.
@@ -531,11 +649,10 @@ impl NetModel {
                 fmt_odds(surprise)
             ));
             if let Some(AnomalyModel::Kitnet { net, .. }) = &self.anomaly {
-                let mut dense = vec![0f32; self.spec.dense_width()];
-                self.spec.encode_dense(flow, &mut dense);
+                let dense = self.anomaly_input(flow);
                 let x: Vec<f64> = dense.iter().map(|v| f64::from(*v)).collect();
                 if let Ok(e) = net.explain(&x, 5) {
-                    let names = self.spec.dense_names();
+                    let names = self.anomaly_names();
                     let total: f64 = e
                         .top_features
                         .iter()
@@ -599,6 +716,16 @@ fn fmt_odds(surprise: f64) -> String {
 }
 
 fn dense_value(name: &str, flow: &Flow, spec: &FeatureSpec, col: usize, dense: &[f32]) -> String {
+    if name.starts_with("rarity(") {
+        let seen = dense
+            .get(col)
+            .map_or(0.0, |v| f64::from(*v).exp_m1().round());
+        return format!("seen {seen} times in benign training");
+    }
+    // extras: show the raw value (the dense layout log-compresses or one-hots it)
+    if let Some(j) = spec.dense_extra(col) {
+        return spec.describe_tree_value(spec.numeric.len() + 3 + j, flow);
+    }
     if let Some((cat, _)) = name.split_once('=') {
         let v = match cat {
             "proto" => Some(flow.proto.as_str().to_owned()),
@@ -608,14 +735,8 @@ fn dense_value(name: &str, flow: &Flow, spec: &FeatureSpec, col: usize, dense: &
         };
         return v.unwrap_or_else(|| "unknown".into());
     }
-    // numeric columns are log-compressed in the dense layout: show the raw value
-    let numeric = spec.numeric.len();
-    let cats: usize = spec.dense_width() - numeric - spec.extra.len();
-    if col < numeric {
+    if col < spec.numeric.len() {
         return spec.describe_tree_value(col, flow);
-    }
-    if col >= numeric + cats {
-        return spec.describe_tree_value(col - cats + 3, flow);
     }
     format!("{:.3}", dense.get(col).copied().unwrap_or(0.0))
 }
@@ -627,6 +748,27 @@ pub fn tree_matrix<'a>(spec: &FeatureSpec, flows: impl Iterator<Item = &'a Flow>
     let mut row = vec![0f32; w];
     for f in flows {
         spec.encode_tree(f, &mut row);
+        data.extend_from_slice(&row);
+    }
+    Matrix::from_vec(data, w).unwrap_or_else(|| Matrix::with_cols(w))
+}
+
+/// Encodes benign training flows as anomaly-model input: the dense layout plus rarity inputs
+/// (leave-one-out, as these flows are the ones the rarity counts came from).
+fn anomaly_matrix<'a>(
+    spec: &FeatureSpec,
+    rarity: Option<&Rarity>,
+    flows: impl Iterator<Item = &'a Flow>,
+) -> Matrix {
+    let dw = spec.dense_width();
+    let w = dw + rarity.map_or(0, Rarity::len);
+    let mut data = Vec::new();
+    let mut row = vec![0f32; w];
+    for f in flows {
+        spec.encode_dense(f, &mut row[..dw]);
+        if let Some(r) = rarity {
+            r.encode(f, true, &mut row[dw..]);
+        }
         data.extend_from_slice(&row);
     }
     Matrix::from_vec(data, w).unwrap_or_else(|| Matrix::with_cols(w))
@@ -691,12 +833,16 @@ impl Scorer<'_> {
             self.tree = x.into_vec();
         }
         let dw = m.spec.dense_width();
-        self.dense.resize(dw, 0.0);
+        self.dense
+            .resize(dw + m.rarity.as_ref().map_or(0, Rarity::len), 0.0);
         for (i, f) in flows.iter().enumerate() {
             let attack_prob = m.supervised.as_ref().map(|_| self.prob[i]);
             let (mut anomaly_prob, mut anomaly_raw, mut anomalous) = (None, None, false);
             if let Some(a) = &m.anomaly {
-                m.spec.encode_dense(f, &mut self.dense);
+                m.spec.encode_dense(f, &mut self.dense[..dw]);
+                if let Some(r) = &m.rarity {
+                    r.encode(f, false, &mut self.dense[dw..]);
+                }
                 let raw = a.raw_score(&self.dense, &mut self.buf);
                 let t = a.threshold();
                 anomalous = t.is_anomalous(raw);

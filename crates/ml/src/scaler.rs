@@ -8,7 +8,7 @@
 //! - fitting never fails on odd data: a constant or all-missing column gets a unit scale, so
 //!   transforms never divide by zero.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -237,13 +237,13 @@ pub fn log1p_columns(m: &Matrix, cols: &[usize]) -> Result<Matrix, ScalerError> 
 /// which keeps rare categories (often the interesting ones) distinguishable from common ones.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FrequencyEncoder {
-    freq: HashMap<String, f64>,
+    freq: BTreeMap<String, f64>,
 }
 
 impl FrequencyEncoder {
     /// Counts the labels.
     pub fn fit<'a, I: IntoIterator<Item = &'a str>>(labels: I) -> Self {
-        let mut counts: HashMap<String, u64> = HashMap::new();
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         let mut total = 0u64;
         for l in labels {
             *counts.entry(l.to_owned()).or_default() += 1;
@@ -280,7 +280,7 @@ pub struct OneHotEncoder {
 impl OneHotEncoder {
     /// Learns the vocabulary (sorted, so the column order is deterministic).
     pub fn fit<'a, I: IntoIterator<Item = &'a str>>(labels: I, min_count: usize) -> Self {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for l in labels {
             *counts.entry(l).or_default() += 1;
         }
@@ -333,8 +333,8 @@ impl OneHotEncoder {
 /// once in training encodes as 0 like an unseen value would at test time.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ValueCounts {
-    /// `f64::to_bits` of the value → count. `-0.0` is folded into `0.0`; `NaN` is not counted.
-    counts: HashMap<u64, u32>,
+    /// `f64::to_bits` of the value → count, ordered so the serialised form is deterministic. `-0.0` is folded into `0.0`; `NaN` is not counted.
+    counts: BTreeMap<u64, u32>,
 }
 
 impl ValueCounts {
@@ -350,7 +350,7 @@ impl ValueCounts {
 
     /// Counts the values (`NaN` is skipped).
     pub fn fit<I: IntoIterator<Item = f64>>(values: I) -> Self {
-        let mut counts: HashMap<u64, u32> = HashMap::new();
+        let mut counts: BTreeMap<u64, u32> = BTreeMap::new();
         for v in values {
             if let Some(k) = Self::key(v) {
                 let c = counts.entry(k).or_default();

@@ -131,7 +131,7 @@ threshold = 0.5
 # Unsupervised model trained on benign rows: "kitnet", "iforest" or "none".
 anomaly = "kitnet"
 # Passes over the benign rows when training KitNET in batch.
-kitnet_epochs = 3
+kitnet_epochs = 10
 # Quantile of benign training scores used as the anomaly threshold.
 anomaly_quantile = 0.999
 # Most benign rows the anomaly model trains on.
@@ -156,7 +156,7 @@ colsample = 1.0
 [net.train.kitnet]
 # KitNET autoencoder ensemble (Kitsune, NDSS 2018).
 max_group = 10
-hidden_ratio = 0.75
+hidden_ratio = 0.5
 learning_rate = 0.1
 
 [net.train.iforest]
