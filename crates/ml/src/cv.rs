@@ -55,17 +55,17 @@ pub fn kfold(n: usize, k: usize, seed: u64) -> Result<Vec<Fold>> {
     Ok(folds_from_assignment(&assign, k))
 }
 
-/// Groups row indices by class, each group shuffled with `rng`.
+/// Groups row indices by class (in label order), each group shuffled with `rng`.
 fn shuffled_classes(labels: &[u32], rng: &mut fastrand::Rng) -> Vec<Vec<usize>> {
-    let n_classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
-    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
+    let mut by_class: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
     for (i, &l) in labels.iter().enumerate() {
-        by_class[l as usize].push(i);
+        by_class.entry(l).or_default().push(i);
     }
-    for rows in &mut by_class {
+    let mut groups: Vec<Vec<usize>> = by_class.into_values().collect();
+    for rows in &mut groups {
         rng.shuffle(rows);
     }
-    by_class
+    groups
 }
 
 /// Stratified k-fold: each fold holds (to within one row per class) the same share of every

@@ -121,6 +121,20 @@ pub enum MlError {
     Diverged(&'static str),
 }
 
+/// The most classes any model or metric accepts (bounds memory on hostile input).
+pub const MAX_CLASSES: usize = 1024;
+
+/// Checks a class count against `2..=MAX_CLASSES` (`min` is 1 for metrics).
+pub(crate) fn check_n_classes(n_classes: usize, min: usize) -> Result<()> {
+    if n_classes < min || n_classes > MAX_CLASSES {
+        return Err(MlError::InvalidParam {
+            name: "n_classes",
+            reason: format!("{n_classes} not in {min}..={MAX_CLASSES}"),
+        });
+    }
+    Ok(())
+}
+
 /// Result alias for the toolkit.
 pub type Result<T> = std::result::Result<T, MlError>;
 

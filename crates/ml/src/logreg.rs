@@ -178,12 +178,7 @@ impl LogReg {
                 reason: "must be at least 1".into(),
             });
         }
-        if n_classes < 2 {
-            return Err(MlError::InvalidParam {
-                name: "n_classes",
-                reason: format!("{n_classes}; need at least 2"),
-            });
-        }
+        crate::error::check_n_classes(n_classes, 2)?;
         check_xy(x, y.len())?;
         check_labels(y, n_classes)?;
         let mut counts = vec![0usize; n_classes];

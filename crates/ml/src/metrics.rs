@@ -307,12 +307,7 @@ pub struct ConfusionMatrix {
 impl ConfusionMatrix {
     /// Tallies `(y_true, y_pred)` pairs; every label must be `< n_classes`.
     pub fn new(y_true: &[u32], y_pred: &[u32], n_classes: usize) -> Result<Self> {
-        if n_classes == 0 {
-            return Err(MlError::InvalidParam {
-                name: "n_classes",
-                reason: "must be at least 1".into(),
-            });
-        }
+        crate::error::check_n_classes(n_classes, 1)?;
         crate::error::check_labels(y_true, n_classes)?;
         if y_pred.len() != y_true.len() {
             return Err(MlError::LengthMismatch {

@@ -363,9 +363,7 @@ impl Gbdt {
         hist_cache: usize,
     ) -> Result<Self> {
         params.validate()?;
-        if n_classes < 2 {
-            return Err(bad("n_classes", format!("{n_classes}; need at least 2")));
-        }
+        crate::error::check_n_classes(n_classes, 2)?;
         check_xy(x, y.len())?;
         check_labels(y, n_classes)?;
         if x.n_rows() > u32::MAX as usize || x.n_cols() >= 1 << 31 {
@@ -559,7 +557,7 @@ impl Gbdt {
         if n_features == 0 || n_features >= 1 << 31 {
             return Err(invalid(format!("feature count {n_features}")));
         }
-        if !(2..=1 << 16).contains(&n_classes) {
+        if !(2..=crate::error::MAX_CLASSES).contains(&n_classes) {
             return Err(invalid(format!("class count {n_classes}")));
         }
         let k = if n_classes == 2 { 1 } else { n_classes };
@@ -654,7 +652,8 @@ impl Gbdt {
 
     /// One score per row in `[0, 1]`: the probability of class 1 for binary models, and
     /// `1 - P(class 0)` for multi-class ones (the probability of "anything but class 0",
-    /// useful when class 0 is benign). Allocates nothing for binary models.
+    /// useful when class 0 is benign). Allocates one fixed scratch block per call (64 KiB),
+    /// nothing per row.
     pub fn predict_into(&self, x: &Matrix, out: &mut [f32]) -> Result<()> {
         self.check_matrix(x, out.len(), 1)?;
         let k = self.n_outputs();

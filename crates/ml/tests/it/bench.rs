@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use ward_ml::gbdt::{Gbdt, GbdtParams};
+use ward_ml::gbdt::{ClassWeight, Gbdt, GbdtParams};
+use ward_ml::logreg::{LogReg, LogRegParams};
 use ward_ml::metrics::{BinaryReport, roc_auc};
 
 use super::data;
@@ -82,4 +83,37 @@ fn bench_gbdt_binary_60k_x_42() {
         single.1 / 1e6,
     );
     println!("{}", BinaryReport::new(&yte, &scores, 0.5).unwrap());
+}
+
+#[test]
+#[ignore = "timing figures; run in release with --ignored --nocapture"]
+fn bench_multiclass_and_logreg_60k_x_42() {
+    let (x, y) = data::flows(60_000, 42, 8);
+    // Ten classes: the attack label split by a categorical feature.
+    let y10: Vec<u32> = y
+        .iter()
+        .zip(x.rows())
+        .map(|(&l, r)| if l == 0 { 0 } else { 1 + (r[5].max(0.0) as u32 % 9) })
+        .collect();
+    let p = GbdtParams {
+        class_weight: ClassWeight::SqrtBalanced,
+        validation_fraction: Some(0.1),
+        ..GbdtParams::default()
+    };
+    let mut m = None;
+    let (w, c) = timed(|| m = Some(Gbdt::fit(&x, &y10, 10, &p).unwrap()));
+    let m = m.unwrap();
+    let mut probs = vec![0f32; x.n_rows() * 10];
+    let (pw, _) = best_of(3, || m.predict_proba_into(&x, &mut probs).unwrap());
+    println!(
+        "gbdt 10-class 60k x 42: train {w:.2} / {c:.2} s (wall / cpu), {} rounds kept, {} trees; \
+         predict_proba {:.2} M rows/s",
+        m.summary().rounds_kept,
+        m.n_trees(),
+        x.n_rows() as f64 / pw / 1e6
+    );
+    let mut lr = None;
+    let (w, c) = timed(|| lr = Some(LogReg::fit(&x, &y, 2, &LogRegParams::default()).unwrap()));
+    let lr = lr.unwrap();
+    println!("logreg binary 60k x 42: fit {w:.2} / {c:.2} s, {:?} (iterations, converged)", lr.convergence());
 }

@@ -336,6 +336,7 @@ fn invalid_training_input_is_an_error() {
         ("label length", Gbdt::fit(&x, &y[..50], 2, &p)),
         ("label range", Gbdt::fit(&x, &vec![2; 100], 2, &p)),
         ("one class", Gbdt::fit(&x, &y, 1, &p)),
+        ("absurd class count", Gbdt::fit(&x, &y, 1 << 40, &p)),
         ("empty class", Gbdt::fit(&x, &y, 3, &p)),
         (
             "explicit weights length",
