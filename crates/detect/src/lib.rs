@@ -2,6 +2,7 @@
 //!
 //! Pure: no IO, no clock. Detector state can be snapshotted (serde) and restored.
 
+pub mod context;
 pub mod dedup;
 pub mod device;
 pub mod features;

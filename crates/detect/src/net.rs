@@ -11,6 +11,7 @@
 //! A flow is an attack when the supervised probability reaches its threshold, or (when
 //! `fuse_anomaly` is on) when the anomaly model flags it. Pure: no IO, no clock.
 
+use crate::context::{Context, ContextConfig};
 use crate::device::{DeviceConfig, DeviceProfiler, ProfilerState};
 use crate::features::FeatureSpec;
 use crate::mitre;
@@ -74,10 +75,12 @@ pub struct NetTrainConfig {
     pub supervised: bool,
     /// Also train an attack-family model (needs at least two labelled families). [true]
     pub families: bool,
-    /// Gradient-boosted tree parameters for both supervised models.
+    /// Gradient-boosted trees of the attack model. [300 rounds, otherwise the GBDT defaults:
+    /// learning rate 0.1, 31 leaves, depth 6]
     pub gbdt: GbdtParams,
-    /// Rounds for the family model (one tree per family per round). [100]
-    pub family_rounds: usize,
+    /// Gradient-boosted trees of the family model (one tree per family per round). [400 rounds,
+    /// learning rate 0.05, square-root balanced class weights, early stopping on 10% of the rows]
+    pub family_gbdt: GbdtParams,
     /// Attack-probability threshold of the supervised model. [0.5]
     pub threshold: f32,
     /// The unsupervised model. [kitnet]
@@ -99,6 +102,9 @@ pub struct NetTrainConfig {
     pub devices: bool,
     /// Device inventory and profiling settings.
     pub device: DeviceConfig,
+    /// Traffic-context features (per host, host pair and socket statistics) for sources with
+    /// timestamps and addresses.
+    pub context: ContextConfig,
     /// Seed for every model. [0]
     pub seed: u64,
 }
@@ -109,13 +115,16 @@ impl Default for NetTrainConfig {
             supervised: true,
             families: true,
             gbdt: GbdtParams {
-                n_rounds: 150,
-                max_leaves: 31,
-                max_depth: 8,
-                learning_rate: 0.1,
+                n_rounds: 300,
                 ..GbdtParams::default()
             },
-            family_rounds: 100,
+            family_gbdt: GbdtParams {
+                n_rounds: 400,
+                learning_rate: 0.05,
+                class_weight: ClassWeight::SqrtBalanced,
+                validation_fraction: Some(0.1),
+                ..GbdtParams::default()
+            },
             threshold: 0.5,
             anomaly: AnomalyKind::Kitnet,
             kitnet: KitNetConfig {
@@ -129,6 +138,7 @@ impl Default for NetTrainConfig {
             fuse_anomaly: true,
             devices: true,
             device: DeviceConfig::default(),
+            context: ContextConfig::default(),
             seed: 0,
         }
     }
@@ -288,6 +298,12 @@ pub struct NetModel {
     /// Rarity inputs appended to the dense layout for the anomaly model.
     #[serde(default)]
     pub rarity: Option<Rarity>,
+    /// Traffic-context features appended to both layouts, when the source has them.
+    #[serde(default)]
+    pub context: Option<ContextConfig>,
+    /// Seed of the context key mixing.
+    #[serde(default)]
+    pub seed: u64,
     #[serde(default)]
     pub devices: Option<DeviceModel>,
 }
@@ -361,11 +377,29 @@ impl NetModel {
         report.benign = labels.iter().filter(|l| **l == Some(false)).count();
         let labelled = report.attacks > 0 && report.benign > 0;
 
+        // Context features, computed once in input (time) order.
+        let context = cfg.context.applies(flows).then(|| cfg.context.clone());
+        let (cw, ctx) = match &context {
+            Some(c) => {
+                let mut cx =
+                    Context::new(c, cfg.seed).map_err(|e| ml_err("context")(Box::new(e)))?;
+                let cw = cx.width();
+                let mut ctx = vec![0f32; flows.len() * cw];
+                for (f, row) in flows.iter().zip(ctx.chunks_exact_mut(cw)) {
+                    cx.update(f, row);
+                }
+                (cw, ctx)
+            }
+            None => (0, Vec::new()),
+        };
+        let ctx_row = |i: usize| -> &[f32] { ctx.get(i * cw..(i + 1) * cw).unwrap_or(&[]) };
+        report.features = spec.tree_width() + cw;
+
         let mut supervised = None;
         let mut families = None;
         if cfg.supervised && labelled {
             let idx: Vec<usize> = (0..flows.len()).filter(|&i| labels[i].is_some()).collect();
-            let x = tree_matrix(&spec, idx.iter().map(|&i| &flows[i]));
+            let x = tree_matrix(&spec, idx.iter().map(|&i| (&flows[i], ctx_row(i))));
             let y: Vec<u32> = idx
                 .iter()
                 .map(|&i| u32::from(labels[i] == Some(true)))
@@ -401,10 +435,8 @@ impl NetModel {
                         })
                         .collect();
                     let fparams = GbdtParams {
-                        n_rounds: cfg.family_rounds,
-                        class_weight: ClassWeight::Balanced,
                         seed: cfg.seed,
-                        ..cfg.gbdt.clone()
+                        ..cfg.family_gbdt.clone()
                     };
                     let gbdt = Gbdt::fit(&x, &yf, names.len(), &fparams)
                         .map_err(|e| ml_err("family")(Box::new(e)))?;
@@ -437,8 +469,18 @@ impl NetModel {
             report.anomaly_rows = fit.len();
             if fit.len() >= 16 && hold.len() >= 4 {
                 let r = (!r.is_empty()).then_some(r);
-                let m = anomaly_matrix(&spec, r.as_ref(), fit.iter().map(|&i| &flows[i]), true);
-                let h = anomaly_matrix(&spec, r.as_ref(), hold.iter().map(|&i| &flows[i]), false);
+                let m = anomaly_matrix(
+                    &spec,
+                    r.as_ref(),
+                    fit.iter().map(|&i| (&flows[i], ctx_row(i))),
+                    true,
+                );
+                let h = anomaly_matrix(
+                    &spec,
+                    r.as_ref(),
+                    hold.iter().map(|&i| (&flows[i], ctx_row(i))),
+                    false,
+                );
                 rarity = r;
                 let method = ThresholdMethod::Quantile {
                     quantile: cfg.anomaly_quantile,
@@ -517,6 +559,8 @@ impl NetModel {
             anomaly,
             fuse_anomaly: cfg.fuse_anomaly,
             rarity,
+            context,
+            seed: cfg.seed,
             devices,
         };
         Ok((model, report))
@@ -533,15 +577,25 @@ impl NetModel {
         }
     }
 
-    /// The anomaly model's input for one flow: dense layout plus rarity inputs.
-    pub fn anomaly_input(&self, f: &Flow) -> Vec<f32> {
+    /// The anomaly model's input for one flow: dense layout, rarity inputs, context row.
+    pub fn anomaly_input(&self, f: &Flow, ctx: &[f32]) -> Vec<f32> {
         let dw = self.spec.dense_width();
-        let mut v = vec![0f32; dw + self.rarity.as_ref().map_or(0, Rarity::len)];
+        let rw = self.rarity.as_ref().map_or(0, Rarity::len);
+        let mut v = vec![0f32; dw + rw];
         self.spec.encode_dense(f, &mut v[..dw]);
         if let Some(r) = &self.rarity {
             r.encode(f, false, &mut v[dw..]);
         }
+        v.extend_from_slice(ctx);
         v
+    }
+
+    /// Names of the context features (empty without context).
+    pub fn context_names(&self) -> Vec<String> {
+        self.context
+            .as_ref()
+            .and_then(|c| Context::new(c, self.seed).ok())
+            .map_or_else(Vec::new, |c| c.names())
     }
 
     /// Names of the anomaly model's inputs.
@@ -550,13 +604,29 @@ impl NetModel {
         if let Some(r) = &self.rarity {
             n.extend(r.names(&self.spec));
         }
+        n.extend(self.context_names());
+        n
+    }
+
+    /// Names of the supervised models' inputs.
+    pub fn tree_names(&self) -> Vec<String> {
+        let mut n = self.spec.tree_names();
+        n.extend(self.context_names());
         n
     }
 
     /// A scorer with reusable buffers, for scoring many flows.
     pub fn scorer(&self) -> Scorer<'_> {
+        let context = self
+            .context
+            .as_ref()
+            .and_then(|c| Context::new(c, self.seed).ok());
+        let cw = context.as_ref().map_or(0, Context::width);
         Scorer {
             model: self,
+            context,
+            ctx: Vec::new(),
+            cw,
             tree: Vec::new(),
             prob: Vec::new(),
             fam: Vec::new(),
@@ -567,7 +637,9 @@ impl NetModel {
 
     /// Builds the alert for a flow the model called an attack (or anomalous). `None` for a flow
     /// it did not flag.
-    pub fn alert(&self, flow: &Flow, id: &EventId, v: &Verdict) -> Option<Alert> {
+    ///
+    /// `ctx` is the flow's context row ([`Scorer::context_row`]); empty without context.
+    pub fn alert(&self, flow: &Flow, id: &EventId, v: &Verdict, ctx: &[f32]) -> Option<Alert> {
         if !v.attack {
             return None;
         }
@@ -620,15 +692,19 @@ impl NetModel {
             if let Some(g) = &self.supervised {
                 let mut row = vec![0f32; self.spec.tree_width()];
                 self.spec.encode_tree(flow, &mut row);
+                row.extend_from_slice(ctx);
                 if let Ok(c) = g.contributions(&row) {
-                    let names = self.spec.tree_names();
-                    for (col, w) in top_contributions(&c, self.spec.tree_width(), 0, 5) {
+                    let names = self.tree_names();
+                    for (col, w) in top_contributions(&c, row.len(), 0, 5) {
                         if w.abs() < 1e-4 {
                             continue;
                         }
                         contributions.push(Contribution {
                             feature: names.get(col).cloned().unwrap_or_default(),
-                            value: self.spec.describe_tree_value(col, flow),
+                            value: match col.checked_sub(self.spec.tree_width()) {
+                                Some(k) => fmt_stat(ctx.get(k).copied().unwrap_or(0.0)),
+                                None => self.spec.describe_tree_value(col, flow),
+                            },
                             weight: f64::from(w),
                         });
                     }
@@ -663,7 +739,7 @@ impl NetModel {
                 fmt_odds(surprise)
             ));
             if let Some(AnomalyModel::Kitnet { net, .. }) = &self.anomaly {
-                let dense = self.anomaly_input(flow);
+                let dense = self.anomaly_input(flow, ctx);
                 let x: Vec<f64> = dense.iter().map(|v| f64::from(*v)).collect();
                 if let Ok(e) = net.explain(&x, 5) {
                     let names = self.anomaly_names();
@@ -720,6 +796,14 @@ impl NetModel {
     }
 }
 
+fn fmt_stat(v: f32) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 fn fmt_odds(surprise: f64) -> String {
     let n = 10f64.powf(surprise.clamp(0.0, 12.0));
     if n >= 1e6 {
@@ -730,6 +814,9 @@ fn fmt_odds(surprise: f64) -> String {
 }
 
 fn dense_value(name: &str, flow: &Flow, spec: &FeatureSpec, col: usize, dense: &[f32]) -> String {
+    if name.starts_with("host_") || name.starts_with("chan_") || name.starts_with("socket_") {
+        return fmt_stat(dense.get(col).copied().unwrap_or(0.0));
+    }
     if name.starts_with("rarity(") {
         let seen = dense
             .get(col)
@@ -755,56 +842,59 @@ fn dense_value(name: &str, flow: &Flow, spec: &FeatureSpec, col: usize, dense: &
     format!("{:.3}", dense.get(col).copied().unwrap_or(0.0))
 }
 
-/// Encodes flows in the tree layout.
-pub fn tree_matrix<'a>(spec: &FeatureSpec, flows: impl Iterator<Item = &'a Flow>) -> Matrix {
-    let w = spec.tree_width();
+/// Encodes flows, each with its context row (empty without context), in the tree layout.
+pub fn tree_matrix<'a>(
+    spec: &FeatureSpec,
+    rows: impl Iterator<Item = (&'a Flow, &'a [f32])>,
+) -> Matrix {
+    let tw = spec.tree_width();
     let mut data = Vec::new();
-    let mut row = vec![0f32; w];
-    for f in flows {
+    let mut width = tw;
+    let mut row = vec![0f32; tw];
+    for (f, ctx) in rows {
         spec.encode_tree(f, &mut row);
         data.extend_from_slice(&row);
+        data.extend_from_slice(ctx);
+        width = tw + ctx.len();
     }
-    Matrix::from_vec(data, w).unwrap_or_else(|| Matrix::with_cols(w))
+    Matrix::from_vec(data, width).unwrap_or_else(|| Matrix::with_cols(width))
 }
 
-/// Encodes benign training flows as anomaly-model input: the dense layout plus rarity inputs
-/// (leave-one-out when `in_fit`: these flows are the ones the rarity counts came from).
+/// Encodes benign training flows as anomaly-model input: the dense layout, rarity inputs
+/// (leave-one-out when `in_fit`: these flows are the ones the rarity counts came from) and
+/// the context row.
 fn anomaly_matrix<'a>(
     spec: &FeatureSpec,
     rarity: Option<&Rarity>,
-    flows: impl Iterator<Item = &'a Flow>,
+    rows: impl Iterator<Item = (&'a Flow, &'a [f32])>,
     in_fit: bool,
 ) -> Matrix {
     let dw = spec.dense_width();
-    let w = dw + rarity.map_or(0, Rarity::len);
+    let rw = rarity.map_or(0, Rarity::len);
     let mut data = Vec::new();
-    let mut row = vec![0f32; w];
-    for f in flows {
+    let mut width = dw + rw;
+    let mut row = vec![0f32; dw + rw];
+    for (f, ctx) in rows {
         spec.encode_dense(f, &mut row[..dw]);
         if let Some(r) = rarity {
             r.encode(f, in_fit, &mut row[dw..]);
         }
         data.extend_from_slice(&row);
+        data.extend_from_slice(ctx);
+        width = dw + rw + ctx.len();
     }
-    Matrix::from_vec(data, w).unwrap_or_else(|| Matrix::with_cols(w))
-}
-
-/// Encodes flows in the dense layout.
-pub fn dense_matrix<'a>(spec: &FeatureSpec, flows: impl Iterator<Item = &'a Flow>) -> Matrix {
-    let w = spec.dense_width();
-    let mut data = Vec::new();
-    let mut row = vec![0f32; w];
-    for f in flows {
-        spec.encode_dense(f, &mut row);
-        data.extend_from_slice(&row);
-    }
-    Matrix::from_vec(data, w).unwrap_or_else(|| Matrix::with_cols(w))
+    Matrix::from_vec(data, width).unwrap_or_else(|| Matrix::with_cols(width))
 }
 
 /// Scores batches of flows with reusable buffers.
 #[derive(Debug)]
 pub struct Scorer<'m> {
     model: &'m NetModel,
+    /// Streaming context state (the statistics carry over from batch to batch).
+    context: Option<Context>,
+    /// Context rows of the last batch.
+    ctx: Vec<f32>,
+    cw: usize,
     tree: Vec<f32>,
     prob: Vec<f32>,
     fam: Vec<f32>,
@@ -813,17 +903,32 @@ pub struct Scorer<'m> {
 }
 
 impl Scorer<'_> {
+    /// The context row of flow `i` of the last batch (empty without context).
+    pub fn context_row(&self, i: usize) -> &[f32] {
+        self.ctx.get(i * self.cw..(i + 1) * self.cw).unwrap_or(&[])
+    }
+
     /// Scores a batch of flows; `out` receives one verdict per flow, in order.
     pub fn score_batch(&mut self, flows: &[&Flow], out: &mut Vec<Verdict>) {
         let m = self.model;
         out.clear();
         let n = flows.len();
-        let tw = m.spec.tree_width();
+        let cw = self.cw;
+        self.ctx.resize(n * cw, 0.0);
+        if let Some(c) = self.context.as_mut() {
+            for (f, row) in flows.iter().zip(self.ctx.chunks_exact_mut(cw)) {
+                c.update(f, row);
+            }
+        }
+        let sw = m.spec.tree_width();
+        let tw = sw + cw;
         let needs_tree = m.supervised.is_some() || m.families.is_some();
         let x = if needs_tree {
             self.tree.resize(n * tw, 0.0);
             for (i, f) in flows.iter().enumerate() {
-                m.spec.encode_tree(f, &mut self.tree[i * tw..(i + 1) * tw]);
+                let row = &mut self.tree[i * tw..(i + 1) * tw];
+                m.spec.encode_tree(f, &mut row[..sw]);
+                row[sw..].copy_from_slice(&self.ctx[i * cw..(i + 1) * cw]);
             }
             Matrix::from_vec(std::mem::take(&mut self.tree), tw)
         } else {
@@ -848,16 +953,17 @@ impl Scorer<'_> {
             self.tree = x.into_vec();
         }
         let dw = m.spec.dense_width();
-        self.dense
-            .resize(dw + m.rarity.as_ref().map_or(0, Rarity::len), 0.0);
+        let rw = m.rarity.as_ref().map_or(0, Rarity::len);
+        self.dense.resize(dw + rw + cw, 0.0);
         for (i, f) in flows.iter().enumerate() {
             let attack_prob = m.supervised.as_ref().map(|_| self.prob[i]);
             let (mut anomaly_prob, mut anomaly_raw, mut anomalous) = (None, None, false);
             if let Some(a) = &m.anomaly {
                 m.spec.encode_dense(f, &mut self.dense[..dw]);
                 if let Some(r) = &m.rarity {
-                    r.encode(f, false, &mut self.dense[dw..]);
+                    r.encode(f, false, &mut self.dense[dw..dw + rw]);
                 }
+                self.dense[dw + rw..].copy_from_slice(&self.ctx[i * cw..(i + 1) * cw]);
                 let raw = a.raw_score(&self.dense, &mut self.buf);
                 let t = a.threshold();
                 anomalous = t.is_anomalous(raw);
@@ -979,7 +1085,7 @@ mod tests {
             line: 1,
         };
         let alert = model
-            .alert(&flows[0], &id, &out[0])
+            .alert(&flows[0], &id, &out[0], &[])
             .expect("attack flow raises an alert");
         assert_eq!(alert.detector, "net.supervised");
         assert!(
@@ -988,7 +1094,7 @@ mod tests {
             alert.explanation.summary
         );
         assert!(!alert.explanation.contributions.is_empty());
-        assert!(model.alert(&flows[1], &id, &out[1]).is_none());
+        assert!(model.alert(&flows[1], &id, &out[1], &[]).is_none());
     }
 
     #[test]
@@ -1020,6 +1126,7 @@ mod tests {
                     line: 9,
                 },
                 &out[0],
+                &[],
             )
             .unwrap();
         assert_eq!(a.detector, "net.anomaly");

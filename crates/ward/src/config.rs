@@ -124,8 +124,6 @@ max_flows = 1000000
 supervised = true
 # Also train an attack-family model (needs at least two labelled families).
 families = true
-# Rounds for the family model (one tree per family per round).
-family_rounds = 100
 # Attack-probability threshold of the supervised model.
 threshold = 0.5
 # Unsupervised model trained on benign rows: "kitnet", "iforest" or "none".
@@ -142,16 +140,33 @@ fuse_anomaly = true
 seed = 0
 
 [net.train.gbdt]
-# Gradient-boosted trees (supervised and family models).
-n_rounds = 150
+# Gradient-boosted trees of the attack model (unset fields take the GBDT defaults).
+n_rounds = 300
 learning_rate = 0.1
 max_leaves = 31
-max_depth = 8
+max_depth = 6
 min_samples_leaf = 20
 l2 = 1.0
 max_bins = 255
 subsample = 1.0
 colsample = 1.0
+
+[net.train.family_gbdt]
+# Gradient-boosted trees of the attack-family model (one tree per family per round).
+n_rounds = 400
+learning_rate = 0.05
+max_depth = 6
+class_weight = "sqrt_balanced"
+# Stop early when the loss on this share of the rows stops improving.
+validation_fraction = 0.1
+
+[net.train.context]
+# Traffic-context features for sources with timestamps and addresses.
+min_share = 0.9
+lambdas = [5.0, 1.0, 0.1, 0.01]
+host_capacity = 100000
+channel_capacity = 200000
+socket_capacity = 200000
 
 [net.train.kitnet]
 # KitNET autoencoder ensemble (Kitsune, NDSS 2018).

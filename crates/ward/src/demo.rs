@@ -185,7 +185,7 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
     let (model, report) = NetModel::train(&schema, &flows, &cfg.net.train)?;
     let model_path = dir.join("net.model");
     let meta = ward_ml::model::ModelMeta {
-        feature_names: model.spec.tree_names(),
+        feature_names: model.tree_names(),
         params: serde_json::to_value(&cfg.net.train)?,
         training_summary: serde_json::to_value(&report)?,
     };

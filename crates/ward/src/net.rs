@@ -114,7 +114,7 @@ pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
     );
     let (model, report) = NetModel::train(&schema, &flows, &tcfg)?;
     let meta = ModelMeta {
-        feature_names: model.spec.tree_names(),
+        feature_names: model.tree_names(),
         params: serde_json::to_value(&tcfg)?,
         training_summary: serde_json::to_value(&report)?,
     };
@@ -270,63 +270,65 @@ pub fn run_detect(model: &NetModel, args: &DetectArgs, cfg: &Config) -> Result<D
     let mut stored: Vec<Alert> = Vec::new();
     let mut n_alerts = 0u64;
     let mut n_flows = 0u64;
-    let mut flush = |pending: &mut Vec<ward_ingest::Record>,
-                     verdicts: &mut Vec<Verdict>|
-     -> Result<()> {
-        let refs: Vec<&Flow> = pending.iter().map(|r| &r.flow).collect();
-        scorer.score_batch(&refs, verdicts);
-        for (rec, v) in pending.iter().zip(verdicts.iter()) {
-            n_flows += 1;
-            if let Some(w) = scores_out.as_mut() {
-                let cat = v
-                    .family
-                    .and_then(|c| {
-                        model
-                            .families
-                            .as_ref()
-                            .and_then(|f| f.names.get(c as usize))
-                    })
-                    .map_or("", String::as_str);
-                writeln!(
-                    w,
-                    "{},{:.6},{},{}",
-                    rec.id.line,
-                    v.score,
-                    u8::from(v.attack),
-                    cat
-                )?;
-            }
-            let mut raised: Vec<Alert> = model.alert(&rec.flow, &rec.id, v).into_iter().collect();
-            if let Some(p) = profiler.as_mut() {
-                raised.extend(p.observe(&rec.flow, &rec.id));
-            }
-            for a in raised {
-                // records without an event time (NSL-KDD, UNSW) cannot be windowed: never folded
-                if a.score < args.min_score || (rec.flow.ts.is_some() && !dedup.admit(&a)) {
-                    continue;
+    let mut flush =
+        |pending: &mut Vec<ward_ingest::Record>, verdicts: &mut Vec<Verdict>| -> Result<()> {
+            let refs: Vec<&Flow> = pending.iter().map(|r| &r.flow).collect();
+            scorer.score_batch(&refs, verdicts);
+            for (i, (rec, v)) in pending.iter().zip(verdicts.iter()).enumerate() {
+                n_flows += 1;
+                if let Some(w) = scores_out.as_mut() {
+                    let cat = v
+                        .family
+                        .and_then(|c| {
+                            model
+                                .families
+                                .as_ref()
+                                .and_then(|f| f.names.get(c as usize))
+                        })
+                        .map_or("", String::as_str);
+                    writeln!(
+                        w,
+                        "{},{:.6},{},{}",
+                        rec.id.line,
+                        v.score,
+                        u8::from(v.attack),
+                        cat
+                    )?;
                 }
-                n_alerts += 1;
-                by_detector[match a.detector.as_str() {
-                    "net.supervised" => 0,
-                    "net.anomaly" => 1,
-                    _ => 2,
-                }] += 1;
-                write_alert(&mut alerts_out, &a, args.output)?;
-                if store.is_some() {
-                    stored.push(a);
+                let mut raised: Vec<Alert> = model
+                    .alert(&rec.flow, &rec.id, v, scorer.context_row(i))
+                    .into_iter()
+                    .collect();
+                if let Some(p) = profiler.as_mut() {
+                    raised.extend(p.observe(&rec.flow, &rec.id));
+                }
+                for a in raised {
+                    // records without an event time (NSL-KDD, UNSW) cannot be windowed: never folded
+                    if a.score < args.min_score || (rec.flow.ts.is_some() && !dedup.admit(&a)) {
+                        continue;
+                    }
+                    n_alerts += 1;
+                    by_detector[match a.detector.as_str() {
+                        "net.supervised" => 0,
+                        "net.anomaly" => 1,
+                        _ => 2,
+                    }] += 1;
+                    write_alert(&mut alerts_out, &a, args.output)?;
+                    if store.is_some() {
+                        stored.push(a);
+                    }
                 }
             }
-        }
-        if let Some(s) = store.as_mut()
-            && !stored.is_empty()
-        {
-            use ward_store::Store;
-            s.insert_alerts(&stored).context("cannot store alerts")?;
-            stored.clear();
-        }
-        pending.clear();
-        Ok(())
-    };
+            if let Some(s) = store.as_mut()
+                && !stored.is_empty()
+            {
+                use ward_store::Store;
+                s.insert_alerts(&stored).context("cannot store alerts")?;
+                stored.clear();
+            }
+            pending.clear();
+            Ok(())
+        };
     let (_, summary) = inputs::for_each_flow(&args.inputs, &opts, args.input.strict, |_, rec| {
         pending.push(rec);
         if pending.len() >= batch_size {
