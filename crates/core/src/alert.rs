@@ -68,7 +68,11 @@ impl FromStr for Severity {
             "medium" => Self::Medium,
             "high" => Self::High,
             "critical" => Self::Critical,
-            _ => return Err(format!("unknown severity {s:?}: expected info, low, medium, high or critical")),
+            _ => {
+                return Err(format!(
+                    "unknown severity {s:?}: expected info, low, medium, high or critical"
+                ));
+            }
         })
     }
 }
@@ -211,17 +215,35 @@ mod tests {
             "likely port scan from 10.0.0.5",
             Explanation {
                 summary: "The connection was rejected and touched many ports.".into(),
-                contributions: vec![Contribution { feature: "state=REJ".into(), value: "REJ".into(), weight: 2.1 }],
+                contributions: vec![Contribution {
+                    feature: "state=REJ".into(),
+                    value: "REJ".into(),
+                    weight: 2.1,
+                }],
                 rules: vec![],
             },
-            Evidence { events: vec![EventId { source: "conn.log".into(), line: 12 }], uids: vec!["C1".into()] },
+            Evidence {
+                events: vec![EventId {
+                    source: "conn.log".into(),
+                    line: 12,
+                }],
+                uids: vec!["C1".into()],
+            },
         )
         .with_mitre(&["T1046"])
     }
 
     #[test]
     fn severity_bands() {
-        let cases = [(0, Severity::Info), (19, Severity::Info), (20, Severity::Low), (59, Severity::Medium), (60, Severity::High), (80, Severity::Critical), (100, Severity::Critical)];
+        let cases = [
+            (0, Severity::Info),
+            (19, Severity::Info),
+            (20, Severity::Low),
+            (59, Severity::Medium),
+            (60, Severity::High),
+            (80, Severity::Critical),
+            (100, Severity::Critical),
+        ];
         for (s, sev) in cases {
             assert_eq!(Severity::from_score(s), sev, "score {s}");
             assert!(sev.min_score() <= s);
@@ -237,7 +259,19 @@ mod tests {
         assert!(a.id.starts_with("al_"));
         let mut b = sample();
         b.evidence.events[0].line = 13;
-        assert_ne!(a.id, Alert::new(b.time, b.detector, b.score, b.entity, b.title, b.explanation, b.evidence).id);
+        assert_ne!(
+            a.id,
+            Alert::new(
+                b.time,
+                b.detector,
+                b.score,
+                b.entity,
+                b.title,
+                b.explanation,
+                b.evidence
+            )
+            .id
+        );
     }
 
     #[test]

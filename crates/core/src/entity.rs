@@ -47,7 +47,10 @@ pub struct EntityId {
 
 impl EntityId {
     pub fn new(kind: EntityKind, value: impl Into<String>) -> Self {
-        Self { kind, value: value.into() }
+        Self {
+            kind,
+            value: value.into(),
+        }
     }
     pub fn host(addr: impl Into<String>) -> Self {
         Self::new(EntityKind::Host, addr)
@@ -68,13 +71,17 @@ impl fmt::Display for EntityId {
 
 /// Error for a malformed entity id string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid entity id {0:?}: expected kind:value with kind one of host, host_pair, device, user, patient, provider")]
+#[error(
+    "invalid entity id {0:?}: expected kind:value with kind one of host, host_pair, device, user, patient, provider"
+)]
 pub struct ParseEntityError(pub String);
 
 impl FromStr for EntityId {
     type Err = ParseEntityError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (k, v) = s.split_once(':').ok_or_else(|| ParseEntityError(s.to_owned()))?;
+        let (k, v) = s
+            .split_once(':')
+            .ok_or_else(|| ParseEntityError(s.to_owned()))?;
         let kind = match k {
             "host" => EntityKind::Host,
             "host_pair" => EntityKind::HostPair,
@@ -110,7 +117,12 @@ mod tests {
 
     #[test]
     fn round_trips_through_text() {
-        for s in ["host:10.0.0.1", "host_pair:10.0.0.1->10.0.0.2", "user:u_ab12", "device:pump-7"] {
+        for s in [
+            "host:10.0.0.1",
+            "host_pair:10.0.0.1->10.0.0.2",
+            "user:u_ab12",
+            "device:pump-7",
+        ] {
             let e: EntityId = s.parse().unwrap();
             assert_eq!(e.to_string(), s);
             let j = serde_json::to_string(&e).unwrap();

@@ -131,14 +131,24 @@ mod tests {
         assert_eq!(Proto::parse("17"), Proto::Udp);
         assert_eq!(Proto::parse("-"), Proto::Unknown);
         assert_eq!(Proto::parse("SCTP"), Proto::Other("sctp".into()));
-        assert_eq!(serde_json::to_string(&Proto::Other("sctp".into())).unwrap(), "\"sctp\"");
+        assert_eq!(
+            serde_json::to_string(&Proto::Other("sctp".into())).unwrap(),
+            "\"sctp\""
+        );
         assert_eq!(serde_json::to_string(&Proto::Tcp).unwrap(), "\"tcp\"");
     }
 
     #[test]
     fn flow_json_omits_absent_fields() {
-        let f = Flow { proto: Proto::Udp, src_bytes: Some(10), ..Default::default() };
-        assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"proto":"udp","src_bytes":10}"#);
+        let f = Flow {
+            proto: Proto::Udp,
+            src_bytes: Some(10),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"proto":"udp","src_bytes":10}"#
+        );
         assert_eq!(f.total_bytes(), Some(10));
     }
 }

@@ -169,7 +169,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "2023-13-01T00:00:00Z", "2023-11-14X22:13:20Z", "2023-11-14T22:13:20+1", "garbage-in-here-ok"] {
+        for bad in [
+            "",
+            "2023-13-01T00:00:00Z",
+            "2023-11-14X22:13:20Z",
+            "2023-11-14T22:13:20+1",
+            "garbage-in-here-ok",
+        ] {
             assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
         }
         assert_eq!(Timestamp::from_secs_f64(f64::NAN), None);

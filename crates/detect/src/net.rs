@@ -81,6 +81,10 @@ pub struct NetTrainConfig {
     /// Gradient-boosted trees of the family model (one tree per family per round). [400 rounds,
     /// learning rate 0.05, square-root balanced class weights, early stopping on 10% of the rows]
     pub family_gbdt: GbdtParams,
+    /// Most labelled rows the supervised models train on. Beyond it every attack row is kept and
+    /// the benign rows are evenly subsampled, weighted up so the model's probabilities keep the
+    /// data's class balance. [150000]
+    pub supervised_max_rows: usize,
     /// Attack-probability threshold of the supervised model. [0.5]
     pub threshold: f32,
     /// The unsupervised model. [kitnet]
@@ -125,6 +129,7 @@ impl Default for NetTrainConfig {
                 validation_fraction: Some(0.1),
                 ..GbdtParams::default()
             },
+            supervised_max_rows: 150_000,
             threshold: 0.5,
             anomaly: AnomalyKind::Kitnet,
             kitnet: KitNetConfig {
@@ -345,6 +350,22 @@ fn label_of(f: &Flow) -> Option<bool> {
     f.label.as_ref().map(|l| l.attack)
 }
 
+/// Caps labelled rows at `max`: every attack row, benign rows evenly subsampled. Returns the
+/// rows and the weight that restores the benign rows' share (1 when nothing was dropped).
+fn cap_benign(idx: &[usize], labels: &[Option<bool>], max: usize) -> (Vec<usize>, f32) {
+    if idx.len() <= max {
+        return (idx.to_vec(), 1.0);
+    }
+    let (attacks, benign): (Vec<usize>, Vec<usize>) =
+        idx.iter().partition(|&&i| labels[i] == Some(true));
+    let keep = max.saturating_sub(attacks.len()).max(1).min(benign.len());
+    let weight = benign.len() as f32 / keep.max(1) as f32;
+    let mut rows = attacks;
+    rows.extend(spaced(benign, keep));
+    rows.sort_unstable();
+    (rows, weight)
+}
+
 /// Evenly spaced subsample of at most `max` indices, deterministic.
 fn spaced(idx: Vec<usize>, max: usize) -> Vec<usize> {
     if idx.len() <= max || max == 0 {
@@ -398,16 +419,21 @@ impl NetModel {
         let mut supervised = None;
         let mut families = None;
         if cfg.supervised && labelled {
-            let idx: Vec<usize> = (0..flows.len()).filter(|&i| labels[i].is_some()).collect();
+            let labelled_idx: Vec<usize> =
+                (0..flows.len()).filter(|&i| labels[i].is_some()).collect();
+            let (idx, benign_weight) = cap_benign(&labelled_idx, &labels, cfg.supervised_max_rows);
             let x = tree_matrix(&spec, idx.iter().map(|&i| (&flows[i], ctx_row(i))));
             let y: Vec<u32> = idx
                 .iter()
                 .map(|&i| u32::from(labels[i] == Some(true)))
                 .collect();
-            let params = GbdtParams {
+            let mut params = GbdtParams {
                 seed: cfg.seed,
                 ..cfg.gbdt.clone()
             };
+            if benign_weight > 1.0 && params.class_weight == ClassWeight::None {
+                params.class_weight = ClassWeight::Explicit(vec![benign_weight, 1.0]);
+            }
             supervised =
                 Some(Gbdt::fit(&x, &y, 2, &params).map_err(|e| ml_err("supervised")(Box::new(e)))?);
 

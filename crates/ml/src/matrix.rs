@@ -12,19 +12,31 @@ pub struct Matrix {
 impl Matrix {
     /// An empty matrix with `n_cols` columns.
     pub fn with_cols(n_cols: usize) -> Self {
-        Self { data: Vec::new(), n_rows: 0, n_cols }
+        Self {
+            data: Vec::new(),
+            n_rows: 0,
+            n_cols,
+        }
     }
 
     /// From row-major data. Panics never: returns `None` if `data.len()` is not a multiple of `n_cols`.
     pub fn from_vec(data: Vec<f32>, n_cols: usize) -> Option<Self> {
         if n_cols == 0 {
-            return data.is_empty().then_some(Self { data, n_rows: 0, n_cols });
+            return data.is_empty().then_some(Self {
+                data,
+                n_rows: 0,
+                n_cols,
+            });
         }
         if !data.len().is_multiple_of(n_cols) {
             return None;
         }
         let n_rows = data.len() / n_cols;
-        Some(Self { data, n_rows, n_cols })
+        Some(Self {
+            data,
+            n_rows,
+            n_cols,
+        })
     }
 
     /// Appends one row. Returns `false` (and appends nothing) if its length is wrong.
@@ -55,6 +67,10 @@ impl Matrix {
     pub fn as_slice(&self) -> &[f32] {
         &self.data
     }
+    /// The row-major data, giving the buffer back for reuse.
+    pub fn into_vec(self) -> Vec<f32> {
+        self.data
+    }
 
     /// A new matrix holding the given rows, in the given order.
     pub fn select_rows(&self, idx: &[usize]) -> Self {
@@ -62,7 +78,11 @@ impl Matrix {
         for &i in idx {
             data.extend_from_slice(self.row(i));
         }
-        Self { data, n_rows: idx.len(), n_cols: self.n_cols }
+        Self {
+            data,
+            n_rows: idx.len(),
+            n_cols: self.n_cols,
+        }
     }
 }
 
