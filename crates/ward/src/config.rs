@@ -124,6 +124,9 @@ max_flows = 1000000
 supervised = true
 # Also train an attack-family model (needs at least two labelled families).
 families = true
+# Most labelled rows the supervised models train on; beyond it every attack row is kept and
+# benign rows are evenly subsampled and weighted back up.
+supervised_max_rows = 150000
 # Attack-probability threshold of the supervised model.
 threshold = 0.5
 # Unsupervised model trained on benign rows: "kitnet", "iforest" or "none".
