@@ -75,8 +75,8 @@ pub struct NetTrainConfig {
     pub supervised: bool,
     /// Also train an attack-family model (needs at least two labelled families). [true]
     pub families: bool,
-    /// Gradient-boosted trees of the attack model. [300 rounds, otherwise the GBDT defaults:
-    /// learning rate 0.1, 31 leaves, depth 6]
+    /// Gradient-boosted trees of the attack model. [300 rounds, depth 8, otherwise the GBDT
+    /// defaults: learning rate 0.1, 31 leaves]
     pub gbdt: GbdtParams,
     /// Gradient-boosted trees of the family model (one tree per family per round). [400 rounds,
     /// learning rate 0.05, square-root balanced class weights, early stopping on 10% of the rows]
@@ -120,6 +120,7 @@ impl Default for NetTrainConfig {
             families: true,
             gbdt: GbdtParams {
                 n_rounds: 300,
+                max_depth: 8,
                 ..GbdtParams::default()
             },
             family_gbdt: GbdtParams {

@@ -162,7 +162,7 @@ fn observation(f: &Flow) -> FlowObservation {
     }
 }
 
-pub fn run(rows: usize, json: bool) -> Result<()> {
+pub fn run(base: &NetTrainConfig, rows: usize, json: bool) -> Result<()> {
     let rows = rows.max(10_000);
     eprintln!("generating {rows} conn.log lines");
     let buf = conn_log(rows, 7);
@@ -203,7 +203,7 @@ pub fn run(rows: usize, json: bool) -> Result<()> {
         families: false,
         anomaly: AnomalyKind::None,
         devices: false,
-        ..NetTrainConfig::default()
+        ..base.clone()
     };
     cfg.context.min_share = 2.0; // never: record features only
     eprintln!("training the benchmark models on {n_train} flows");
@@ -329,6 +329,63 @@ pub fn run(rows: usize, json: bool) -> Result<()> {
                 "{:.0} MiB",
                 b as f64 / (1 << 20) as f64
             ))
+        );
+    }
+    Ok(())
+}
+
+/// Scoring speed of the default supervised model on the records of a labelled file.
+pub fn run_on_file(
+    path: &std::path::Path,
+    opts: &ReadOptions,
+    base: &NetTrainConfig,
+    rows: usize,
+    json: bool,
+) -> Result<()> {
+    let (schema, flows, _, summary) = crate::inputs::read_all(&[path.to_path_buf()], opts, false)?;
+    summary.report();
+    let mut cfg = NetTrainConfig {
+        families: false,
+        anomaly: AnomalyKind::None,
+        devices: false,
+        ..base.clone()
+    };
+    cfg.context.min_share = 2.0;
+    eprintln!(
+        "training the configured supervised model on {} records",
+        flows.len()
+    );
+    let (model, _) = NetModel::train(&schema, &flows, &cfg)?;
+    let refs: Vec<&Flow> = flows.iter().cycle().take(rows.max(flows.len())).collect();
+    let (attacks, rate) = measure(refs.len(), || {
+        let mut scorer = model.scorer();
+        let mut verdicts = Vec::with_capacity(4096);
+        let mut attacks = 0usize;
+        for chunk in refs.chunks(4096) {
+            scorer.score_batch(chunk, &mut verdicts);
+            attacks += verdicts.iter().filter(|v| v.attack).count();
+        }
+        Ok(attacks)
+    })?;
+    let (trees, nodes) = model
+        .supervised
+        .as_ref()
+        .map_or((0, 0), |g| (g.n_trees(), g.n_nodes()));
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"records": refs.len(), "format": schema.format, "trees": trees, "nodes": nodes,
+                "flows_per_sec_cpu": rate.cpu, "flows_per_sec_wall": rate.wall, "flagged": attacks})
+        );
+    } else {
+        println!(
+            "supervised scoring on {} ({} records scored, {} trees, {} nodes): {:.0} flows/s CPU ({:.0} wall)",
+            schema.format,
+            refs.len(),
+            trees,
+            nodes,
+            rate.cpu,
+            rate.wall
         );
     }
     Ok(())

@@ -449,9 +449,22 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Instead of the synthetic suite: train the default supervised model on this labelled
+    /// file and measure scoring its records (repeated up to --rows), for comparison with
+    /// other tools on the same records.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub input_args: InputArgs,
 }
 
-pub fn bench(cmd: BenchCmd, _cfg: &Config) -> Result<()> {
+pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
     let BenchCmd::Net(args) = cmd;
-    crate::bench::run(args.rows, args.json)
+    match &args.input {
+        Some(p) => {
+            let opts = args.input_args.read_options(cfg);
+            crate::bench::run_on_file(p, &opts, &cfg.net.train, args.rows, args.json)
+        }
+        None => crate::bench::run(&cfg.net.train, args.rows, args.json),
+    }
 }
