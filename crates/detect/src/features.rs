@@ -495,4 +495,40 @@ mod tests {
         assert_eq!(out[other], 1.0);
         assert_eq!(out.iter().filter(|v| **v == 1.0).count(), 2); // proto=tcp, service=other
     }
+
+    use proptest::prelude::*;
+
+    fn arb_flow() -> impl Strategy<Value = Flow> {
+        (
+            proptest::option::of(any::<f64>()),
+            proptest::option::of(any::<u64>()),
+            proptest::option::of(any::<u16>()),
+            "[a-z_]{0,8}",
+            proptest::collection::vec(any::<f64>(), 0..5),
+        )
+            .prop_map(|(duration, bytes, port, service, extra)| Flow {
+                duration,
+                src_bytes: bytes,
+                dst_port: port,
+                service: Some(service),
+                extra,
+                ..Default::default()
+            })
+    }
+
+    proptest! {
+        /// Any flow encodes into both layouts without panicking; dense values are finite.
+        #[test]
+        fn encoding_is_total_and_dense_is_finite(train in proptest::collection::vec(arb_flow(), 1..20), probe in arb_flow()) {
+            let schema = FlowSchema { format: "p".into(), extra: vec!["a".into(), "b".into(), "c".into()] };
+            let spec = FeatureSpec::fit(&schema, &train);
+            let mut t = vec![0f32; spec.tree_width()];
+            spec.encode_tree(&probe, &mut t);
+            let mut d = vec![0f32; spec.dense_width()];
+            spec.encode_dense(&probe, &mut d);
+            prop_assert!(d.iter().all(|v| v.is_finite()));
+            prop_assert_eq!(spec.dense_names().len(), spec.dense_width());
+            prop_assert_eq!(spec.tree_names().len(), spec.tree_width());
+        }
+    }
 }
