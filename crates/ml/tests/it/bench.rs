@@ -93,7 +93,13 @@ fn bench_multiclass_and_logreg_60k_x_42() {
     let y10: Vec<u32> = y
         .iter()
         .zip(x.rows())
-        .map(|(&l, r)| if l == 0 { 0 } else { 1 + (r[5].max(0.0) as u32 % 9) })
+        .map(|(&l, r)| {
+            if l == 0 {
+                0
+            } else {
+                1 + (r[5].max(0.0) as u32 % 9)
+            }
+        })
         .collect();
     let p = GbdtParams {
         class_weight: ClassWeight::SqrtBalanced,
@@ -115,5 +121,70 @@ fn bench_multiclass_and_logreg_60k_x_42() {
     let mut lr = None;
     let (w, c) = timed(|| lr = Some(LogReg::fit(&x, &y, 2, &LogRegParams::default()).unwrap()));
     let lr = lr.unwrap();
-    println!("logreg binary 60k x 42: fit {w:.2} / {c:.2} s, {:?} (iterations, converged)", lr.convergence());
+    println!(
+        "logreg binary 60k x 42: fit {w:.2} / {c:.2} s, {:?} (iterations, converged)",
+        lr.convergence()
+    );
+}
+
+/// Rows of `flows` with one value in ten replaced by an edge value (NaN, ±0, ±inf, subnormal).
+fn with_specials(x: &ward_ml::Matrix, seed: u64) -> ward_ml::Matrix {
+    let specials = [
+        f32::NAN,
+        0.0,
+        -0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        1e-40,
+        -1e-40,
+        f32::MAX,
+    ];
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let data: Vec<f32> = x
+        .as_slice()
+        .iter()
+        .map(|&v| {
+            if rng.f32() < 0.1 {
+                specials[rng.usize(..specials.len())]
+            } else {
+                v
+            }
+        })
+        .collect();
+    ward_ml::Matrix::from_vec(data, x.n_cols()).unwrap()
+}
+
+#[test]
+#[ignore = "timing figures; run in release with --ignored --nocapture"]
+fn bench_gbdt_attack_model_shape() {
+    // The shape of ward's attack model: 300 rounds, 31 leaves, depth 8, 45 features.
+    let (x, y) = data::flows(40_000, 45, 11);
+    let params = GbdtParams {
+        n_rounds: 300,
+        max_depth: 8,
+        ..GbdtParams::default()
+    };
+    let model = Gbdt::fit(&x, &y, 2, &params).unwrap();
+    let xs = with_specials(&x, 5);
+    let mut out = vec![0f32; xs.n_rows()];
+    let (w, c) = best_of(7, || model.predict_raw_into(&xs, &mut out).unwrap());
+    // A digest of the raw margins' bits, to compare implementations.
+    let mut digest = 0u64;
+    for v in &out {
+        digest = digest.rotate_left(5) ^ u64::from(v.to_bits());
+    }
+    let mut small = vec![0f32; 7];
+    let part = ward_ml::Matrix::from_vec(xs.as_slice()[..7 * 45].to_vec(), 45).unwrap();
+    model.predict_raw_into(&part, &mut small).unwrap();
+    for v in &small {
+        digest = digest.rotate_left(5) ^ u64::from(v.to_bits());
+    }
+    println!(
+        "gbdt attack-model shape 40k x 45: {} trees, {} nodes; predict_raw_into {:.2} / {:.2} M rows/s \
+         (wall / cpu); digest {digest:016x}",
+        model.n_trees(),
+        model.n_nodes(),
+        xs.n_rows() as f64 / w / 1e6,
+        xs.n_rows() as f64 / c / 1e6,
+    );
 }

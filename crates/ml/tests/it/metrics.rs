@@ -104,7 +104,10 @@ fn confusion_matrix_and_per_class_scores() {
     assert!(ConfusionMatrix::new(&[0, 1], &[0], 3).is_err());
     assert!(ConfusionMatrix::new(&[], &[], 3).is_err());
     assert!(ConfusionMatrix::new(&[0], &[0], 0).is_err());
-    assert!(ConfusionMatrix::new(&[0], &[0], usize::MAX).is_err(), "no giant allocation");
+    assert!(
+        ConfusionMatrix::new(&[0], &[0], usize::MAX).is_err(),
+        "no giant allocation"
+    );
 }
 
 #[test]
