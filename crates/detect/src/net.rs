@@ -21,9 +21,11 @@ use ward_core::{
     Alert, Contribution, EntityId, EventId, Evidence, Explanation, Flow, FlowSchema, Timestamp,
 };
 use ward_ml::Matrix;
+use ward_ml::calibrate::{CalibrationMethod, Calibrator};
 use ward_ml::gbdt::{ClassWeight, Gbdt, GbdtParams, top_contributions};
 use ward_ml::iforest::{IForestConfig, IsolationForest};
 use ward_ml::kitnet::{KitNet, KitNetConfig, Threshold, ThresholdMethod};
+use ward_ml::logreg::{LogReg, LogRegParams};
 use ward_ml::scaler::ValueCounts;
 
 /// Version of the [`NetModel`] layout inside model files.
@@ -54,6 +56,25 @@ fn ml_err(part: &'static str) -> impl FnOnce(Box<dyn std::error::Error + Send + 
     move |source| NetError::Ml { part, source }
 }
 
+/// The supervised attack model to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SupervisedKind {
+    #[default]
+    Gbdt,
+    Logreg,
+}
+
+/// Probability calibration of the attack model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CalibrationChoice {
+    #[default]
+    None,
+    Platt,
+    Isotonic,
+}
+
 /// The unsupervised model to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -75,6 +96,16 @@ pub struct NetTrainConfig {
     pub supervised: bool,
     /// Also train an attack-family model (needs at least two labelled families). [true]
     pub families: bool,
+    /// The attack model: `gbdt` (gradient-boosted trees over the tree layout) or `logreg`
+    /// (L2-regularised logistic regression over the dense layout, a simpler and more
+    /// transparent baseline). [gbdt]
+    pub supervised_model: SupervisedKind,
+    /// Logistic regression parameters, for `supervised_model = "logreg"`.
+    pub logreg: LogRegParams,
+    /// Calibrate the attack probability on 10% of the labelled rows held out from fitting:
+    /// `none`, `platt` or `isotonic`. The threshold then applies to the calibrated
+    /// probability. [none: boosted trees trained on log-loss are close to calibrated already]
+    pub calibration: CalibrationChoice,
     /// Gradient-boosted trees of the attack model. [300 rounds, depth 8, otherwise the GBDT
     /// defaults: learning rate 0.1, 31 leaves]
     pub gbdt: GbdtParams,
@@ -131,6 +162,9 @@ impl Default for NetTrainConfig {
                 ..GbdtParams::default()
             },
             supervised_max_rows: 150_000,
+            supervised_model: SupervisedKind::Gbdt,
+            logreg: LogRegParams::default(),
+            calibration: CalibrationChoice::None,
             threshold: 0.5,
             anomaly: AnomalyKind::Kitnet,
             kitnet: KitNetConfig {
@@ -297,6 +331,12 @@ pub struct NetModel {
     pub version: u32,
     pub spec: FeatureSpec,
     pub supervised: Option<Gbdt>,
+    /// The logistic-regression attack model, when chosen instead of `supervised`.
+    #[serde(default)]
+    pub linear: Option<LogReg>,
+    /// Calibration of the attack probability.
+    #[serde(default)]
+    pub calibration: Option<Calibrator>,
     pub threshold: f32,
     pub families: Option<FamilyModel>,
     pub anomaly: Option<AnomalyModel>,
@@ -418,6 +458,8 @@ impl NetModel {
         report.features = spec.tree_width() + cw;
 
         let mut supervised = None;
+        let mut linear = None;
+        let mut calibration = None;
         let mut families = None;
         if cfg.supervised && labelled {
             let labelled_idx: Vec<usize> =
@@ -428,15 +470,71 @@ impl NetModel {
                 .iter()
                 .map(|&i| u32::from(labels[i] == Some(true)))
                 .collect();
-            let mut params = GbdtParams {
-                seed: cfg.seed,
-                ..cfg.gbdt.clone()
+            // With calibration, 10% of the rows (stratified) are held out of fitting.
+            let (fit_rows, cal_rows) = match cfg.calibration {
+                CalibrationChoice::None => ((0..idx.len()).collect::<Vec<_>>(), Vec::new()),
+                _ => ward_ml::cv::stratified_split(&y, 0.1, cfg.seed)
+                    .map_err(|e| ml_err("calibration")(Box::new(e)))?,
             };
-            if benign_weight > 1.0 && params.class_weight == ClassWeight::None {
-                params.class_weight = ClassWeight::Explicit(vec![benign_weight, 1.0]);
+            let fit_y: Vec<u32> = fit_rows.iter().map(|&r| y[r]).collect();
+            let cal_y: Vec<u32> = cal_rows.iter().map(|&r| y[r]).collect();
+            let mut cal_scores = vec![0f32; cal_rows.len()];
+            match cfg.supervised_model {
+                SupervisedKind::Gbdt => {
+                    let mut params = GbdtParams {
+                        seed: cfg.seed,
+                        ..cfg.gbdt.clone()
+                    };
+                    if benign_weight > 1.0 && params.class_weight == ClassWeight::None {
+                        params.class_weight = ClassWeight::Explicit(vec![benign_weight, 1.0]);
+                    }
+                    let xf = if cal_rows.is_empty() {
+                        x.clone()
+                    } else {
+                        x.select_rows(&fit_rows)
+                    };
+                    let g = Gbdt::fit(&xf, &fit_y, 2, &params)
+                        .map_err(|e| ml_err("supervised")(Box::new(e)))?;
+                    if !cal_rows.is_empty() {
+                        g.predict_into(&x.select_rows(&cal_rows), &mut cal_scores)
+                            .map_err(|e| ml_err("calibration")(Box::new(e)))?;
+                    }
+                    supervised = Some(g);
+                }
+                SupervisedKind::Logreg => {
+                    let d = linear_matrix(&spec, idx.iter().map(|&i| (&flows[i], ctx_row(i))));
+                    let mut params = cfg.logreg.clone();
+                    if benign_weight > 1.0 && params.class_weight == ClassWeight::None {
+                        params.class_weight = ClassWeight::Explicit(vec![benign_weight, 1.0]);
+                    }
+                    let df = if cal_rows.is_empty() {
+                        d.clone()
+                    } else {
+                        d.select_rows(&fit_rows)
+                    };
+                    let lr = LogReg::fit(&df, &fit_y, 2, &params)
+                        .map_err(|e| ml_err("supervised")(Box::new(e)))?;
+                    if !cal_rows.is_empty() {
+                        lr.predict_into(&d.select_rows(&cal_rows), &mut cal_scores)
+                            .map_err(|e| ml_err("calibration")(Box::new(e)))?;
+                    }
+                    linear = Some(lr);
+                }
             }
-            supervised =
-                Some(Gbdt::fit(&x, &y, 2, &params).map_err(|e| ml_err("supervised")(Box::new(e)))?);
+            calibration = match cfg.calibration {
+                CalibrationChoice::None => None,
+                c => {
+                    let method = if c == CalibrationChoice::Platt {
+                        CalibrationMethod::PlattLogit
+                    } else {
+                        CalibrationMethod::Isotonic
+                    };
+                    Some(
+                        Calibrator::fit(method, &cal_scores, &cal_y)
+                            .map_err(|e| ml_err("calibration")(Box::new(e)))?,
+                    )
+                }
+            };
 
             if cfg.families {
                 // Families by frequency, benign first; ties by name for determinism.
@@ -574,13 +672,15 @@ impl NetModel {
                 state: p.state().clone(),
             });
         }
-        if supervised.is_none() && anomaly.is_none() {
+        if supervised.is_none() && linear.is_none() && anomaly.is_none() {
             return Err(NetError::NothingToTrain);
         }
         let model = Self {
             version: MODEL_VERSION,
             spec,
             supervised,
+            linear,
+            calibration,
             threshold: cfg.threshold,
             families,
             anomaly,
@@ -655,6 +755,7 @@ impl NetModel {
             ctx: Vec::new(),
             cw,
             tree: Vec::new(),
+            lin: Vec::new(),
             prob: Vec::new(),
             fam: Vec::new(),
             dense: Vec::new(),
@@ -716,6 +817,26 @@ impl NetModel {
                     "{conn} resembles attacks seen in training (attack probability {p:.2})."
                 ),
             });
+            if let Some(lr) = &self.linear {
+                let mut row = vec![0f32; self.spec.dense_width()];
+                self.spec.encode_dense(flow, &mut row);
+                row.extend_from_slice(ctx);
+                if let Ok(c) = lr.contributions(&row) {
+                    let mut names = self.spec.dense_names();
+                    names.extend(self.context_names());
+                    for (col, w) in top_contributions(&c, row.len(), 0, 5) {
+                        if w.abs() < 1e-4 {
+                            continue;
+                        }
+                        let name = names.get(col).cloned().unwrap_or_default();
+                        contributions.push(Contribution {
+                            value: dense_value(&name, flow, &self.spec, col, &row),
+                            feature: name,
+                            weight: f64::from(w),
+                        });
+                    }
+                }
+            }
             if let Some(g) = &self.supervised {
                 let mut row = vec![0f32; self.spec.tree_width()];
                 self.spec.encode_tree(flow, &mut row);
@@ -887,6 +1008,24 @@ pub fn tree_matrix<'a>(
     Matrix::from_vec(data, width).unwrap_or_else(|| Matrix::with_cols(width))
 }
 
+/// Encodes flows, each with its context row, in the dense layout (the linear model's input).
+fn linear_matrix<'a>(
+    spec: &FeatureSpec,
+    rows: impl Iterator<Item = (&'a Flow, &'a [f32])>,
+) -> Matrix {
+    let dw = spec.dense_width();
+    let mut data = Vec::new();
+    let mut width = dw;
+    let mut row = vec![0f32; dw];
+    for (f, ctx) in rows {
+        spec.encode_dense(f, &mut row);
+        data.extend_from_slice(&row);
+        data.extend_from_slice(ctx);
+        width = dw + ctx.len();
+    }
+    Matrix::from_vec(data, width).unwrap_or_else(|| Matrix::with_cols(width))
+}
+
 /// Encodes benign training flows as anomaly-model input: the dense layout, rarity inputs
 /// (leave-one-out when `in_fit`: these flows are the ones the rarity counts came from) and
 /// the context row.
@@ -923,6 +1062,7 @@ pub struct Scorer<'m> {
     ctx: Vec<f32>,
     cw: usize,
     tree: Vec<f32>,
+    lin: Vec<f32>,
     prob: Vec<f32>,
     fam: Vec<f32>,
     dense: Vec<f32>,
@@ -979,11 +1119,34 @@ impl Scorer<'_> {
         if let Some(x) = x {
             self.tree = x.into_vec();
         }
+        if let Some(lr) = &m.linear {
+            let dw = m.spec.dense_width();
+            let lw = dw + cw;
+            self.lin.resize(n * lw, 0.0);
+            for (i, f) in flows.iter().enumerate() {
+                let row = &mut self.lin[i * lw..(i + 1) * lw];
+                m.spec.encode_dense(f, &mut row[..dw]);
+                row[dw..].copy_from_slice(&self.ctx[i * cw..(i + 1) * cw]);
+            }
+            self.prob.resize(n, 0.0);
+            match Matrix::from_vec(std::mem::take(&mut self.lin), lw) {
+                Some(x) => {
+                    if lr.predict_into(&x, &mut self.prob).is_err() {
+                        self.prob.fill(f32::NAN);
+                    }
+                    self.lin = x.into_vec();
+                }
+                None => self.prob.fill(f32::NAN),
+            }
+        }
+        if let Some(c) = &m.calibration {
+            c.apply_in_place(&mut self.prob);
+        }
         let dw = m.spec.dense_width();
         let rw = m.rarity.as_ref().map_or(0, Rarity::len);
         self.dense.resize(dw + rw + cw, 0.0);
         for (i, f) in flows.iter().enumerate() {
-            let attack_prob = m.supervised.as_ref().map(|_| self.prob[i]);
+            let attack_prob = (m.supervised.is_some() || m.linear.is_some()).then(|| self.prob[i]);
             let (mut anomaly_prob, mut anomaly_raw, mut anomalous) = (None, None, false);
             if let Some(a) = &m.anomaly {
                 m.spec.encode_dense(f, &mut self.dense[..dw]);
@@ -998,13 +1161,12 @@ impl Scorer<'_> {
                 anomaly_raw = Some(raw);
             }
             let sup_hit = attack_prob.is_some_and(|p| p >= m.threshold);
-            let attack =
-                sup_hit || (m.fuse_anomaly && anomalous) || (m.supervised.is_none() && anomalous);
+            let attack = sup_hit || ((m.fuse_anomaly || attack_prob.is_none()) && anomalous);
             // Fused score: the supervised probability; an anomaly flag lifts it to at least
             // the anomaly probability scaled into the upper half.
             let mut score = attack_prob.unwrap_or(0.0);
             if let Some(ap) = anomaly_prob
-                && (anomalous || m.supervised.is_none())
+                && (anomalous || attack_prob.is_none())
             {
                 let lifted = if anomalous { 0.5 + 0.5 * ap } else { ap * 0.5 };
                 score = score.max(lifted);
@@ -1122,6 +1284,53 @@ mod tests {
         );
         assert!(!alert.explanation.contributions.is_empty());
         assert!(model.alert(&flows[1], &id, &out[1], &[]).is_none());
+    }
+
+    #[test]
+    fn logistic_regression_with_calibration_trains_and_explains() {
+        let flows: Vec<Flow> = (0..600).map(|i| flow(i, i.is_multiple_of(5))).collect();
+        let schema = FlowSchema {
+            format: "test".into(),
+            extra: vec![],
+        };
+        for calibration in [CalibrationChoice::Platt, CalibrationChoice::Isotonic] {
+            let cfg = NetTrainConfig {
+                supervised_model: SupervisedKind::Logreg,
+                calibration,
+                anomaly: AnomalyKind::None,
+                families: false,
+                ..Default::default()
+            };
+            let (model, _) = NetModel::train(&schema, &flows, &cfg).unwrap();
+            assert!(model.linear.is_some() && model.supervised.is_none());
+            assert!(model.calibration.is_some());
+            let mut s = model.scorer();
+            let mut out = Vec::new();
+            let batch: Vec<&Flow> = flows.iter().collect();
+            s.score_batch(&batch, &mut out);
+            let correct = out
+                .iter()
+                .zip(&flows)
+                .filter(|(v, f)| v.attack == f.label.as_ref().unwrap().attack)
+                .count();
+            assert!(correct >= 590, "{calibration:?}: correct {correct}");
+            assert!(
+                out.iter()
+                    .all(|v| v.attack_prob.is_some_and(|p| (0.0..=1.0).contains(&p)))
+            );
+            let a = model
+                .alert(
+                    &flows[0],
+                    &EventId {
+                        source: "t".into(),
+                        line: 1,
+                    },
+                    &out[0],
+                    &[],
+                )
+                .unwrap();
+            assert!(!a.explanation.contributions.is_empty(), "{calibration:?}");
+        }
     }
 
     #[test]

@@ -127,6 +127,10 @@ families = true
 # Most labelled rows the supervised models train on; beyond it every attack row is kept and
 # benign rows are evenly subsampled and weighted back up.
 supervised_max_rows = 150000
+# Supervised attack model: "gbdt" (boosted trees) or "logreg" (logistic regression).
+supervised_model = "gbdt"
+# Calibrate the attack probability on 10% held-out rows: "none", "platt" or "isotonic".
+calibration = "none"
 # Attack-probability threshold of the supervised model.
 threshold = 0.5
 # Unsupervised model trained on benign rows: "kitnet", "iforest" or "none".

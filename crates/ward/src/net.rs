@@ -42,6 +42,12 @@ pub struct ModelArgs {
     /// Unsupervised model trained on benign rows: kitnet, iforest or none.
     #[arg(long, value_name = "KIND")]
     pub anomaly: Option<String>,
+    /// Supervised attack model: gbdt (boosted trees) or logreg (logistic regression).
+    #[arg(long, value_name = "KIND")]
+    pub supervised: Option<String>,
+    /// Calibrate the attack probability on held-out rows: none, platt or isotonic.
+    #[arg(long, value_name = "METHOD")]
+    pub calibration: Option<String>,
     /// Skip the supervised models even when the data is labelled.
     #[arg(long)]
     pub no_supervised: bool,
@@ -71,6 +77,21 @@ impl ModelArgs {
                 "iforest" => AnomalyKind::Iforest,
                 "none" => AnomalyKind::None,
                 other => bail!("unknown anomaly model {other:?}: expected kitnet, iforest or none"),
+            };
+        }
+        if let Some(k) = &self.supervised {
+            c.supervised_model = match k.as_str() {
+                "gbdt" => ward_detect::net::SupervisedKind::Gbdt,
+                "logreg" => ward_detect::net::SupervisedKind::Logreg,
+                other => bail!("unknown supervised model {other:?}: expected gbdt or logreg"),
+            };
+        }
+        if let Some(k) = &self.calibration {
+            c.calibration = match k.as_str() {
+                "none" => ward_detect::net::CalibrationChoice::None,
+                "platt" => ward_detect::net::CalibrationChoice::Platt,
+                "isotonic" => ward_detect::net::CalibrationChoice::Isotonic,
+                other => bail!("unknown calibration {other:?}: expected none, platt or isotonic"),
             };
         }
         if self.no_supervised {
