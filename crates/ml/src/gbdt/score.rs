@@ -35,6 +35,8 @@ struct Compact {
     offs: Vec<u16>,
     /// Slot of the first child (the node itself for leaves); the second child is `left + 1`.
     lefts: Vec<u8>,
+    /// `keys` and `offs` packed: key in the low 32 bits, offset in the top 16.
+    packed: Vec<u64>,
 }
 
 /// One tree's 256-slot view of the compact arrays.
@@ -55,6 +57,20 @@ impl Compact {
         ) {
             (*k, *o, *l) = (key, (row * BLOCK) as u16, left);
         }
+    }
+
+    fn pack(&mut self) {
+        self.packed = self
+            .keys
+            .iter()
+            .zip(&self.offs)
+            .map(|(&k, &o)| u64::from(k) | (u64::from(o) << 48))
+            .collect();
+    }
+
+    fn packed_window(&self, t: &TreeRef) -> Option<&[u64; WINDOW]> {
+        let s = t.start as usize;
+        self.packed.get(s..s + WINDOW)?.try_into().ok()
     }
 
     fn window(&self, t: &TreeRef) -> Option<Window<'_>> {
@@ -149,6 +165,7 @@ impl Forest {
             for _ in 0..WINDOW {
                 nodes.push(0, 2 * n_features, 0);
             }
+            nodes.pack();
             Self {
                 layout: Layout::Compact(nodes),
                 trees: refs(&starts),
@@ -250,6 +267,9 @@ impl Forest {
                 let Some((kw, ow, lw)) = nodes.window(t) else {
                     continue;
                 };
+                let Some(pw) = nodes.packed_window(t) else {
+                    continue;
+                };
                 let Some(a) = acc.get_mut(t.output as usize) else {
                     continue;
                 };
@@ -258,10 +278,9 @@ impl Forest {
                     for _ in 0..t.depth {
                         for (j, i) in idx.iter_mut().enumerate() {
                             let n = *i as usize;
-                            // The mask keeps the index provably inside `xt` (offsets are
-                            // multiples of BLOCK below BLOCK * WINDOW).
-                            let x = xt[(ow[n] as usize & OFF_MASK) | ((g * LANES + j) % BLOCK)];
-                            *i = lw[n].wrapping_add(u8::from(x > kw[n]));
+                            let nd = pw[n];
+                            let x = xt[((nd >> 48) as usize & OFF_MASK) | ((g * LANES + j) % BLOCK)];
+                            *i = lw[n].wrapping_add(u8::from(x > nd as u32));
                         }
                     }
                     for (a, &i) in ag.iter_mut().zip(&idx) {
