@@ -5,10 +5,11 @@
 //! the data; the 64 independent walks of a block overlap in the CPU.
 //!
 //! * The compact layout (models with at most 127 features and 256 nodes per tree, which covers
-//!   the models ward trains) packs a node in 8 bytes addressed by a `u8` inside a fixed 256-slot
-//!   window, and transposes each block of rows into 256 rows of 64 order-preserving integer
-//!   keys, so no index in the inner loop needs a bounds check and each step is an integer
-//!   compare. NaN costs nothing at scoring time: its key is 0, never greater than a threshold,
+//!   the models ward trains) packs a node in 7 bytes addressed by an index below 512 inside a
+//!   fixed 512-slot window (a first-child slot below 256 plus one), and transposes each block
+//!   of rows into 256 rows of 64 order-preserving integer keys in a buffer that any `u16`
+//!   offset plus a lane fits, so no index in the inner loop needs a bounds check or a mask and
+//!   each step is an integer compare: six instructions, three loads. NaN costs nothing at scoring time: its key is 0, never greater than a threshold,
 //!   so NaN takes a node's first child slot; a split whose NaN goes right is rewritten as a test
 //!   on the negated feature (`x <= t` iff `-x > next_down(-t)`) with its children swapped.
 //!   Leaves test a row of zero keys (never greater) and keep their value in the threshold bits.
@@ -22,10 +23,14 @@ const WINDOW: usize = 256;
 const LANES: usize = 8;
 /// Bits an offset `row * BLOCK` (row < WINDOW) can have.
 const OFF_MASK: usize = (WINDOW - 1) * BLOCK;
+/// Length of the transposed block: any `u16` offset plus a lane is in range.
+const XT_LEN: usize = (1 << 16) + BLOCK;
+/// Slots of a tree's view in the batch walk: any first-child slot (`u8`) plus one is in range.
+const SPAN: usize = 2 * WINDOW;
 
-/// The compact layout as three parallel arrays (one entry per node slot), padded with
-/// `WINDOW` spare slots so every tree starts a full 256-slot window. Split across arrays, a
-/// step costs four plain loads and no bit twiddling.
+/// The compact layout as three parallel arrays (one entry per node slot), padded with `SPAN`
+/// spare slots so every tree starts a full window. Split across arrays, a step costs plain
+/// loads and no bit twiddling.
 #[derive(Debug, Clone, Default)]
 struct Compact {
     /// Threshold as an order key ([`key`]); for leaves, the bits of the leaf value.
@@ -35,12 +40,10 @@ struct Compact {
     offs: Vec<u16>,
     /// Slot of the first child (the node itself for leaves); the second child is `left + 1`.
     lefts: Vec<u8>,
-    /// `keys` and `offs` packed: key in the low 32 bits, offset in the top 16.
-    packed: Vec<u64>,
 }
 
-/// One tree's 256-slot view of the compact arrays.
-type Window<'a> = (&'a [u32; WINDOW], &'a [u16; WINDOW], &'a [u8; WINDOW]);
+/// One tree's `N`-slot view of the compact arrays.
+type Window<'a, const N: usize> = (&'a [u32; N], &'a [u16; N], &'a [u8; N]);
 
 impl Compact {
     fn push(&mut self, key: u32, row: usize, left: u8) {
@@ -59,38 +62,24 @@ impl Compact {
         }
     }
 
-    fn pack(&mut self) {
-        self.packed = self
-            .keys
-            .iter()
-            .zip(&self.offs)
-            .map(|(&k, &o)| u64::from(k) | (u64::from(o) << 48))
-            .collect();
-    }
-
-    fn packed_window(&self, t: &TreeRef) -> Option<&[u64; WINDOW]> {
+    fn window<const N: usize>(&self, t: &TreeRef) -> Option<Window<'_, N>> {
         let s = t.start as usize;
-        self.packed.get(s..s + WINDOW)?.try_into().ok()
-    }
-
-    fn window(&self, t: &TreeRef) -> Option<Window<'_>> {
-        let s = t.start as usize;
-        let k = self.keys.get(s..s + WINDOW)?.try_into().ok()?;
-        let o = self.offs.get(s..s + WINDOW)?.try_into().ok()?;
-        let l = self.lefts.get(s..s + WINDOW)?.try_into().ok()?;
+        let k = self.keys.get(s..s + N)?.try_into().ok()?;
+        let o = self.offs.get(s..s + N)?.try_into().ok()?;
+        let l = self.lefts.get(s..s + N)?.try_into().ok()?;
         Some((k, o, l))
     }
 }
 
 /// An unsigned integer with the order of the floats, so a step compares integers: NaN maps to
-/// 0 (below everything, hence never "greater"), and -0 to the key of +0.
+/// 0 (below everything, hence never "greater"), and -0 to the key of +0. Branch-free: signs
+/// and NaNs are unpredictable in real data, and a branch here cost more than the conversion.
 #[inline]
 fn key(v: f32) -> u32 {
-    if v.is_nan() {
-        return 0;
-    }
+    // Flip every bit of a negative value, only the sign bit of a positive one; zero a NaN.
     let b = (v + 0.0).to_bits();
-    if b >> 31 == 1 { !b } else { b | 0x8000_0000 }
+    let k = b ^ (((b as i32) >> 31) as u32 | 0x8000_0000);
+    k & u32::from(!v.is_nan()).wrapping_neg()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -162,10 +151,9 @@ impl Forest {
                 starts.push(nodes.keys.len());
                 compact_tree(tree, n_features, &mut nodes);
             }
-            for _ in 0..WINDOW {
+            for _ in 0..SPAN {
                 nodes.push(0, 2 * n_features, 0);
             }
-            nodes.pack();
             Self {
                 layout: Layout::Compact(nodes),
                 trees: refs(&starts),
@@ -217,7 +205,7 @@ impl Forest {
             xr[nf + f] = key(-v);
         }
         for group in self.trees.chunks(LANES) {
-            let mut wins: [Option<Window<'_>>; LANES] = [None; LANES];
+            let mut wins: [Option<Window<'_, WINDOW>>; LANES] = [None; LANES];
             let mut depth = 0;
             for (w, t) in wins.iter_mut().zip(group) {
                 *w = nodes.window(t);
@@ -244,43 +232,43 @@ impl Forest {
     fn compact_batch(&self, nodes: &Compact, data: &[f32], out: &mut [f32], n: usize) {
         let nf = self.n_features;
         let k = self.base.len().max(1);
-        let mut xt = vec![0u32; BLOCK * WINDOW];
+        let mut xt = vec![0u32; XT_LEN];
         let mut acc = vec![[0f32; BLOCK]; k];
         let mut start = 0;
         while start < n {
             let b = BLOCK.min(n - start);
             let rows = data.get(start * nf..(start + b) * nf).unwrap_or(&[]);
+            let Ok(xt) = <&mut [u32; XT_LEN]>::try_from(xt.as_mut_slice()) else {
+                return;
+            };
             for (r, row) in rows.chunks_exact(nf).enumerate() {
+                let r = r % BLOCK;
                 for (f, &v) in row.iter().enumerate() {
-                    xt[f * BLOCK + r] = key(v);
-                    xt[(nf + f) * BLOCK + r] = key(-v);
+                    // Masks prove the indices in range (`2 * nf < WINDOW`).
+                    xt[((f * BLOCK) & OFF_MASK) | r] = key(v);
+                    xt[(((nf + f) * BLOCK) & OFF_MASK) | r] = key(-v);
                 }
             }
-            let xt: &[u32; BLOCK * WINDOW] = match xt.as_slice().try_into() {
-                Ok(x) => x,
-                Err(_) => return,
-            };
+            let xt = &*xt;
             for a in acc.iter_mut() {
                 *a = [0.0; BLOCK];
             }
             for t in &self.trees {
-                let Some((kw, ow, lw)) = nodes.window(t) else {
-                    continue;
-                };
-                let Some(pw) = nodes.packed_window(t) else {
+                let Some((kw, ow, lw)) = nodes.window::<SPAN>(t) else {
                     continue;
                 };
                 let Some(a) = acc.get_mut(t.output as usize) else {
                     continue;
                 };
                 for (g, ag) in a.chunks_exact_mut(LANES).enumerate() {
-                    let mut idx = [0u8; LANES];
+                    // Slots stay below `SPAN` (a `u8` plus a bool), and `xt` holds any `u16`
+                    // offset plus a lane: the compiler sees both, so the loop has no checks.
+                    let mut idx = [0u32; LANES];
                     for _ in 0..t.depth {
                         for (j, i) in idx.iter_mut().enumerate() {
                             let n = *i as usize;
-                            let nd = pw[n];
-                            let x = xt[((nd >> 48) as usize & OFF_MASK) | ((g * LANES + j) % BLOCK)];
-                            *i = lw[n].wrapping_add(u8::from(x > nd as u32));
+                            let x = xt[usize::from(ow[n]) + (g * LANES + j) % BLOCK];
+                            *i = u32::from(lw[n]) + u32::from(x > kw[n]);
                         }
                     }
                     for (a, &i) in ag.iter_mut().zip(&idx) {
@@ -408,6 +396,179 @@ fn wide_tree(tree: &Tree, out: &mut Vec<WNode>) {
         };
         if let Some(dst) = out.get_mut(slot) {
             *dst = cell;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tree::{Node, Tree};
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Thresholds, leaf values and inputs are drawn around these edge values.
+    const EDGES: [f32; 12] = [
+        0.0,
+        -0.0,
+        1e-40,
+        -1e-40,
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+        1.0,
+        -1.0,
+        0.5,
+        f32::MAX,
+        f32::MIN,
+        1e30,
+    ];
+
+    fn value(rng: &mut fastrand::Rng) -> f32 {
+        match rng.u8(..4) {
+            0 => EDGES[rng.usize(..EDGES.len())],
+            _ => (rng.f32() - 0.5) * 4.0,
+        }
+    }
+
+    /// An input near the thresholds: an edge value, a neighbour of one, NaN or an infinity.
+    fn input(rng: &mut fastrand::Rng) -> f32 {
+        let v = value(rng);
+        match rng.u8(..10) {
+            0 => f32::NAN,
+            1 => f32::INFINITY,
+            2 => f32::NEG_INFINITY,
+            3 => v.next_up(),
+            4 => v.next_down(),
+            _ => v,
+        }
+    }
+
+    /// A random valid tree of depth at most `max_depth`, grown breadth-first (children after
+    /// parents, as `Tree::validate` wants), splitting a node with probability `p_split`.
+    fn tree(rng: &mut fastrand::Rng, nf: usize, max_depth: usize, p_split: f32) -> Tree {
+        let mut nodes = vec![Node::leaf(0.0, 1.0)];
+        let mut queue = std::collections::VecDeque::from([(0usize, 0usize)]);
+        while let Some((i, d)) = queue.pop_front() {
+            if d < max_depth && rng.f32() < p_split {
+                let c = nodes.len();
+                nodes.push(Node::leaf(0.0, 1.0));
+                nodes.push(Node::leaf(0.0, 1.0));
+                nodes[i] = Node {
+                    feature: rng.u32(..nf as u32),
+                    threshold: value(rng),
+                    left: c as u32,
+                    right: c as u32 + 1,
+                    missing_left: rng.bool(),
+                    value: 0.0,
+                    cover: 2.0,
+                    gain: 1.0,
+                };
+                queue.push_back((c, d + 1));
+                queue.push_back((c + 1, d + 1));
+            } else {
+                nodes[i].value = value(rng);
+            }
+        }
+        Tree { nodes }
+    }
+
+    /// The margins by a node-by-node walk, summed in the order each path of `raw_into` uses: a
+    /// compact batch adds a row's trees from zero and then the base; other paths add to the
+    /// base one tree at a time.
+    fn reference(trees: &[Tree], base: &[f32], data: &[f32], nf: usize, compact: bool) -> Vec<f32> {
+        let k = base.len();
+        let n = data.len() / nf;
+        let from_zero = compact && n >= BLOCK / 2;
+        let mut out = Vec::with_capacity(n * k);
+        for row in data.chunks_exact(nf) {
+            for (c, &b) in base.iter().enumerate() {
+                let mut acc = if from_zero { 0.0 } else { b };
+                for t in trees.iter().skip(c).step_by(k) {
+                    acc += t.nodes[t.leaf_of(row)].value;
+                }
+                out.push(if from_zero { b + acc } else { acc });
+            }
+        }
+        out
+    }
+
+    /// Builds a forest of `n_trees` random trees and checks `raw_into` bit for bit on `n` rows.
+    fn check(seed: u64, nf: usize, k: usize, n_trees: usize, max_depth: usize, n: usize) {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut trees: Vec<Tree> = (0..n_trees)
+            .map(|t| match t % 5 {
+                0 => tree(&mut rng, nf, 0, 1.0),
+                1 => tree(&mut rng, nf, max_depth, 1.0),
+                _ => tree(&mut rng, nf, max_depth, 0.6),
+            })
+            .collect();
+        trees.truncate(n_trees - n_trees % k);
+        let depths: Vec<usize> = trees.iter().map(|t| t.validate(nf).unwrap()).collect();
+        let base: Vec<f32> = (0..k).map(|_| value(&mut rng)).collect();
+        let forest = Forest::build(&trees, &depths, nf, &base);
+        let compact = matches!(forest.layout, Layout::Compact(_));
+        assert_eq!(
+            compact,
+            2 * nf < WINDOW && trees.iter().all(|t| t.nodes.len() <= WINDOW)
+        );
+        let data: Vec<f32> = (0..n * nf).map(|_| input(&mut rng)).collect();
+        let mut got = vec![f32::NAN; n * k];
+        forest.raw_into(&data, &mut got);
+        let want = reference(&trees, &base, &data, nf, compact);
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(
+                g.to_bits(),
+                w.to_bits(),
+                "seed {seed} nf {nf} k {k} depth {max_depth} n {n}: output {i}: {g} vs {w}"
+            );
+        }
+    }
+
+    #[test]
+    fn raw_scores_match_a_node_by_node_walk_bit_for_bit() {
+        // (features, outputs, trees, max depth, rows): compact batches with partial blocks and
+        // single rows, depth 8 (the attack model), multiclass, the widest compact feature count,
+        // and the wide layout by feature count and by tree size.
+        let cases = [
+            (45, 1, 40, 8, 200),
+            (12, 1, 30, 8, 64),
+            (45, 1, 20, 8, 31),
+            (45, 1, 20, 8, 1),
+            (3, 3, 30, 6, 97),
+            (127, 2, 20, 8, 70),
+            (1, 1, 10, 3, 40),
+            (130, 1, 10, 6, 70),
+            (5, 1, 4, 9, 70),
+        ];
+        for (seed, &(nf, k, trees, depth, n)) in cases.iter().enumerate() {
+            check(seed as u64, nf, k, trees, depth, n);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn random_forests_score_exactly(
+            seed in any::<u64>(),
+            nf in 1usize..60,
+            k in 1usize..4,
+            trees in 1usize..24,
+            depth in 0usize..10,
+            n in 0usize..200,
+        ) {
+            check(seed, nf, k, trees.max(k), depth, n);
+        }
+    }
+
+    #[test]
+    fn order_keys_sort_like_the_floats() {
+        let mut vals: Vec<f32> = EDGES.to_vec();
+        vals.extend([f32::INFINITY, f32::NEG_INFINITY, 1e-45, -1e-45]);
+        for &a in &vals {
+            assert_eq!(key(f32::NAN), 0);
+            assert!(key(a) > 0, "{a}");
+            for &b in &vals {
+                assert_eq!(key(a) > key(b), a > b, "{a} vs {b}");
+            }
         }
     }
 }
