@@ -79,8 +79,11 @@ pub enum CalibrationChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AnomalyKind {
-    /// KitNET autoencoder ensemble.
+    /// KitNET and an Isolation Forest side by side: a flow is anomalous when either flags it
+    /// (each at half the benign flag budget), and ranks by their summed benign-tail surprise.
     #[default]
+    Both,
+    /// KitNET autoencoder ensemble.
     Kitnet,
     /// Isolation Forest (batch baseline).
     Iforest,
@@ -118,7 +121,8 @@ pub struct NetTrainConfig {
     pub supervised_max_rows: usize,
     /// Attack-probability threshold of the supervised model. [0.5]
     pub threshold: f32,
-    /// The unsupervised model. [kitnet]
+    /// The unsupervised model: `both` (KitNET and Isolation Forest), `kitnet`, `iforest` or
+    /// `none`. [both]
     pub anomaly: AnomalyKind,
     /// KitNET parameters. [hidden_ratio 0.5, otherwise KitNET's defaults]
     pub kitnet: KitNetConfig,
@@ -166,7 +170,7 @@ impl Default for NetTrainConfig {
             logreg: LogRegParams::default(),
             calibration: CalibrationChoice::None,
             threshold: 0.5,
-            anomaly: AnomalyKind::Kitnet,
+            anomaly: AnomalyKind::Both,
             kitnet: KitNetConfig {
                 hidden_ratio: 0.5,
                 ..KitNetConfig::default()
@@ -339,7 +343,9 @@ pub struct NetModel {
     pub calibration: Option<Calibrator>,
     pub threshold: f32,
     pub families: Option<FamilyModel>,
-    pub anomaly: Option<AnomalyModel>,
+    /// The anomaly models (none, one, or KitNET and Isolation Forest).
+    #[serde(default)]
+    pub anomaly: Vec<AnomalyModel>,
     pub fuse_anomaly: bool,
     /// Rarity inputs appended to the dense layout for the anomaly model.
     #[serde(default)]
@@ -363,7 +369,7 @@ pub struct TrainReport {
     pub features: usize,
     pub families: Vec<(String, usize)>,
     pub anomaly_rows: usize,
-    pub anomaly_threshold: Option<f64>,
+    pub anomaly_thresholds: Vec<f64>,
     /// Devices inventoried during training (0 when the flows carry no addresses).
     pub devices: usize,
 }
@@ -375,8 +381,13 @@ pub struct Verdict {
     pub attack_prob: Option<f32>,
     /// Anomaly probability (the benign-score CDF at this flow's score), when there is an anomaly part.
     pub anomaly_prob: Option<f32>,
-    /// Raw anomaly score (for ranking: unlike the probability it does not saturate).
+    /// Anomaly surprise, summed over the anomaly models: -log10 of the share of held-out
+    /// benign flows expected to score at least this high (for ranking: unlike the probability
+    /// it does not saturate).
     pub anomaly_raw: Option<f64>,
+    /// Each anomaly model's own surprise: `[KitNET, Isolation Forest]`, NaN where the model
+    /// has no such member (for evaluating the members apart).
+    pub anomaly_members: [f32; 2],
     /// Whether the anomaly model flags the flow.
     pub anomalous: bool,
     /// Fused decision.
@@ -570,7 +581,7 @@ impl NetModel {
             }
         }
 
-        let mut anomaly = None;
+        let mut anomaly = Vec::new();
         let mut rarity = None;
         if cfg.anomaly != AnomalyKind::None {
             // Benign rows only: labelled benign, or everything when the data has no labels.
@@ -607,46 +618,61 @@ impl NetModel {
                     false,
                 );
                 rarity = r;
+                let n_members = if cfg.anomaly == AnomalyKind::Both {
+                    2.0
+                } else {
+                    1.0
+                };
+                // Each member gets an equal share of the benign flag budget, so the ensemble
+                // flags about 1 - anomaly_quantile of benign flows whatever its size.
                 let method = ThresholdMethod::Quantile {
-                    quantile: cfg.anomaly_quantile,
+                    quantile: 1.0 - (1.0 - cfg.anomaly_quantile) / n_members,
                 };
                 let err = |e: Box<dyn std::error::Error + Send + Sync>| NetError::Ml {
                     part: "anomaly",
                     source: e,
                 };
-                let model = match cfg.anomaly {
-                    AnomalyKind::Kitnet => {
-                        let kcfg = KitNetConfig {
-                            seed: cfg.seed,
-                            ..cfg.kitnet.clone()
-                        };
-                        let mut net =
-                            KitNet::new(m.n_cols(), kcfg).map_err(|e| err(Box::new(e)))?;
-                        net.fit_batch(&m, cfg.kitnet_epochs.max(1))
-                            .map_err(|e| err(Box::new(e)))?;
-                        let scores = net.score_matrix(&h).map_err(|e| err(Box::new(e)))?;
-                        let threshold =
-                            Threshold::fit(&scores, method).map_err(|e| err(Box::new(e)))?;
-                        AnomalyModel::Kitnet {
-                            net: Box::new(net),
-                            threshold,
-                        }
-                    }
-                    AnomalyKind::Iforest | AnomalyKind::None => {
-                        let icfg = IForestConfig {
-                            seed: cfg.seed,
-                            ..cfg.iforest.clone()
-                        };
-                        let forest =
-                            IsolationForest::fit(&m, icfg).map_err(|e| err(Box::new(e)))?;
-                        let scores = forest.score_matrix(&h).map_err(|e| err(Box::new(e)))?;
-                        let threshold =
-                            Threshold::fit(&scores, method).map_err(|e| err(Box::new(e)))?;
-                        AnomalyModel::Iforest { forest, threshold }
-                    }
+                let kinds: &[AnomalyKind] = match cfg.anomaly {
+                    AnomalyKind::Both => &[AnomalyKind::Kitnet, AnomalyKind::Iforest],
+                    AnomalyKind::Kitnet => &[AnomalyKind::Kitnet],
+                    AnomalyKind::Iforest => &[AnomalyKind::Iforest],
+                    AnomalyKind::None => &[],
                 };
-                report.anomaly_threshold = Some(model.threshold().value);
-                anomaly = Some(model);
+                for kind in kinds {
+                    let model = match kind {
+                        AnomalyKind::Kitnet => {
+                            let kcfg = KitNetConfig {
+                                seed: cfg.seed,
+                                ..cfg.kitnet.clone()
+                            };
+                            let mut net =
+                                KitNet::new(m.n_cols(), kcfg).map_err(|e| err(Box::new(e)))?;
+                            net.fit_batch(&m, cfg.kitnet_epochs.max(1))
+                                .map_err(|e| err(Box::new(e)))?;
+                            let scores = net.score_matrix(&h).map_err(|e| err(Box::new(e)))?;
+                            let threshold =
+                                Threshold::fit(&scores, method).map_err(|e| err(Box::new(e)))?;
+                            AnomalyModel::Kitnet {
+                                net: Box::new(net),
+                                threshold,
+                            }
+                        }
+                        _ => {
+                            let icfg = IForestConfig {
+                                seed: cfg.seed,
+                                ..cfg.iforest.clone()
+                            };
+                            let forest =
+                                IsolationForest::fit(&m, icfg).map_err(|e| err(Box::new(e)))?;
+                            let scores = forest.score_matrix(&h).map_err(|e| err(Box::new(e)))?;
+                            let threshold =
+                                Threshold::fit(&scores, method).map_err(|e| err(Box::new(e)))?;
+                            AnomalyModel::Iforest { forest, threshold }
+                        }
+                    };
+                    report.anomaly_thresholds.push(model.threshold().value);
+                    anomaly.push(model);
+                }
             }
         }
         let mut devices = None;
@@ -672,7 +698,7 @@ impl NetModel {
                 state: p.state().clone(),
             });
         }
-        if supervised.is_none() && linear.is_none() && anomaly.is_none() {
+        if supervised.is_none() && linear.is_none() && anomaly.is_empty() {
             return Err(NetError::NothingToTrain);
         }
         let model = Self {
@@ -877,16 +903,17 @@ impl NetModel {
             }
         } else {
             detector = "net.anomaly";
-            let surprise = self
-                .anomaly
-                .as_ref()
-                .zip(v.anomaly_raw)
-                .map_or(0.0, |(a, s)| a.threshold().surprise(s));
+            // for anomaly verdicts `anomaly_raw` is the ensemble's surprise
+            let surprise = v.anomaly_raw.unwrap_or(0.0);
             sentences.push(format!(
                 "{conn} is unlike the benign traffic the anomaly model learned: about one benign flow in {} scores this high.",
                 fmt_odds(surprise)
             ));
-            if let Some(AnomalyModel::Kitnet { net, .. }) = &self.anomaly {
+            if let Some(AnomalyModel::Kitnet { net, .. }) = self
+                .anomaly
+                .iter()
+                .find(|a| matches!(a, AnomalyModel::Kitnet { .. }))
+            {
                 let dense = self.anomaly_input(flow, ctx);
                 let x: Vec<f64> = dense.iter().map(|v| f64::from(*v)).collect();
                 if let Ok(e) = net.explain(&x, 5) {
@@ -1148,17 +1175,28 @@ impl Scorer<'_> {
         for (i, f) in flows.iter().enumerate() {
             let attack_prob = (m.supervised.is_some() || m.linear.is_some()).then(|| self.prob[i]);
             let (mut anomaly_prob, mut anomaly_raw, mut anomalous) = (None, None, false);
-            if let Some(a) = &m.anomaly {
+            let mut members = [f32::NAN; 2];
+            if !m.anomaly.is_empty() {
                 m.spec.encode_dense(f, &mut self.dense[..dw]);
                 if let Some(r) = &m.rarity {
                     r.encode(f, false, &mut self.dense[dw..dw + rw]);
                 }
                 self.dense[dw + rw..].copy_from_slice(&self.ctx[i * cw..(i + 1) * cw]);
-                let raw = a.raw_score(&self.dense, &mut self.buf);
-                let t = a.threshold();
-                anomalous = t.is_anomalous(raw);
-                anomaly_prob = Some(t.probability(raw) as f32);
-                anomaly_raw = Some(raw);
+                // Members are combined on a common scale: the surprise (-log10 of the share
+                // of held-out benign flows expected to score at least this high), summed, as
+                // independent tail evidence multiplies.
+                let (mut prob, mut surprise) = (0f64, 0f64);
+                for a in &m.anomaly {
+                    let raw = a.raw_score(&self.dense, &mut self.buf);
+                    let t = a.threshold();
+                    let slot = usize::from(matches!(a, AnomalyModel::Iforest { .. }));
+                    members[slot] = t.surprise(raw) as f32;
+                    anomalous |= t.is_anomalous(raw);
+                    prob = prob.max(t.probability(raw));
+                    surprise += t.surprise(raw);
+                }
+                anomaly_prob = Some(prob as f32);
+                anomaly_raw = Some(surprise);
             }
             let sup_hit = attack_prob.is_some_and(|p| p >= m.threshold);
             let attack = sup_hit || ((m.fuse_anomaly || attack_prob.is_none()) && anomalous);
@@ -1189,6 +1227,7 @@ impl Scorer<'_> {
                 attack_prob,
                 anomaly_prob,
                 anomaly_raw,
+                anomaly_members: members,
                 anomalous,
                 attack,
                 score,
@@ -1245,7 +1284,7 @@ mod tests {
         };
         let (model, report) = NetModel::train(&schema, &flows, &cfg).unwrap();
         assert_eq!(report.attacks, 120);
-        assert!(model.anomaly.is_some());
+        assert_eq!(model.anomaly.len(), 2);
         let mut s = model.scorer();
         let mut out = Vec::new();
         let batch: Vec<&Flow> = flows.iter().collect();

@@ -133,8 +133,9 @@ supervised_model = "gbdt"
 calibration = "none"
 # Attack-probability threshold of the supervised model.
 threshold = 0.5
-# Unsupervised model trained on benign rows: "kitnet", "iforest" or "none".
-anomaly = "kitnet"
+# Unsupervised model trained on benign rows: "both" (KitNET and Isolation Forest),
+# "kitnet", "iforest" or "none".
+anomaly = "both"
 # Passes over the benign rows when training KitNET in batch.
 kitnet_epochs = 10
 # Quantile of benign training scores used as the anomaly threshold.

@@ -22,7 +22,8 @@ pub enum EvalCmd {
                          absent from training and present in the test set with 20% of the rest\n\n\
         Gates: --min accuracy=0.85 --max false_alarm_rate=0.018 (exit status 2 when one fails).\n\
         Metric names: accuracy, precision, recall, f1, false_alarm_rate, roc_auc, pr_auc,\n\
-        family_macro_f1, anomaly_roc_auc, anomaly_pr_auc, novel_recall, known_accuracy.\n\n\
+        family_macro_f1, anomaly_roc_auc, anomaly_pr_auc, kitnet_roc_auc, iforest_roc_auc,\n\
+        novel_recall, known_accuracy.\n\n\
         Examples:\n  ward eval net --kfold 5 unsw-nb15-dev.csv\n  \
         ward eval net --format nsl-kdd --novel 5 KDDTrain+_20Percent.txt --json\n  \
         ward eval net train.csv --test test.csv --min f1=0.98")]
@@ -71,6 +72,12 @@ pub struct EvalResult {
     pub anomaly_roc_auc: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anomaly_pr_auc: Option<f64>,
+    /// The KitNET member alone (benign-only training), when the model has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kitnet_roc_auc: Option<f64>,
+    /// The Isolation Forest member alone, when the model has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iforest_roc_auc: Option<f64>,
     /// Recall on attack types absent from training (`--novel`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub novel_recall: Option<f64>,
@@ -95,6 +102,8 @@ impl EvalResult {
             "family_macro_f1" => self.families.as_ref()?.macro_f1,
             "anomaly_roc_auc" => self.anomaly_roc_auc?,
             "anomaly_pr_auc" => self.anomaly_pr_auc?,
+            "kitnet_roc_auc" => self.kitnet_roc_auc?,
+            "iforest_roc_auc" => self.iforest_roc_auc?,
             "novel_recall" => self.novel_recall?,
             "known_accuracy" => self.known_accuracy?,
             _ => return None,
@@ -109,6 +118,7 @@ struct Pool {
     scores: Vec<f32>,
     attack: Vec<u32>,
     anomaly: Vec<f32>,
+    members: [Vec<f32>; 2],
     fam_true: Vec<String>,
     fam_pred: Vec<String>,
     novel: Vec<bool>,
@@ -134,6 +144,9 @@ impl Pool {
             self.attack.push(u32::from(v.attack));
             self.anomaly
                 .push(v.anomaly_raw.map_or(f32::NAN, |s| s as f32));
+            for (m, s) in self.members.iter_mut().zip(v.anomaly_members) {
+                m.push(s);
+            }
             self.fam_true.push(if l.attack {
                 l.category.clone()
             } else {
@@ -176,6 +189,14 @@ impl Pool {
         } else {
             (None, None)
         };
+        let member_auc = |s: &[f32]| -> Option<f64> {
+            if s.is_empty() || !s.iter().all(|v| v.is_finite()) {
+                return None;
+            }
+            roc_auc(&self.labels, s).ok()
+        };
+        let kitnet_roc_auc = member_auc(&self.members[0]);
+        let iforest_roc_auc = member_auc(&self.members[1]);
         let families = {
             let mut names: Vec<String> = self
                 .fam_true
@@ -228,6 +249,8 @@ impl Pool {
             families,
             anomaly_roc_auc,
             anomaly_pr_auc,
+            kitnet_roc_auc,
+            iforest_roc_auc,
             novel_recall,
             known_accuracy,
             train_seconds: self.train_secs,
@@ -377,6 +400,14 @@ fn print_result(r: &EvalResult) {
             "anomaly model alone: roc_auc {a:.4}, pr_auc {:.4}",
             r.anomaly_pr_auc.unwrap_or(f64::NAN)
         );
+    }
+    match (r.kitnet_roc_auc, r.iforest_roc_auc) {
+        (Some(k), Some(i)) => {
+            println!("  its members alone: KitNET roc_auc {k:.4}, Isolation Forest roc_auc {i:.4}")
+        }
+        (Some(k), None) => println!("  KitNET alone: roc_auc {k:.4}"),
+        (None, Some(i)) => println!("  Isolation Forest alone: roc_auc {i:.4}"),
+        (None, None) => {}
     }
     if let (Some(n), Some(k)) = (r.novel_recall, r.known_accuracy) {
         println!("novel attack types: recall {n:.4}; seen types and benign: accuracy {k:.4}");

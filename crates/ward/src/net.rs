@@ -39,7 +39,8 @@ pub struct TrainArgs {
 /// Model choices shared by `train` and `eval`. Unset flags fall back to `[net.train]` in ward.toml.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// Unsupervised model trained on benign rows: kitnet, iforest or none.
+    /// Unsupervised model trained on benign rows: both (KitNET and Isolation Forest), kitnet,
+    /// iforest or none.
     #[arg(long, value_name = "KIND")]
     pub anomaly: Option<String>,
     /// Supervised attack model: gbdt (boosted trees) or logreg (logistic regression).
@@ -73,10 +74,13 @@ impl ModelArgs {
         let mut c = cfg.net.train.clone();
         if let Some(a) = &self.anomaly {
             c.anomaly = match a.as_str() {
+                "both" => AnomalyKind::Both,
                 "kitnet" => AnomalyKind::Kitnet,
                 "iforest" => AnomalyKind::Iforest,
                 "none" => AnomalyKind::None,
-                other => bail!("unknown anomaly model {other:?}: expected kitnet, iforest or none"),
+                other => {
+                    bail!("unknown anomaly model {other:?}: expected both, kitnet, iforest or none")
+                }
             };
         }
         if let Some(k) = &self.supervised {
@@ -155,9 +159,19 @@ pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
             .families
             .as_ref()
             .map_or("none".to_owned(), |f| f.names[1..].join(", ")),
-        match &model.anomaly {
-            Some(a) => format!("{} on {} benign rows", anomaly_name(a), report.anomaly_rows),
-            None => "none".into(),
+        if model.anomaly.is_empty() {
+            "none".to_owned()
+        } else {
+            format!(
+                "{} on {} benign rows",
+                model
+                    .anomaly
+                    .iter()
+                    .map(anomaly_name)
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                report.anomaly_rows
+            )
         }
     );
     println!("{} (sha256 {})", args.out.display(), manifest.sha256);
