@@ -378,3 +378,50 @@ fn config_example_is_valid_and_unknown_keys_are_rejected() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn training_is_deterministic_for_a_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = kdd_fixture(d, 400, 8);
+    for out in ["a.model", "b.model"] {
+        let o = ward(
+            &[
+                "train",
+                "net",
+                data.to_str().unwrap(),
+                "--out",
+                out,
+                "--rounds",
+                "10",
+            ],
+            d,
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let a = std::fs::read(d.join("a.model")).unwrap();
+    let b = std::fs::read(d.join("b.model")).unwrap();
+    assert!(
+        a == b,
+        "same data, parameters and seed must give the same model file"
+    );
+    let o = ward(
+        &[
+            "train",
+            "net",
+            data.to_str().unwrap(),
+            "--out",
+            "c.model",
+            "--rounds",
+            "10",
+            "--seed",
+            "9",
+        ],
+        d,
+    );
+    assert!(o.status.success());
+    assert!(
+        std::fs::read(d.join("c.model")).unwrap() != a,
+        "another seed gives another model"
+    );
+}
