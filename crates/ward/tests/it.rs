@@ -425,3 +425,53 @@ fn training_is_deterministic_for_a_seed() {
         "another seed gives another model"
     );
 }
+
+#[test]
+fn detect_reads_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = kdd_fixture(d, 400, 10);
+    assert!(
+        ward(
+            &[
+                "train",
+                "net",
+                train.to_str().unwrap(),
+                "--out",
+                "m.model",
+                "--rounds",
+                "5"
+            ],
+            d
+        )
+        .status
+        .success()
+    );
+    let input = std::fs::read(kdd_fixture(d, 40, 11)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args([
+            "detect", "net", "--model", "m.model", "-", "--scores", "s.csv",
+        ])
+        .current_dir(d)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("40 flows scored"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("s.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        41
+    );
+}
