@@ -109,8 +109,8 @@ pub struct NetTrainConfig {
     /// `none`, `platt` or `isotonic`. The threshold then applies to the calibrated
     /// probability. [none: boosted trees trained on log-loss are close to calibrated already]
     pub calibration: CalibrationChoice,
-    /// Gradient-boosted trees of the attack model. [300 rounds, depth 8, otherwise the GBDT
-    /// defaults: learning rate 0.1, 31 leaves]
+    /// Gradient-boosted trees of the attack model. [300 rounds, otherwise the GBDT defaults:
+    /// learning rate 0.1, 31 leaves, depth 6]
     pub gbdt: GbdtParams,
     /// Gradient-boosted trees of the family model (one tree per family per round). [400 rounds,
     /// learning rate 0.05, square-root balanced class weights, early stopping on 10% of the rows]
@@ -155,7 +155,6 @@ impl Default for NetTrainConfig {
             families: true,
             gbdt: GbdtParams {
                 n_rounds: 300,
-                max_depth: 8,
                 ..GbdtParams::default()
             },
             family_gbdt: GbdtParams {

@@ -652,7 +652,7 @@ impl Gbdt {
 
     /// One score per row in `[0, 1]`: the probability of class 1 for binary models, and
     /// `1 - P(class 0)` for multi-class ones (the probability of "anything but class 0",
-    /// useful when class 0 is benign). Allocates one fixed scratch block per call (64 KiB),
+    /// useful when class 0 is benign). Allocates one fixed scratch block per call (256 KiB),
     /// nothing per row.
     pub fn predict_into(&self, x: &Matrix, out: &mut [f32]) -> Result<()> {
         self.check_matrix(x, out.len(), 1)?;
