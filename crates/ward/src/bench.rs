@@ -66,6 +66,8 @@ struct Figures {
     supervised_with_context_flows_per_sec: Rate,
     streaming_flows_per_sec: Rate,
     streaming_features: usize,
+    streaming_ward_flows_per_sec: Rate,
+    streaming_ward_features: usize,
     hosts_tracked: usize,
     host_capacity: usize,
     stats_memory_bytes: usize,
@@ -288,6 +290,41 @@ pub fn run(base: &NetTrainConfig, rows: usize, json: bool) -> Result<()> {
         acc / (flows.len() - warm) as f64
     );
 
+    // 3b. The same path as ward runs it: its context windows and KitNET settings.
+    let ward_cfg = NetTrainConfig::default();
+    let mut ctx = ward_detect::context::Context::new(&ward_cfg.context, 0)?;
+    let ward_width = ctx.width();
+    let mut row = vec![0f32; ward_width];
+    let mut xw = vec![0f64; ward_width];
+    let kcfg = KitNetConfig {
+        fm_grace: 5_000,
+        ad_grace: 20_000,
+        ..ward_cfg.kitnet.clone()
+    };
+    let mut net = KitNet::new(ward_width, kcfg)?;
+    for f in &flows[..warm] {
+        ctx.update(f, &mut row);
+        for (a, b) in xw.iter_mut().zip(&row) {
+            *a = f64::from(*b);
+        }
+        net.process(&xw)?;
+    }
+    let (_, streaming_ward_flows_per_sec) = measure(flows.len() - warm, || {
+        let mut acc = 0.0;
+        for f in &flows[warm..] {
+            ctx.update(f, &mut row);
+            for (a, b) in xw.iter_mut().zip(&row) {
+                *a = f64::from(*b);
+            }
+            acc += net.process(&xw)?;
+        }
+        Ok(acc)
+    })?;
+    eprintln!(
+        "streaming, ward's settings: {:.0} flows/s CPU",
+        streaming_ward_flows_per_sec.cpu
+    );
+
     let figures = Figures {
         rows: flows.len(),
         zeek_lines_per_sec,
@@ -297,6 +334,8 @@ pub fn run(base: &NetTrainConfig, rows: usize, json: bool) -> Result<()> {
         supervised_with_context_flows_per_sec,
         streaming_flows_per_sec,
         streaming_features: width,
+        streaming_ward_flows_per_sec,
+        streaming_ward_features: ward_width,
         hosts_tracked,
         host_capacity: ecfg.host_capacity,
         stats_memory_bytes,
@@ -325,9 +364,14 @@ pub fn run(base: &NetTrainConfig, rows: usize, json: bool) -> Result<()> {
             r(figures.supervised_with_context_flows_per_sec)
         );
         println!(
-            "streaming AfterImage + KitNET  {} flows/s ({} features)",
+            "streaming AfterImage + KitNET  {} flows/s ({} features: Kitsune's 5 windows, hidden ratio 0.75)",
             r(figures.streaming_flows_per_sec),
             figures.streaming_features
+        );
+        println!(
+            "  the same with ward's settings {} flows/s ({} features: 4 windows, KitNET hidden ratio 0.5)",
+            r(figures.streaming_ward_flows_per_sec),
+            figures.streaming_ward_features
         );
         println!(
             "1,000,000 distinct hosts: {} tracked (capacity {}), statistics {:.1} MiB; peak RSS {}",
