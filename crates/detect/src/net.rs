@@ -1016,22 +1016,31 @@ fn dense_value(name: &str, flow: &Flow, spec: &FeatureSpec, col: usize, dense: &
     format!("{:.3}", dense.get(col).copied().unwrap_or(0.0))
 }
 
-/// Encodes flows, each with its context row (empty without context), in the tree layout.
+/// Builds a matrix with one row per flow: `width` columns written by `encode`, then the flow's
+/// context row (empty without context).
+fn rows_matrix<'a>(
+    width: usize,
+    rows: impl Iterator<Item = (&'a Flow, &'a [f32])>,
+    mut encode: impl FnMut(&Flow, &mut [f32]),
+) -> Matrix {
+    let mut data = Vec::new();
+    let mut total = width;
+    let mut row = vec![0f32; width];
+    for (f, ctx) in rows {
+        encode(f, &mut row);
+        data.extend_from_slice(&row);
+        data.extend_from_slice(ctx);
+        total = width + ctx.len();
+    }
+    Matrix::from_vec(data, total).unwrap_or_else(|| Matrix::with_cols(total))
+}
+
+/// Encodes flows, each with its context row, in the tree layout.
 pub fn tree_matrix<'a>(
     spec: &FeatureSpec,
     rows: impl Iterator<Item = (&'a Flow, &'a [f32])>,
 ) -> Matrix {
-    let tw = spec.tree_width();
-    let mut data = Vec::new();
-    let mut width = tw;
-    let mut row = vec![0f32; tw];
-    for (f, ctx) in rows {
-        spec.encode_tree(f, &mut row);
-        data.extend_from_slice(&row);
-        data.extend_from_slice(ctx);
-        width = tw + ctx.len();
-    }
-    Matrix::from_vec(data, width).unwrap_or_else(|| Matrix::with_cols(width))
+    rows_matrix(spec.tree_width(), rows, |f, out| spec.encode_tree(f, out))
 }
 
 /// Encodes flows, each with its context row, in the dense layout (the linear model's input).
@@ -1039,17 +1048,7 @@ fn linear_matrix<'a>(
     spec: &FeatureSpec,
     rows: impl Iterator<Item = (&'a Flow, &'a [f32])>,
 ) -> Matrix {
-    let dw = spec.dense_width();
-    let mut data = Vec::new();
-    let mut width = dw;
-    let mut row = vec![0f32; dw];
-    for (f, ctx) in rows {
-        spec.encode_dense(f, &mut row);
-        data.extend_from_slice(&row);
-        data.extend_from_slice(ctx);
-        width = dw + ctx.len();
-    }
-    Matrix::from_vec(data, width).unwrap_or_else(|| Matrix::with_cols(width))
+    rows_matrix(spec.dense_width(), rows, |f, out| spec.encode_dense(f, out))
 }
 
 /// Encodes benign training flows as anomaly-model input: the dense layout, rarity inputs
@@ -1063,19 +1062,12 @@ fn anomaly_matrix<'a>(
 ) -> Matrix {
     let dw = spec.dense_width();
     let rw = rarity.map_or(0, Rarity::len);
-    let mut data = Vec::new();
-    let mut width = dw + rw;
-    let mut row = vec![0f32; dw + rw];
-    for (f, ctx) in rows {
-        spec.encode_dense(f, &mut row[..dw]);
+    rows_matrix(dw + rw, rows, |f, out| {
+        spec.encode_dense(f, &mut out[..dw]);
         if let Some(r) = rarity {
-            r.encode(f, in_fit, &mut row[dw..]);
+            r.encode(f, in_fit, &mut out[dw..]);
         }
-        data.extend_from_slice(&row);
-        data.extend_from_slice(ctx);
-        width = dw + rw + ctx.len();
-    }
-    Matrix::from_vec(data, width).unwrap_or_else(|| Matrix::with_cols(width))
+    })
 }
 
 /// Scores batches of flows with reusable buffers.
