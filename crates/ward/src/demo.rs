@@ -182,7 +182,9 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
             .and_then(|u| labels.get(u))
             .map(|l| (*l).clone());
     }
+    let pb = crate::inputs::spinner("training on yesterday");
     let (model, report) = NetModel::train(&schema, &flows, &cfg.net.train)?;
+    pb.finish_and_clear();
     let model_path = dir.join("net.model");
     let meta = ward_ml::model::ModelMeta {
         feature_names: model.tree_names(),

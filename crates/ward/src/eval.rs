@@ -267,7 +267,9 @@ fn train_on(
 ) -> Result<NetModel> {
     let t = std::time::Instant::now();
     let owned: Vec<Flow> = flows.iter().map(|f| (*f).clone()).collect();
+    let pb = inputs::spinner(&format!("training on {} flows", owned.len()));
     let (model, _) = NetModel::train(schema, &owned, cfg)?;
+    pb.finish_and_clear();
     pool.train_secs += t.elapsed().as_secs_f64();
     Ok(model)
 }

@@ -109,6 +109,21 @@ pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
     pb
 }
 
+/// A spinner with elapsed time for work without a known length (training); hidden when stderr
+/// is not a terminal. Finish it with `finish_and_clear`.
+pub fn spinner(msg: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(msg.to_owned());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
 /// Streams every record of every input through `each`, in order. Returns the schema of the
 /// first input (all inputs of one run must share a format) and the read summary.
 pub fn for_each_flow(

@@ -137,7 +137,9 @@ pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
         flows.len(),
         schema.format
     );
+    let pb = inputs::spinner("training");
     let (model, report) = NetModel::train(&schema, &flows, &tcfg)?;
+    pb.finish_and_clear();
     let meta = ModelMeta {
         feature_names: model.tree_names(),
         params: serde_json::to_value(&tcfg)?,
