@@ -887,7 +887,7 @@ impl NetModel {
                 .iter()
                 .filter(|c| c.weight > 0.0)
                 .take(3)
-                .map(|c| format!("{} = {}", c.feature, c.value))
+                .map(|c| describe(&c.feature, &c.value))
                 .collect();
             if !pushing.is_empty() {
                 sentences.push(format!(
@@ -936,7 +936,7 @@ impl NetModel {
             let odd: Vec<String> = contributions
                 .iter()
                 .take(3)
-                .map(|c| format!("{} = {}", c.feature, c.value))
+                .map(|c| describe(&c.feature, &c.value))
                 .collect();
             if !odd.is_empty() {
                 sentences.push(format!("Least like normal: {}.", odd.join(", ")));
@@ -978,13 +978,77 @@ fn fmt_stat(v: f32) -> String {
     }
 }
 
+/// "one benign flow in N" for a surprise of `-log10(tail share)`.
 fn fmt_odds(surprise: f64) -> String {
-    let n = 10f64.powf(surprise.clamp(0.0, 12.0));
-    if n >= 1e6 {
+    let s = surprise.max(0.0);
+    if s >= 12.0 {
+        return "a trillion or more".to_owned();
+    }
+    let n = 10f64.powf(s);
+    if n >= 1e9 {
+        format!("{:.0} billion", n / 1e9)
+    } else if n >= 1e6 {
         format!("{:.0} million", n / 1e6)
+    } else if n >= 1e4 {
+        format!("{:.0} thousand", n / 1e3)
     } else {
         format!("{:.0}", n.max(1.0))
     }
+}
+
+/// A feature and its value in words, for explanation sentences. Context statistics
+/// (`chan_jitter_w_l0.1`) become "connections between the two hosts, over about the last 10 s";
+/// one-hot columns (`service=dicom`) become "service dicom".
+fn describe(feature: &str, value: &str) -> String {
+    if let Some((base, lambda)) = feature.rsplit_once("_l")
+        && let Ok(l) = lambda.parse::<f64>()
+        && l > 0.0
+    {
+        let window = match 1.0 / l {
+            h if h < 1.0 => format!("{:.1} s", h),
+            h if h < 120.0 => format!("{h:.0} s"),
+            h => format!("{:.0} min", h / 60.0),
+        };
+        let what = match base {
+            "host_bytes_w" => "flows from the source host (decayed count)",
+            "host_bytes_mean" => "mean bytes per flow from the source host",
+            "host_bytes_std" => "spread of bytes per flow from the source host",
+            "chan_bytes_w" => "flows between the two hosts (decayed count)",
+            "chan_bytes_mean" => "mean bytes per flow between the two hosts",
+            "chan_bytes_std" => "spread of bytes per flow between the two hosts",
+            "chan_bytes_magnitude" => {
+                "combined traffic size in both directions between the two hosts"
+            }
+            "chan_bytes_radius" => "combined variability in both directions between the two hosts",
+            "chan_bytes_cov" | "chan_bytes_pcc" => {
+                "how requests and responses between the two hosts move together"
+            }
+            "socket_bytes_w" => "flows on this exact socket (decayed count)",
+            "socket_bytes_mean" => "mean bytes per flow on this socket",
+            "socket_bytes_std" => "spread of bytes per flow on this socket",
+            "socket_bytes_magnitude" | "socket_bytes_radius" => {
+                "combined request and response size on this socket"
+            }
+            "socket_bytes_cov" | "socket_bytes_pcc" => {
+                "how requests and responses on this socket move together"
+            }
+            "chan_jitter_w" => "connections between the two hosts (decayed count)",
+            "chan_jitter_mean" => "mean gap between connections of the two hosts",
+            "chan_jitter_std" => "regularity of the gaps between connections of the two hosts",
+            _ => return format!("{feature} = {value}"),
+        };
+        return format!("{what} over about the last {window} = {value}");
+    }
+    if let Some(inner) = feature
+        .strip_prefix("rarity(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        return format!("{inner} {value}");
+    }
+    if let Some((field, v)) = feature.split_once('=') {
+        return format!("{field} {v}");
+    }
+    format!("{feature} = {value}")
 }
 
 fn dense_value(name: &str, flow: &Flow, spec: &FeatureSpec, col: usize, dense: &[f32]) -> String {
@@ -1396,6 +1460,40 @@ mod tests {
             )
             .unwrap();
         assert_eq!(a.detector, "net.anomaly");
+    }
+
+    #[test]
+    fn features_read_as_words() {
+        let cases = [
+            (
+                "chan_jitter_w_l0.1",
+                "4",
+                "connections between the two hosts (decayed count) over about the last 10 s = 4",
+            ),
+            (
+                "host_bytes_w_l5",
+                "2",
+                "flows from the source host (decayed count) over about the last 0.2 s = 2",
+            ),
+            (
+                "host_bytes_mean_l0.001",
+                "9",
+                "mean bytes per flow from the source host over about the last 17 min = 9",
+            ),
+            ("service=dicom", "dicom", "service dicom"),
+            (
+                "rarity(src_bytes)",
+                "seen 0 times in benign training",
+                "src_bytes seen 0 times in benign training",
+            ),
+            ("dst_bytes", "0", "dst_bytes = 0"),
+        ];
+        for (f, v, want) in cases {
+            assert_eq!(describe(f, v), want);
+        }
+        assert_eq!(fmt_odds(3.0), "1000");
+        assert_eq!(fmt_odds(7.0), "10 million");
+        assert_eq!(fmt_odds(40.0), "a trillion or more");
     }
 
     #[test]
