@@ -5,6 +5,7 @@
 //! or sort needs one new case in [`QUERY_CASES`]-style tables, not new plumbing. This module
 //! panics on failure (it is test code); it does no IO itself.
 
+use crate::audit::{GENESIS_HASH, MAX_AUDIT_PAGE, MAX_DETAILS_LEN};
 use crate::{
     AlertCursor, AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, MAX_LIMIT, Store,
     StoreError,
@@ -40,6 +41,8 @@ pub fn run(make: impl Fn() -> Box<dyn Store>) {
         ("batch of 10,000", big_batch),
         ("alert workflow state", workflow_state),
         ("devices", devices),
+        ("audit trail", audit_trail),
+        ("audit input limits", audit_limits),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -695,4 +698,183 @@ fn devices(s: &mut dyn Store) {
         s.upsert_devices(&[pump, bad]),
         Err(StoreError::InvalidInput(_))
     ));
+}
+
+/// A deterministic audit action `i`: actors, actions, targets and details vary; details keys
+/// are written out of order to check that the hash does not depend on key order.
+fn audit_input(
+    i: u64,
+) -> (
+    Timestamp,
+    &'static str,
+    &'static str,
+    String,
+    serde_json::Value,
+) {
+    let actors = ["alice", "system", "cli", "bob"];
+    let actions = ["alert.acknowledge", "signin.ok", "user.add", "export"];
+    let idx = (i % 4) as usize;
+    (
+        Timestamp(BASE + i as i64 * 1_000),
+        actors.get(idx).copied().unwrap_or("system"),
+        actions.get(idx).copied().unwrap_or("export"),
+        if i.is_multiple_of(5) {
+            String::new()
+        } else {
+            format!("al_{i}")
+        },
+        serde_json::json!({"z": i, "a": {"y": [1.5, null, "ünï ✓"], "b": i.is_multiple_of(2)}}),
+    )
+}
+
+fn audit_trail(s: &mut dyn Store) {
+    assert!(ok(s.list_audit(1, 100), "list empty").is_empty());
+    assert!(ok(s.audit_head(), "head empty").is_none());
+    let empty = ok(s.verify_audit(), "verify empty");
+    assert!(
+        empty.is_intact() && empty.entries == 0 && empty.head.is_none(),
+        "{empty:?}"
+    );
+
+    let mut appended = Vec::new();
+    for i in 0..300 {
+        let (time, actor, action, target, details) = audit_input(i);
+        let e = ok(
+            s.append_audit(time, actor, action, &target, &details),
+            "append",
+        );
+        assert_eq!(e.seq, i + 1, "seq counts from 1 without gaps");
+        let prev = appended
+            .last()
+            .map_or(GENESIS_HASH, |p: &crate::AuditEntry| p.hash.as_str());
+        assert_eq!(e.prev_hash, prev, "entry {} links to the one before", e.seq);
+        assert_eq!(e.computed_hash().ok().as_ref(), Some(&e.hash));
+        assert_eq!(
+            (e.time, e.actor.as_str(), e.target.as_str()),
+            (time, actor, target.as_str())
+        );
+        assert_eq!(e.details, details);
+        appended.push(e);
+    }
+    let mut listed = Vec::new();
+    let mut from = 1;
+    loop {
+        let page = ok(s.list_audit(from, 64), "list page");
+        let Some(last) = page.last() else { break };
+        from = last.seq + 1;
+        assert!(page.len() <= 64);
+        listed.extend(page);
+    }
+    assert_eq!(
+        listed, appended,
+        "entries come back unchanged, in seq order"
+    );
+    let mid = ok(s.list_audit(101, 10), "list from 101");
+    assert_eq!(
+        mid.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (101..=110).collect::<Vec<_>>()
+    );
+    assert!(ok(s.list_audit(301, 10), "past the end").is_empty());
+    assert!(ok(s.list_audit(u64::MAX, 10), "far past the end").is_empty());
+    assert_eq!(ok(s.audit_head(), "head").as_ref(), appended.last());
+
+    let v = ok(s.verify_audit(), "verify");
+    assert!(v.is_intact(), "{v:?}");
+    assert_eq!(v.entries, 300);
+    assert_eq!(v.head.as_ref(), appended.last().map(|e| &e.hash));
+
+    // Audit entries and alerts live side by side.
+    ok(s.insert_alerts(&dataset(3)), "insert alerts");
+    let e = ok(
+        s.append_audit(
+            Timestamp(BASE),
+            "alice",
+            "alert.close",
+            "x",
+            &serde_json::Value::Null,
+        ),
+        "append after alerts",
+    );
+    assert_eq!(e.seq, 301);
+    assert_eq!(ok(s.verify_audit(), "verify again").entries, 301);
+}
+
+fn audit_limits(s: &mut dyn Store) {
+    let t = Timestamp(BASE);
+    let null = serde_json::Value::Null;
+    let secret = "Jane Roe MRN 12345";
+    let bad: Vec<(&str, String, String, String, serde_json::Value)> = vec![
+        (
+            "empty actor",
+            String::new(),
+            "a".into(),
+            String::new(),
+            null.clone(),
+        ),
+        (
+            "empty action",
+            "cli".into(),
+            String::new(),
+            String::new(),
+            null.clone(),
+        ),
+        (
+            "long actor",
+            "x".repeat(10_000),
+            "a".into(),
+            String::new(),
+            null.clone(),
+        ),
+        (
+            "long target",
+            "cli".into(),
+            "a".into(),
+            "t".repeat(10_000),
+            null.clone(),
+        ),
+        (
+            "huge details",
+            "cli".into(),
+            "export".into(),
+            String::new(),
+            serde_json::json!({"note": secret.repeat(MAX_DETAILS_LEN / secret.len() + 1)}),
+        ),
+        (
+            "deep details",
+            "cli".into(),
+            "export".into(),
+            String::new(),
+            (0..100).fold(serde_json::json!(secret), |v, _| serde_json::json!([v])),
+        ),
+    ];
+    for (what, actor, action, target, details) in &bad {
+        match s.append_audit(t, actor, action, target, details) {
+            Err(StoreError::InvalidInput(msg)) => {
+                assert!(
+                    !msg.contains("Jane"),
+                    "{what}: the message echoes the details: {msg}"
+                );
+                assert!(msg.contains("audit"), "{what}: {msg}");
+            }
+            other => panic!("{what}: expected invalid input, got {other:?}"),
+        }
+    }
+    assert!(
+        ok(s.audit_head(), "head").is_none(),
+        "nothing rejected was stored"
+    );
+    for limit in [0, MAX_AUDIT_PAGE + 1, u32::MAX] {
+        assert!(
+            matches!(s.list_audit(1, limit), Err(StoreError::InvalidQuery(_))),
+            "limit {limit}"
+        );
+    }
+    // Just under the limit is fine, and comes back intact.
+    let big = serde_json::json!("x".repeat(MAX_DETAILS_LEN - 100));
+    let e = ok(
+        s.append_audit(t, "cli", "export", "", &big),
+        "large details",
+    );
+    assert_eq!(ok(s.list_audit(1, 1), "list"), vec![e]);
+    assert!(ok(s.verify_audit(), "verify").is_intact());
 }

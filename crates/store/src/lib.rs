@@ -7,17 +7,22 @@
 //! What is stored:
 //! - **alerts** ([`ward_core::Alert`]) with their workflow state ([`AlertState`]: open,
 //!   acknowledged or closed, and an assignee), queried with [`AlertQuery`];
-//! - **devices**: the medical/IoT device inventory ([`DeviceRecord`]).
+//! - **devices**: the medical/IoT device inventory ([`DeviceRecord`]);
+//! - the **audit trail** ([`AuditEntry`]): append-only and hash-chained, checked by
+//!   [`Store::verify_audit`] (see [`audit`]).
 //!
 //! Boundaries: this crate depends on `ward-core` only. It does not depend on `ward-detect`, and
 //! `ward-detect` does not depend on it; see [`device`] for how the inventory record crosses over.
 
+pub mod audit;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod device;
 mod query;
 mod sqlite;
+mod sqlite_audit;
 
+pub use audit::{AuditEntry, AuditProblem, AuditVerification};
 pub use device::DeviceRecord;
 pub use query::{AlertCursor, AlertQuery, AlertSort, DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LEN};
 pub use sqlite::{MIGRATIONS, SqliteStore};
@@ -25,7 +30,7 @@ pub use sqlite::{MIGRATIONS, SqliteStore};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
-use ward_core::Alert;
+use ward_core::{Alert, Timestamp};
 
 /// A boxed error from a backend driver (SQLite today, PostgreSQL later).
 pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -185,6 +190,32 @@ pub trait Store: Send {
 
     /// One device by address.
     fn get_device(&self, address: &str) -> Result<Option<DeviceRecord>, StoreError>;
+
+    /// Appends one entry to the audit trail and returns it. The next `seq`, `prev_hash` and
+    /// `hash` are computed inside one write transaction (see [`audit::next_entry`]); the store
+    /// reads no clock, `time` comes from the caller. Rejects an empty actor or action, overlong
+    /// fields and oversized or too deeply nested details with [`StoreError::InvalidInput`],
+    /// whose message never echoes the details.
+    fn append_audit(
+        &mut self,
+        time: Timestamp,
+        actor: &str,
+        action: &str,
+        target: &str,
+        details: &serde_json::Value,
+    ) -> Result<AuditEntry, StoreError>;
+
+    /// Up to `limit` (1 to [`audit::MAX_AUDIT_PAGE`]) audit entries with `seq >= from_seq`, in
+    /// `seq` order. A stored entry that cannot be decoded is a [`StoreError::BadRecord`].
+    fn list_audit(&self, from_seq: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The last audit entry (highest `seq`), `None` for an empty trail.
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError>;
+
+    /// Walks the whole audit trail in `seq` order and reports the first edited, unreadable,
+    /// missing, moved or mislinked entry (see [`AuditProblem`]), or how many entries are
+    /// intact. A damaged trail is an `Ok` with a problem; `Err` means the store failed.
+    fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
 }
 
 /// Checks an alert before storage; shared by backends so they reject the same input.

@@ -1,5 +1,6 @@
 //! The embedded backend: one SQLite file (rusqlite, bundled SQLite), WAL journal.
 
+use crate::audit::{AuditEntry, AuditVerification};
 use crate::{
     AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, Store, StoreError,
     validate_alert, validate_state,
@@ -8,7 +9,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params, params_from_iter};
 use std::path::Path;
 use std::time::Duration;
-use ward_core::{Alert, Severity};
+use ward_core::{Alert, Severity, Timestamp};
 
 /// Schema migrations, in order: step `i` takes the database from `PRAGMA user_version = i` to
 /// `i + 1`. Append new steps; never edit or reorder released ones.
@@ -17,6 +18,8 @@ use ward_core::{Alert, Severity};
 ///   indexes, and `alert_bodies` (the full alert JSON, read only for the rows returned).
 /// - v2: alert workflow columns `status` (default `open`) and `assignee`, and their index.
 /// - v3: the `devices` inventory.
+/// - v4: the hash-chained `audit_log` (see [`crate::audit`]), with triggers that refuse
+///   `UPDATE` and `DELETE` so ward itself can only append.
 pub const MIGRATIONS: &[&str] = &[
     // v1
     "CREATE TABLE alerts (
@@ -50,6 +53,21 @@ pub const MIGRATIONS: &[&str] = &[
         last_seen   INTEGER NOT NULL,
         body        TEXT    NOT NULL
     );",
+    // v4
+    "CREATE TABLE audit_log (
+        seq       INTEGER PRIMARY KEY,
+        time      INTEGER NOT NULL,
+        actor     TEXT    NOT NULL,
+        action    TEXT    NOT NULL,
+        target    TEXT    NOT NULL,
+        details   TEXT    NOT NULL,
+        prev_hash TEXT    NOT NULL,
+        hash      TEXT    NOT NULL
+    );
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 ];
 
 /// How long a writer waits for another connection's lock before failing.
@@ -61,8 +79,8 @@ const MAX_ADDRESS_LEN: usize = 256;
 /// The SQLite store. Open one per process; it is `Send`, so it can live on a blocking thread.
 #[derive(Debug)]
 pub struct SqliteStore {
-    conn: Connection,
-    location: String,
+    pub(crate) conn: Connection,
+    pub(crate) location: String,
 }
 
 impl SqliteStore {
@@ -196,7 +214,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn err(&self, e: rusqlite::Error) -> StoreError {
+    pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
         classify(&self.location, e)
     }
 
@@ -233,7 +251,7 @@ fn open_error(location: &str, e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn classify(location: &str, e: rusqlite::Error) -> StoreError {
+pub(crate) fn classify(location: &str, e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(ErrorCode::NotADatabase) => StoreError::NotADatabase {
             location: location.to_owned(),
@@ -539,6 +557,29 @@ impl Store for SqliteStore {
             .and_then(|mut s| s.query_row([address], |r| r.get(0)).optional())
             .map_err(|e| self.err(e))?;
         body.map(|b| self.decode_device(address, &b)).transpose()
+    }
+
+    fn append_audit(
+        &mut self,
+        time: Timestamp,
+        actor: &str,
+        action: &str,
+        target: &str,
+        details: &serde_json::Value,
+    ) -> Result<AuditEntry, StoreError> {
+        crate::sqlite_audit::append(self, time, actor, action, target, details)
+    }
+
+    fn list_audit(&self, from_seq: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        crate::sqlite_audit::list(self, from_seq, limit)
+    }
+
+    fn audit_head(&self) -> Result<Option<AuditEntry>, StoreError> {
+        crate::sqlite_audit::head(self)
+    }
+
+    fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
+        crate::sqlite_audit::verify(self)
     }
 }
 

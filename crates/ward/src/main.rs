@@ -1,5 +1,6 @@
 //! ward: AI-driven security and privacy engine for healthcare. The command line.
 
+mod admin;
 mod bench;
 mod config;
 mod demo;
@@ -62,6 +63,9 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// The tamper-evident audit trail: verify the hash chain, list entries.
+    #[command(subcommand)]
+    Audit(admin::AuditCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +113,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sim(c) => demo::sim(c),
         Command::Demo(a) => demo::demo(a, &cfg),
         Command::Alerts(a) => demo::alerts(a, &cfg),
+        Command::Audit(c) => admin::audit(c, &cfg),
         Command::Config(ConfigCmd::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

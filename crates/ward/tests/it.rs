@@ -475,3 +475,112 @@ fn detect_reads_stdin() {
         41
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Administration: `ward audit` (and `ward user`). Owned by the admin/auth work; appended here
+// because this crate has one integration-test binary.
+// ---------------------------------------------------------------------------------------------
+
+/// A store at `dir/audit.db` with `n` audit entries; entry `i` targets `target-{i:04}`.
+fn audit_fixture(dir: &Path, n: u64) -> PathBuf {
+    use ward_store::Store;
+    let path = dir.join("audit.db");
+    let mut s = ward_store::SqliteStore::open(&path).unwrap();
+    for i in 1..=n {
+        s.append_audit(
+            ward_core::Timestamp(1_714_521_600_000_000 + i as i64),
+            "alice",
+            "alert.acknowledge",
+            &format!("target-{i:04}"),
+            &serde_json::json!({"comment": "triaged"}),
+        )
+        .unwrap();
+    }
+    path
+}
+
+#[test]
+fn audit_verify_and_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = audit_fixture(d, 12);
+    let o = ward(&["audit", "verify", "--store", "audit.db"], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("audit trail intact: 12 entries"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    let o = ward(&["audit", "list", "--store", "audit.db", "--limit", "3"], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.lines().count(),
+        4,
+        "a header and the last 3 entries: {out}"
+    );
+    assert!(
+        out.contains("target-0010") && out.contains("target-0012") && !out.contains("target-0009")
+    );
+
+    let o = ward(
+        &[
+            "audit", "list", "--store", "audit.db", "--from", "2", "--limit", "2", "--json",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let seqs: Vec<u64> = text(&o.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(seqs, vec![2, 3]);
+
+    // Edit entry 5 in the file itself, as with a hex editor (SQLite keeps text in clear).
+    let mut bytes = std::fs::read(&db).unwrap();
+    let at = bytes
+        .windows(11)
+        .position(|w| w == b"target-0005")
+        .expect("the target is stored in the file");
+    bytes[at + 10] = b'6';
+    std::fs::write(&db, bytes).unwrap();
+    let o = ward(&["audit", "verify", "--store", "audit.db"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("entry 5 was edited") && err.contains("4 entries before it are intact"),
+        "{err}"
+    );
+}
+
+#[test]
+fn audit_commands_on_a_missing_or_empty_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = ward(&["audit", "verify", "--store", "nope.db"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("no store at nope.db"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!d.join("nope.db").exists(), "verify never creates a store");
+    audit_fixture(d, 0);
+    let o = ward(&["audit", "verify", "--store", "audit.db"], d);
+    assert!(
+        text(&o.stdout).contains("audit trail intact: 0 entries"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = ward(&["audit", "list", "--store", "audit.db"], d);
+    assert!(
+        text(&o.stdout).contains("no audit entries"),
+        "{}",
+        text(&o.stdout)
+    );
+}
