@@ -22,8 +22,8 @@ pub struct ContextConfig {
     /// Add context features when at least this share of training flows carry a timestamp and
     /// both addresses. [0.9]
     pub min_share: f64,
-    /// Decay rates (per second) of the time windows: 5, 1, 0.1 and 0.01 give half-lives from
-    /// 0.14 s to about a minute. [5.0, 1.0, 0.1, 0.01]
+    /// Decay rates (per second) of the time windows; weights decay as 2^(-rate x seconds), so
+    /// 5, 1, 0.1 and 0.01 give half-lives of 0.2 s, 1 s, 10 s and 100 s. [5.0, 1.0, 0.1, 0.01]
     pub lambdas: Vec<f64>,
     /// Source hosts tracked at once. [100000]
     pub host_capacity: usize,

@@ -9,14 +9,14 @@
 //! are suppressed and counted. Memory is bounded: when the table is full, keys idle for longer
 //! than the window are dropped, and if none are, the oldest.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use ward_core::Alert;
 
 #[derive(Debug)]
 pub struct Deduper {
     window_micros: i64,
     capacity: usize,
-    last: HashMap<(String, String, String), i64>,
+    last: BTreeMap<(String, String, String), i64>,
     suppressed: u64,
 }
 
@@ -26,7 +26,7 @@ impl Deduper {
         Self {
             window_micros: i64::try_from(window_secs.saturating_mul(1_000_000)).unwrap_or(i64::MAX),
             capacity: capacity.max(1),
-            last: HashMap::new(),
+            last: BTreeMap::new(),
             suppressed: 0,
         }
     }
@@ -44,7 +44,7 @@ impl Deduper {
         };
         let key = (a.detector.clone(), a.entity.to_string(), kind);
         if let Some(prev) = self.last.get(&key)
-            && (t - *prev).abs() < self.window_micros
+            && t.saturating_sub(*prev).saturating_abs() < self.window_micros
         {
             self.suppressed += 1;
             return false;

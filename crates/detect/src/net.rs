@@ -42,9 +42,13 @@ pub enum NetError {
         "model has neither a supervised nor an anomaly part: train with labelled data or enable an anomaly model"
     )]
     NothingToTrain,
+    #[error(
+        "the model was trained on {model} records but the input is {input}: train a model on this source (ward train net) or give --format"
+    )]
+    Schema { model: String, input: String },
     #[error("model file is version {found}, this ward reads version {MODEL_VERSION}")]
     Version { found: u32 },
-    #[error("training the {part} model failed: {source}")]
+    #[error("training the {part} model failed")]
     Ml {
         part: &'static str,
         #[source]
@@ -110,10 +114,12 @@ pub struct NetTrainConfig {
     /// probability. [none: boosted trees trained on log-loss are close to calibrated already]
     pub calibration: CalibrationChoice,
     /// Gradient-boosted trees of the attack model. [300 rounds, otherwise the GBDT defaults:
-    /// learning rate 0.1, 31 leaves, depth 6]
+    /// learning rate 0.1, 31 leaves, depth 6]. A partial table changes only the keys it names.
+    #[serde(deserialize_with = "de_gbdt")]
     pub gbdt: GbdtParams,
     /// Gradient-boosted trees of the family model (one tree per family per round). [400 rounds,
     /// learning rate 0.05, square-root balanced class weights, early stopping on 10% of the rows]
+    #[serde(deserialize_with = "de_family_gbdt")]
     pub family_gbdt: GbdtParams,
     /// Most labelled rows the supervised models train on. Beyond it every attack row is kept and
     /// the benign rows are evenly subsampled, weighted up so the model's probabilities keep the
@@ -125,12 +131,14 @@ pub struct NetTrainConfig {
     /// `none`. [both]
     pub anomaly: AnomalyKind,
     /// KitNET parameters. [hidden_ratio 0.5, otherwise KitNET's defaults]
+    #[serde(deserialize_with = "de_kitnet")]
     pub kitnet: KitNetConfig,
     /// Passes over the benign rows when training KitNET in batch. [10]
     pub kitnet_epochs: usize,
     /// Isolation Forest parameters.
     pub iforest: IForestConfig,
-    /// Quantile of benign training scores used as the anomaly threshold. [0.999]
+    /// The anomaly flag budget: the models together flag about `1 - anomaly_quantile` of
+    /// held-out benign flows (with two models, each flags at half of it). [0.999]
     pub anomaly_quantile: f64,
     /// Most benign rows the anomaly model trains on (an evenly spaced subsample beyond). [60000]
     pub anomaly_max_rows: usize,
@@ -184,6 +192,88 @@ impl Default for NetTrainConfig {
             context: ContextConfig::default(),
             seed: 0,
         }
+    }
+}
+
+/// Reads a partial table over `base`: keys it names replace base's, the rest stay (so a
+/// one-key `[net.train.gbdt]` table does not reset the other documented defaults).
+fn overlay<'de, D, T>(d: D, base: T) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let partial = serde_json::Value::deserialize(d)?;
+    let serde_json::Value::Object(partial) = partial else {
+        return Err(D::Error::custom("expected a table"));
+    };
+    let mut v = serde_json::to_value(&base).map_err(D::Error::custom)?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.extend(partial);
+    }
+    serde_json::from_value(v).map_err(D::Error::custom)
+}
+
+fn de_gbdt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<GbdtParams, D::Error> {
+    overlay(d, NetTrainConfig::default().gbdt)
+}
+
+fn de_family_gbdt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<GbdtParams, D::Error> {
+    overlay(d, NetTrainConfig::default().family_gbdt)
+}
+
+fn de_kitnet<'de, D: serde::Deserializer<'de>>(d: D) -> Result<KitNetConfig, D::Error> {
+    overlay(d, NetTrainConfig::default().kitnet)
+}
+
+impl NetTrainConfig {
+    /// Checks the ranges a bad configuration file could break; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err(format!(
+                "net.train.threshold must be between 0 and 1, got {}",
+                self.threshold
+            ));
+        }
+        if !(self.anomaly_quantile > 0.0 && self.anomaly_quantile < 1.0) {
+            return Err(format!(
+                "net.train.anomaly_quantile must be strictly between 0 and 1, got {}",
+                self.anomaly_quantile
+            ));
+        }
+        if self.anomaly_max_rows < 20 {
+            return Err(format!(
+                "net.train.anomaly_max_rows must be at least 20, got {}",
+                self.anomaly_max_rows
+            ));
+        }
+        if self.supervised_max_rows < 2 {
+            return Err(format!(
+                "net.train.supervised_max_rows must be at least 2, got {}",
+                self.supervised_max_rows
+            ));
+        }
+        if self.kitnet_epochs == 0 {
+            return Err("net.train.kitnet_epochs must be at least 1".to_owned());
+        }
+        self.gbdt
+            .validate()
+            .map_err(|e| format!("net.train.gbdt: {e}"))?;
+        self.family_gbdt
+            .validate()
+            .map_err(|e| format!("net.train.family_gbdt: {e}"))?;
+        if !(self.context.min_share.is_finite()
+            && self
+                .context
+                .lambdas
+                .iter()
+                .all(|l| l.is_finite() && *l > 0.0))
+        {
+            return Err(
+                "net.train.context: min_share must be a number and lambdas positive".to_owned(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -718,6 +808,18 @@ impl NetModel {
         Ok((model, report))
     }
 
+    /// Checks that flows from a source with `schema` can be scored by this model: the same
+    /// format and the same extra features, in the same order.
+    pub fn check_schema(&self, schema: &FlowSchema) -> Result<(), NetError> {
+        if schema.format != self.spec.format || schema.extra != self.spec.extra {
+            return Err(NetError::Schema {
+                model: self.spec.format.clone(),
+                input: schema.format.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Checks a loaded model's version.
     pub fn check_version(&self) -> Result<(), NetError> {
         if self.version == MODEL_VERSION {
@@ -800,7 +902,7 @@ impl NetModel {
         let family = v
             .family
             .and_then(|c| self.families.as_ref().and_then(|f| f.names.get(c as usize)))
-            .filter(|n| *n != "Normal")
+            .filter(|n| *n != "Normal" && supervised_hit)
             .cloned();
         let src = flow.src.map(|a| a.to_string());
         let target = match (flow.dst, flow.dst_port) {
@@ -849,11 +951,12 @@ impl NetModel {
                 if let Ok(c) = lr.contributions(&row) {
                     let mut names = self.spec.dense_names();
                     names.extend(self.context_names());
-                    for (col, w) in top_contributions(&c, row.len(), 0, 5) {
-                        if w.abs() < 1e-4 {
+                    for (col, w) in top_contributions(&c, row.len(), 0, 8) {
+                        let name = names.get(col).cloned().unwrap_or_default();
+                        // an inactive one-hot column is about values the flow does not have
+                        if w.abs() < 1e-4 || (name.contains('=') && row.get(col) == Some(&0.0)) {
                             continue;
                         }
-                        let name = names.get(col).cloned().unwrap_or_default();
                         contributions.push(Contribution {
                             value: dense_value(&name, flow, &self.spec, col, &row),
                             feature: name,
@@ -1046,7 +1149,12 @@ fn describe(feature: &str, value: &str) -> String {
         return format!("{inner} {value}");
     }
     if let Some((field, v)) = feature.split_once('=') {
-        return format!("{field} {v}");
+        // one-hot column: say what the flow has, and what the column stood for if different
+        return if value == v || value.is_empty() {
+            format!("{field} {v}")
+        } else {
+            format!("{field} {value} (the model expected {v})")
+        };
     }
     format!("{feature} = {value}")
 }
@@ -1261,7 +1369,14 @@ impl Scorer<'_> {
             if let Some(ap) = anomaly_prob
                 && (anomalous || attack_prob.is_none())
             {
-                let lifted = if anomalous { 0.5 + 0.5 * ap } else { ap * 0.5 };
+                // flagged flows rank among themselves by surprise (about 3 at the flag
+                // threshold, 12 and more for one benign flow in a trillion)
+                let surprise = anomaly_raw.unwrap_or(0.0);
+                let lifted = if anomalous {
+                    0.5 + 0.5 * ((surprise - 3.0) / 9.0).clamp(0.0, 1.0) as f32
+                } else {
+                    ap * 0.5
+                };
                 score = score.max(lifted);
             }
             let family = if n_fam > 0 {
@@ -1274,7 +1389,8 @@ impl Scorer<'_> {
                     }
                 }
                 let argmax = (0..n_fam).fold(0, |b, c| if row[c] > row[b] { c } else { b });
-                Some(if attack { best as u32 } else { argmax as u32 })
+                // a family only for what the supervised model called an attack
+                Some(if sup_hit { best as u32 } else { argmax as u32 })
             } else {
                 None
             };
@@ -1463,6 +1579,52 @@ mod tests {
     }
 
     #[test]
+    fn partial_config_tables_keep_the_other_defaults() {
+        let d = NetTrainConfig::default();
+        let cases = [
+            ("gbdt = { max_depth = 5 }", "gbdt"),
+            ("family_gbdt = { n_rounds = 10 }", "family"),
+            ("kitnet = { max_group = 8 }", "kitnet"),
+        ];
+        for (text, which) in cases {
+            let c: NetTrainConfig = toml_like(text);
+            match which {
+                "gbdt" => {
+                    assert_eq!(c.gbdt.max_depth, 5);
+                    assert_eq!(c.gbdt.n_rounds, d.gbdt.n_rounds);
+                }
+                "family" => {
+                    assert_eq!(c.family_gbdt.n_rounds, 10);
+                    assert_eq!(c.family_gbdt.class_weight, d.family_gbdt.class_weight);
+                    assert_eq!(c.family_gbdt.learning_rate, d.family_gbdt.learning_rate);
+                }
+                _ => {
+                    assert_eq!(c.kitnet.max_group, 8);
+                    assert_eq!(c.kitnet.hidden_ratio, d.kitnet.hidden_ratio);
+                }
+            }
+        }
+        assert!(
+            serde_json::from_str::<NetTrainConfig>(r#"{"gbdt": {"max_dept": 5}}"#).is_err(),
+            "unknown keys still fail"
+        );
+        let bad = NetTrainConfig {
+            threshold: 7.0,
+            ..NetTrainConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("threshold"));
+        assert!(NetTrainConfig::default().validate().is_ok());
+    }
+
+    /// Parses `key = { ... }` TOML-ish inline tables through JSON (detect has no TOML dependency).
+    fn toml_like(text: &str) -> NetTrainConfig {
+        let (key, rest) = text.split_once(" = ").unwrap();
+        let body = rest.trim_matches(|c| c == '{' || c == '}').trim();
+        let (k, v) = body.split_once(" = ").unwrap();
+        serde_json::from_str(&format!(r#"{{"{key}": {{"{k}": {v}}}}}"#)).unwrap()
+    }
+
+    #[test]
     fn features_read_as_words() {
         let cases = [
             (
@@ -1481,6 +1643,11 @@ mod tests {
                 "mean bytes per flow from the source host over about the last 17 min = 9",
             ),
             ("service=dicom", "dicom", "service dicom"),
+            (
+                "service=dicom",
+                "snmp",
+                "service snmp (the model expected dicom)",
+            ),
             (
                 "rarity(src_bytes)",
                 "seen 0 times in benign training",

@@ -93,6 +93,10 @@ impl Config {
         if let Ok(p) = std::env::var("WARD_STORE_PATH") {
             cfg.store.path = PathBuf::from(p);
         }
+        cfg.net
+            .train
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(cfg)
     }
 
@@ -104,7 +108,10 @@ impl Config {
 }
 
 /// A complete, commented example configuration with every default spelled out.
-pub const EXAMPLE: &str = r#"# ward.toml — every field is optional; the values shown are the defaults.
+pub const EXAMPLE: &str = r#"# ward.toml — every field is optional; the values shown are the defaults. A table that names
+# only some keys changes only those. Device profiling ([net.train.device]), logistic regression
+# ([net.train.logreg]) and the remaining model fields keep their defaults when absent; each is
+# documented where it is declared (NetTrainConfig and the types it holds).
 # Environment overrides: WARD_STORE_PATH.
 
 [store]
@@ -138,10 +145,13 @@ threshold = 0.5
 anomaly = "both"
 # Passes over the benign rows when training KitNET in batch.
 kitnet_epochs = 10
-# Quantile of benign training scores used as the anomaly threshold.
+# Share of held-out benign flows the anomaly models may flag together (1 - this quantile);
+# with two models each flags at half of it.
 anomaly_quantile = 0.999
 # Most benign rows the anomaly model trains on.
 anomaly_max_rows = 60000
+# Learn medical-device behaviour profiles from benign training flows that carry addresses.
+devices = true
 # Let the anomaly model's verdict count as "attack" in the fused decision.
 fuse_anomaly = true
 # Seed for every model: the same data, parameters and seed give a bit-identical model.

@@ -291,6 +291,17 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
     if labelled.is_empty() {
         bail!("the input carries no labels: evaluation needs a labelled dataset");
     }
+    if labelled
+        .iter()
+        .all(|f| f.label.as_ref().is_some_and(|l| l.attack))
+        || labelled
+            .iter()
+            .all(|f| f.label.as_ref().is_some_and(|l| !l.attack))
+    {
+        eprintln!(
+            "warning: every labelled flow is of one class (all benign or all attacks): no supervised model can be trained and precision, recall and F1 say little"
+        );
+    }
     let y: Vec<u32> = labelled
         .iter()
         .map(|f| u32::from(f.label.as_ref().is_some_and(|l| l.attack)))
@@ -301,7 +312,7 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
     if !args.test.is_empty() {
         let (tschema, tflows, _, tsum) = inputs::read_all(&args.test, &opts, args.input.strict)?;
         tsum.report();
-        if tschema.format != schema.format {
+        if tschema.format != schema.format || tschema.extra != schema.extra {
             bail!(
                 "test data is {} but training data is {}",
                 tschema.format,
@@ -326,8 +337,14 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
         let mut names: Vec<String> = labelled.iter().filter_map(|f| name_of(f)).collect();
         names.sort();
         names.dedup();
-        let mut rng = fastrand_shuffle(names.len(), seed);
-        rng.truncate(names.len());
+        if k > names.len() {
+            bail!(
+                "--novel {k} needs at least {k} attack types, the input has {}: use --novel {} or fewer",
+                names.len(),
+                names.len().max(2)
+            );
+        }
+        let rng = fastrand_shuffle(names.len(), seed);
         let group_of: BTreeMap<String, usize> = rng
             .iter()
             .enumerate()

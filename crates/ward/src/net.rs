@@ -140,6 +140,12 @@ pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
     let pb = inputs::spinner("training");
     let (model, report) = NetModel::train(&schema, &flows, &tcfg)?;
     pb.finish_and_clear();
+    if tcfg.anomaly != AnomalyKind::None && model.anomaly.is_empty() {
+        eprintln!(
+            "warning: no anomaly model: {} benign rows is too few (at least 20 are needed, a fifth of them held out for the threshold)",
+            report.anomaly_rows
+        );
+    }
     let meta = ModelMeta {
         feature_names: model.tree_names(),
         params: serde_json::to_value(&tcfg)?,
@@ -366,13 +372,19 @@ pub fn run_detect(model: &NetModel, args: &DetectArgs, cfg: &Config) -> Result<D
             pending.clear();
             Ok(())
         };
-    let (_, summary) = inputs::for_each_flow(&args.inputs, &opts, args.input.strict, |_, rec| {
-        pending.push(rec);
-        if pending.len() >= batch_size {
-            flush(&mut pending, &mut verdicts)?;
-        }
-        Ok(())
-    })?;
+    let mut checked = false;
+    let (_, summary) =
+        inputs::for_each_flow(&args.inputs, &opts, args.input.strict, |schema, rec| {
+            if !checked {
+                model.check_schema(schema)?;
+                checked = true;
+            }
+            pending.push(rec);
+            if pending.len() >= batch_size {
+                flush(&mut pending, &mut verdicts)?;
+            }
+            Ok(())
+        })?;
     flush(&mut pending, &mut verdicts)?;
     alerts_out.flush()?;
     if let Some(mut w) = scores_out {

@@ -47,15 +47,33 @@ pub fn to_ecs(a: &Alert) -> serde_json::Value {
             "technique": { "id": a.mitre },
         });
     }
+    // ECS `ip` fields must hold addresses: sources without them (NSL-KDD) get none
+    let ip = |v: &str| {
+        v.parse::<std::net::IpAddr>()
+            .ok()
+            .map(|a| serde_json::json!({ "ip": a.to_string() }))
+    };
     match a.entity.kind {
-        EntityKind::Host => doc["source"] = serde_json::json!({ "ip": a.entity.value }),
-        EntityKind::HostPair => {
-            if let Some((s, d)) = a.entity.value.split_once("->") {
-                doc["source"] = serde_json::json!({ "ip": s });
-                doc["destination"] = serde_json::json!({ "ip": d });
+        EntityKind::Host => {
+            if let Some(v) = ip(&a.entity.value) {
+                doc["source"] = v;
             }
         }
-        EntityKind::Device => doc["destination"] = serde_json::json!({ "ip": a.entity.value }),
+        EntityKind::HostPair => {
+            if let Some((s, d)) = a.entity.value.split_once("->") {
+                if let Some(v) = ip(s) {
+                    doc["source"] = v;
+                }
+                if let Some(v) = ip(d) {
+                    doc["destination"] = v;
+                }
+            }
+        }
+        EntityKind::Device => {
+            if let Some(v) = ip(&a.entity.value) {
+                doc["destination"] = v;
+            }
+        }
         _ => {}
     }
     doc

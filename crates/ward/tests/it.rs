@@ -584,3 +584,92 @@ fn audit_commands_on_a_missing_or_empty_store() {
         text(&o.stdout)
     );
 }
+
+#[test]
+fn a_model_refuses_input_of_another_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = kdd_fixture(d, 300, 12);
+    assert!(
+        ward(
+            &[
+                "train",
+                "net",
+                train.to_str().unwrap(),
+                "--out",
+                "m.model",
+                "--rounds",
+                "5"
+            ],
+            d
+        )
+        .status
+        .success()
+    );
+    let o = ward(
+        &[
+            "sim",
+            "net",
+            "--out",
+            "sim",
+            "--scale",
+            "0.01",
+            "--hours",
+            "2",
+            "--benign-hours",
+            "1",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = ward(&["detect", "net", "--model", "m.model", "sim/conn.log"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("trained on nsl-kdd") && err.contains("input is zeek"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "no alerts from a mismatched model");
+}
+
+#[test]
+fn ecs_output_has_no_fake_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = kdd_fixture(d, 300, 13);
+    assert!(
+        ward(
+            &[
+                "train",
+                "net",
+                train.to_str().unwrap(),
+                "--out",
+                "m.model",
+                "--rounds",
+                "5"
+            ],
+            d
+        )
+        .status
+        .success()
+    );
+    let o = ward(
+        &[
+            "detect",
+            "net",
+            "--model",
+            "m.model",
+            train.to_str().unwrap(),
+            "--output",
+            "ecs",
+        ],
+        d,
+    );
+    assert!(o.status.success());
+    let first: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    assert!(
+        first.get("source").is_none(),
+        "NSL-KDD records have no addresses: {first}"
+    );
+}
