@@ -43,6 +43,8 @@ pub fn run(make: impl Fn() -> Box<dyn Store>) {
         ("devices", devices),
         ("audit trail", audit_trail),
         ("audit input limits", audit_limits),
+        ("users", users),
+        ("api tokens", tokens),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -877,4 +879,188 @@ fn audit_limits(s: &mut dyn Store) {
     );
     assert_eq!(ok(s.list_audit(1, 1), "list"), vec![e]);
     assert!(ok(s.verify_audit(), "verify").is_intact());
+}
+
+fn users(s: &mut dyn Store) {
+    use crate::auth::{Role, hash_password, verify_password};
+    let t = Timestamp(BASE);
+    assert!(ok(s.list_users(), "list empty").is_empty());
+    assert!(ok(s.get_user("alice"), "get missing").is_none());
+    assert!(ok(s.password_hash("alice"), "hash missing").is_none());
+    let h1 = ok(
+        hash_password("first password").map_err(|e| StoreError::InvalidInput(e.to_string())),
+        "hash",
+    );
+    let h2 = ok(
+        hash_password("second password").map_err(|e| StoreError::InvalidInput(e.to_string())),
+        "hash",
+    );
+    assert!(!ok(s.set_password("alice", &h1), "set missing"));
+    assert!(!ok(s.set_user_disabled("alice", true), "disable missing"));
+
+    for (i, role) in Role::ALL.into_iter().enumerate() {
+        let name = format!("user{i}.{role}");
+        let u = ok(s.add_user(&name, role, &h1, t), "add");
+        assert_eq!(
+            (u.name.as_str(), u.role, u.created, u.disabled),
+            (name.as_str(), role, t, false)
+        );
+        assert_eq!(ok(s.get_user(&name), "get"), Some(u));
+    }
+    let alice = ok(s.add_user("alice", Role::Analyst, &h1, t), "add alice");
+    match s.add_user("alice", Role::Admin, &h2, t) {
+        Err(e @ StoreError::AlreadyExists(_)) => {
+            assert_eq!(e.to_string(), "user alice already exists")
+        }
+        other => panic!("a duplicate user must be refused, got {other:?}"),
+    }
+    assert_eq!(ok(s.get_user("alice"), "unchanged"), Some(alice.clone()));
+    let names: Vec<String> = ok(s.list_users(), "list")
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "ordered by name");
+    assert_eq!(names.len(), Role::ALL.len() + 1);
+
+    let stored = ok(s.password_hash("alice"), "hash").unwrap_or_default();
+    assert!(verify_password("first password", &stored));
+    assert!(ok(s.set_password("alice", &h2), "set"));
+    let stored = ok(s.password_hash("alice"), "hash").unwrap_or_default();
+    assert!(
+        verify_password("second password", &stored) && !verify_password("first password", &stored)
+    );
+
+    assert!(ok(s.set_user_disabled("alice", true), "disable"));
+    assert_eq!(
+        ok(s.get_user("alice"), "get").map(|u| u.disabled),
+        Some(true)
+    );
+    assert!(ok(s.set_user_disabled("alice", false), "enable"));
+    assert_eq!(
+        ok(s.get_user("alice"), "get").map(|u| u.disabled),
+        Some(false)
+    );
+
+    // Refused input, with messages that never echo a password.
+    let long_name = "a".repeat(1000);
+    let bad: Vec<(&str, &str, String)> = vec![
+        ("empty name", "", h1.clone()),
+        ("upper case", "Alice", h1.clone()),
+        ("injection", "x' OR '1'='1", h1.clone()),
+        ("long name", long_name.as_str(), h1.clone()),
+        ("plaintext password", "carol", "hunter2hunter2".into()),
+        (
+            "other algorithm",
+            "carol",
+            "$2b$12$abcdefghijklmnopqrstuv".into(),
+        ),
+    ];
+    for (what, name, hash) in &bad {
+        match s.add_user(name, Role::Viewer, hash, t) {
+            Err(StoreError::InvalidInput(msg)) => {
+                assert!(!msg.contains("hunter2"), "{what}: {msg}")
+            }
+            other => panic!("{what}: expected invalid input, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        s.set_password("alice", "hunter2hunter2"),
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert!(ok(s.get_user("carol"), "get").is_none());
+}
+
+fn tokens(s: &mut dyn Store) {
+    use crate::auth::{Role, hash_password, new_token, token_hash};
+    let t = Timestamp(BASE);
+    let h = ok(
+        hash_password("a password").map_err(|e| StoreError::InvalidInput(e.to_string())),
+        "hash",
+    );
+    let mk = || {
+        ok(
+            new_token().map_err(|e| StoreError::InvalidInput(e.to_string())),
+            "token",
+        )
+    };
+    assert!(
+        ok(
+            s.find_user_by_token_hash(&token_hash("ward_nothing")),
+            "find"
+        )
+        .is_none()
+    );
+    assert!(!ok(s.revoke_token(1), "revoke missing"));
+    assert!(!ok(s.revoke_token(u64::MAX), "revoke huge"));
+    assert!(!ok(s.touch_token(1, t), "touch missing"));
+    assert!(ok(s.list_tokens("alice"), "list").is_empty());
+
+    let (_, orphan) = mk();
+    match s.add_token("nobody", &orphan, t) {
+        Err(e @ StoreError::NotFound(_)) => assert_eq!(e.to_string(), "user nobody does not exist"),
+        other => panic!("a token for an unknown user must be refused, got {other:?}"),
+    }
+    let alice = ok(s.add_user("alice", Role::Analyst, &h, t), "add alice");
+    ok(s.add_user("bob", Role::Viewer, &h, t), "add bob");
+    let (tok1, hash1) = mk();
+    let (_, hash2) = mk();
+    let (_, hash3) = mk();
+    assert!(
+        matches!(s.add_token("alice", &tok1, t), Err(StoreError::InvalidInput(m)) if !m.contains(&tok1))
+    );
+    let a1 = ok(s.add_token("alice", &hash1, t), "add token 1");
+    let a2 = ok(s.add_token("alice", &hash2, t), "add token 2");
+    let b3 = ok(s.add_token("bob", &hash3, t), "add token 3");
+    assert!(a1.id != a2.id && a2.id != b3.id);
+    assert_eq!(
+        (a1.user.as_str(), a1.created, a1.last_used, a1.revoked),
+        ("alice", t, None, false)
+    );
+    assert!(matches!(
+        s.add_token("bob", &hash1, t),
+        Err(StoreError::AlreadyExists(_))
+    ));
+
+    assert_eq!(
+        ok(s.find_user_by_token_hash(&token_hash(&tok1)), "find"),
+        Some((alice.clone(), a1.clone()))
+    );
+    assert_eq!(
+        ok(s.find_user_by_token_hash(&hash3), "find bob").map(|(u, _)| u.name),
+        Some("bob".into())
+    );
+    assert!(
+        ok(
+            s.find_user_by_token_hash(&tok1),
+            "the raw token is not a key"
+        )
+        .is_none()
+    );
+
+    let later = Timestamp(BASE + 5_000_000);
+    assert!(ok(s.touch_token(a1.id, later), "touch"));
+    let listed = ok(s.list_tokens("alice"), "list");
+    assert_eq!(
+        listed.iter().map(|k| k.id).collect::<Vec<_>>(),
+        vec![a1.id, a2.id]
+    );
+    assert_eq!(listed.first().and_then(|k| k.last_used), Some(later));
+
+    assert!(ok(s.revoke_token(a1.id), "revoke"));
+    assert!(ok(s.find_user_by_token_hash(&hash1), "revoked").is_none());
+    assert!(ok(s.find_user_by_token_hash(&hash2), "other token still works").is_some());
+    assert_eq!(
+        ok(s.list_tokens("alice"), "list")
+            .first()
+            .map(|k| k.revoked),
+        Some(true)
+    );
+
+    assert!(ok(s.set_user_disabled("alice", true), "disable"));
+    assert!(ok(s.find_user_by_token_hash(&hash2), "disabled user").is_none());
+    assert!(ok(s.set_user_disabled("alice", false), "enable"));
+    assert!(ok(s.find_user_by_token_hash(&hash2), "enabled again").is_some());
+    assert!(ok(s.find_user_by_token_hash(&hash1), "revoked for good").is_none());
 }

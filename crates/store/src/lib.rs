@@ -9,20 +9,25 @@
 //!   acknowledged or closed, and an assignee), queried with [`AlertQuery`];
 //! - **devices**: the medical/IoT device inventory ([`DeviceRecord`]);
 //! - the **audit trail** ([`AuditEntry`]): append-only and hash-chained, checked by
-//!   [`Store::verify_audit`] (see [`audit`]).
+//!   [`Store::verify_audit`] (see [`audit`]);
+//! - **users** and **API tokens** for sign-in ([`User`], [`ApiToken`]); hashing, roles and
+//!   token generation are in [`auth`].
 //!
 //! Boundaries: this crate depends on `ward-core` only. It does not depend on `ward-detect`, and
 //! `ward-detect` does not depend on it; see [`device`] for how the inventory record crosses over.
 
 pub mod audit;
+pub mod auth;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod device;
 mod query;
 mod sqlite;
 mod sqlite_audit;
+mod sqlite_users;
 
 pub use audit::{AuditEntry, AuditProblem, AuditVerification};
+pub use auth::{ApiToken, Role, User};
 pub use device::DeviceRecord;
 pub use query::{AlertCursor, AlertQuery, AlertSort, DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LEN};
 pub use sqlite::{MIGRATIONS, SqliteStore};
@@ -85,6 +90,12 @@ pub enum StoreError {
     /// A record offered for storage is unusable (for example an alert with an empty id).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The record to create exists already (a user name taken).
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    /// The record an operation refers to does not exist (a token for an unknown user).
+    #[error("{0} does not exist")]
+    NotFound(String),
     /// Any other backend failure (disk full, locked past the busy timeout, I/O error).
     #[error("store {location}: {source}")]
     Backend {
@@ -216,6 +227,59 @@ pub trait Store: Send {
     /// missing, moved or mislinked entry (see [`AuditProblem`]), or how many entries are
     /// intact. A damaged trail is an `Ok` with a problem; `Err` means the store failed.
     fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
+
+    /// Adds a user with an Argon2id PHC `password_hash` (from [`auth::hash_password`]; a
+    /// plaintext password is refused). A taken name is [`StoreError::AlreadyExists`]; a bad
+    /// name is [`StoreError::InvalidInput`] (see [`auth::check_user_name`]).
+    fn add_user(
+        &mut self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        created: Timestamp,
+    ) -> Result<User, StoreError>;
+
+    /// Replaces a user's password hash. Returns `false` when the user is unknown.
+    fn set_password(&mut self, name: &str, password_hash: &str) -> Result<bool, StoreError>;
+
+    /// One user by name.
+    fn get_user(&self, name: &str) -> Result<Option<User>, StoreError>;
+
+    /// The stored PHC password hash of a user, for [`auth::verify_password`] at sign-in.
+    fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// All users, ordered by name.
+    fn list_users(&self) -> Result<Vec<User>, StoreError>;
+
+    /// Disables or re-enables a user. Returns `false` when the user is unknown.
+    fn set_user_disabled(&mut self, name: &str, disabled: bool) -> Result<bool, StoreError>;
+
+    /// Records a new API token for `user` by its SHA-256 hex `token_hash` (from
+    /// [`auth::new_token`]; anything else is refused). An unknown user is
+    /// [`StoreError::NotFound`].
+    fn add_token(
+        &mut self,
+        user: &str,
+        token_hash: &str,
+        created: Timestamp,
+    ) -> Result<ApiToken, StoreError>;
+
+    /// The user a presented token acts as (look it up with [`auth::token_hash`] of the token).
+    /// `None` when the hash is unknown, the token is revoked, or the user is disabled.
+    fn find_user_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(User, ApiToken)>, StoreError>;
+
+    /// Records that token `id` authenticated a request at `time`. Returns `false` when the id
+    /// is unknown.
+    fn touch_token(&mut self, id: u64, time: Timestamp) -> Result<bool, StoreError>;
+
+    /// A user's tokens (revoked ones included), oldest first.
+    fn list_tokens(&self, user: &str) -> Result<Vec<ApiToken>, StoreError>;
+
+    /// Revokes token `id` for good. Returns `false` when the id is unknown.
+    fn revoke_token(&mut self, id: u64) -> Result<bool, StoreError>;
 }
 
 /// Checks an alert before storage; shared by backends so they reject the same input.

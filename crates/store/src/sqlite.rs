@@ -1,6 +1,8 @@
 //! The embedded backend: one SQLite file (rusqlite, bundled SQLite), WAL journal.
 
 use crate::audit::{AuditEntry, AuditVerification};
+use crate::auth::{ApiToken, Role, User};
+use crate::sqlite_users as users;
 use crate::{
     AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, Store, StoreError,
     validate_alert, validate_state,
@@ -20,6 +22,7 @@ use ward_core::{Alert, Severity, Timestamp};
 /// - v3: the `devices` inventory.
 /// - v4: the hash-chained `audit_log` (see [`crate::audit`]), with triggers that refuse
 ///   `UPDATE` and `DELETE` so ward itself can only append.
+/// - v5: `users` (Argon2id PHC password hashes) and `api_tokens` (SHA-256 of each token only).
 pub const MIGRATIONS: &[&str] = &[
     // v1
     "CREATE TABLE alerts (
@@ -68,6 +71,23 @@ pub const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // v5
+    "CREATE TABLE users (
+        name          TEXT    NOT NULL PRIMARY KEY,
+        role          TEXT    NOT NULL,
+        password_hash TEXT    NOT NULL,
+        created       INTEGER NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE api_tokens (
+        id        INTEGER PRIMARY KEY,
+        user      TEXT    NOT NULL REFERENCES users (name),
+        hash      TEXT    NOT NULL UNIQUE,
+        created   INTEGER NOT NULL,
+        last_used INTEGER,
+        revoked   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX api_tokens_user ON api_tokens (user, id);",
 ];
 
 /// How long a writer waits for another connection's lock before failing.
@@ -580,6 +600,64 @@ impl Store for SqliteStore {
 
     fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         crate::sqlite_audit::verify(self)
+    }
+
+    fn add_user(
+        &mut self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        created: Timestamp,
+    ) -> Result<User, StoreError> {
+        users::add_user(self, name, role, password_hash, created)
+    }
+
+    fn set_password(&mut self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
+        users::set_password(self, name, password_hash)
+    }
+
+    fn get_user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        users::get_user(self, name)
+    }
+
+    fn password_hash(&self, name: &str) -> Result<Option<String>, StoreError> {
+        users::password_hash(self, name)
+    }
+
+    fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        users::list_users(self)
+    }
+
+    fn set_user_disabled(&mut self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+        users::set_user_disabled(self, name, disabled)
+    }
+
+    fn add_token(
+        &mut self,
+        user: &str,
+        token_hash: &str,
+        created: Timestamp,
+    ) -> Result<ApiToken, StoreError> {
+        users::add_token(self, user, token_hash, created)
+    }
+
+    fn find_user_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(User, ApiToken)>, StoreError> {
+        users::find_user_by_token_hash(self, token_hash)
+    }
+
+    fn touch_token(&mut self, id: u64, time: Timestamp) -> Result<bool, StoreError> {
+        users::touch_token(self, id, time)
+    }
+
+    fn list_tokens(&self, user: &str) -> Result<Vec<ApiToken>, StoreError> {
+        users::list_tokens(self, user)
+    }
+
+    fn revoke_token(&mut self, id: u64) -> Result<bool, StoreError> {
+        users::revoke_token(self, id)
     }
 }
 

@@ -1,5 +1,6 @@
 //! ward-store integration tests: the conformance suite against SQLite, SQLite-specific
-//! behaviour (files, migrations, damage), and an ignored measurement.
+//! behaviour (files, migrations, damage), the audit trail and users on a file, and an ignored
+//! measurement.
 
 #[path = "it/audit.rs"]
 mod audit;
@@ -7,3 +8,5 @@ mod audit;
 mod bench;
 #[path = "it/sqlite.rs"]
 mod sqlite;
+#[path = "it/users.rs"]
+mod users;

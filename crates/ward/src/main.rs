@@ -66,6 +66,9 @@ enum Command {
     /// The tamper-evident audit trail: verify the hash chain, list entries.
     #[command(subcommand)]
     Audit(admin::AuditCmd),
+    /// Local users and API tokens for `ward serve`.
+    #[command(subcommand)]
+    User(admin::UserCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +117,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Demo(a) => demo::demo(a, &cfg),
         Command::Alerts(a) => demo::alerts(a, &cfg),
         Command::Audit(c) => admin::audit(c, &cfg),
+        Command::User(c) => admin::user(c, &cfg),
         Command::Config(ConfigCmd::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

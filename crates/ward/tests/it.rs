@@ -673,3 +673,184 @@ fn ecs_output_has_no_fake_addresses() {
         "NSL-KDD records have no addresses: {first}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Administration: `ward user`. Owned by the admin/auth work; appended here because this crate
+// has one integration-test binary.
+// ---------------------------------------------------------------------------------------------
+
+/// Runs ward with `WARD_PASSWORD` set to `password` (or removed), stdin not a terminal.
+fn ward_pw(args: &[&str], dir: &Path, password: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ward"));
+    c.args(args)
+        .current_dir(dir)
+        .env_remove("WARD_CONFIG")
+        .env_remove("WARD_PASSWORD")
+        .stdin(std::process::Stdio::null());
+    if let Some(p) = password {
+        c.env("WARD_PASSWORD", p);
+    }
+    c.output().expect("ward runs")
+}
+
+/// Runs a ward command that must fail with exit status `code`; returns stderr.
+fn ward_fails(args: &[&str], dir: &Path, password: Option<&str>, code: i32) -> String {
+    let o = ward_pw(args, dir, password);
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {}", text(&o.stdout));
+    text(&o.stderr)
+}
+
+#[test]
+fn user_add_passwd_list_token_are_audited_without_secrets() {
+    use ward_store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (pw1, pw2) = ("first-Sentinel-pass", "second-Sentinel-pass");
+    let st = ["--store", "w.db"];
+    let with =
+        |cmd: &[&'static str]| -> Vec<&str> { cmd.iter().chain(st.iter()).copied().collect() };
+
+    let o = ward_pw(
+        &with(&["user", "add", "alice", "--role", "admin"]),
+        d,
+        Some(pw1),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("added user alice with role admin"));
+
+    // Refusals, each with a clear message (clap usage errors exit 2, ward errors exit 1).
+    let cases: &[(&[&str], Option<&str>, i32, &str)] = &[
+        (
+            &["user", "add", "alice", "--role", "viewer"],
+            Some(pw1),
+            1,
+            "user alice already exists",
+        ),
+        (
+            &["user", "add", "bob", "--role", "root"],
+            Some(pw1),
+            2,
+            "admin, analyst, privacy_officer, auditor, viewer",
+        ),
+        (
+            &["user", "add", "Bob", "--role", "viewer"],
+            Some(pw1),
+            1,
+            "lowercase",
+        ),
+        (
+            &["user", "add", "bob", "--role", "viewer"],
+            None,
+            1,
+            "no password: set WARD_PASSWORD",
+        ),
+        (
+            &["user", "add", "bob", "--role", "viewer"],
+            Some("short"),
+            1,
+            "too short",
+        ),
+        (
+            &["user", "passwd", "bob"],
+            Some(pw2),
+            1,
+            "no user named bob",
+        ),
+        (&["user", "token", "bob"], None, 1, "no user named bob"),
+    ];
+    for (cmd, pw, code, want) in cases {
+        let err = ward_fails(&with(cmd), d, *pw, *code);
+        assert!(err.contains(want), "{cmd:?}: {err}");
+        assert!(
+            !err.contains("Sentinel"),
+            "{cmd:?} echoes the password: {err}"
+        );
+    }
+
+    let o = ward_pw(&with(&["user", "passwd", "alice"]), d, Some(pw2));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    let o = ward_pw(
+        &with(&["user", "add", "carol", "--role", "privacy_officer"]),
+        d,
+        Some(pw1),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = ward(&with(&["user", "list"]), d);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        out.contains("alice")
+            && out.contains("admin")
+            && out.contains("privacy_officer")
+            && out.contains("active"),
+        "{out}"
+    );
+    let o = ward(&with(&["user", "list", "--json"]), d);
+    let users: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["name"], "alice");
+    assert!(users[0].get("password_hash").is_none(), "{:?}", users[0]);
+
+    let o = ward(&with(&["user", "token", "alice"]), d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let token = text(&o.stdout).trim().to_owned();
+    assert!(token.starts_with("ward_") && token.len() == 69, "{token}");
+    assert!(text(&o.stderr).contains("shown once"));
+
+    // The store: the new password works, the token finds alice, no secret is in the file.
+    let s = ward_store::SqliteStore::open(d.join("w.db")).unwrap();
+    let hash = s.password_hash("alice").unwrap().unwrap();
+    assert!(ward_store::auth::verify_password(pw2, &hash));
+    assert!(!ward_store::auth::verify_password(pw1, &hash));
+    let found = s
+        .find_user_by_token_hash(&ward_store::auth::token_hash(&token))
+        .unwrap();
+    assert_eq!(found.map(|(u, _)| u.name), Some("alice".to_owned()));
+    drop(s);
+    let bytes = std::fs::read(d.join("w.db")).unwrap();
+    for secret in [pw1, pw2, token.as_str()] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is in the store file"
+        );
+    }
+
+    // Every change is in the audit trail, by `cli`, and the trail holds no secret.
+    let o = ward(&with(&["audit", "list", "--json"]), d);
+    let log = text(&o.stdout);
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let actions: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("user.add", "alice"),
+            ("user.passwd", "alice"),
+            ("user.add", "carol"),
+            ("user.list", ""),
+            ("user.list", ""),
+            ("token.create", "alice"),
+        ]
+    );
+    assert!(entries.iter().all(|e| e["actor"] == "cli"));
+    assert_eq!(entries[0]["details"]["role"], "admin");
+    assert!(
+        !log.contains("Sentinel") && !log.contains(&token[5..]),
+        "{log}"
+    );
+    let o = ward(&with(&["audit", "verify"]), d);
+    assert!(
+        text(&o.stdout).contains("audit trail intact: 6 entries"),
+        "{}",
+        text(&o.stdout)
+    );
+}
