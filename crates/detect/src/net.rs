@@ -1298,17 +1298,6 @@ impl Scorer<'_> {
                 self.prob.fill(f32::NAN);
             }
         }
-        self.fam.clear();
-        let n_fam = m.families.as_ref().map_or(0, |f| f.names.len());
-        if let (Some(fm), Some(x)) = (&m.families, &x) {
-            self.fam.resize(n * n_fam, 0.0);
-            if fm.gbdt.predict_proba_into(x, &mut self.fam).is_err() {
-                self.fam.fill(0.0);
-            }
-        }
-        if let Some(x) = x {
-            self.tree = x.into_vec();
-        }
         if let Some(lr) = &m.linear {
             let dw = m.spec.dense_width();
             let lw = dw + cw;
@@ -1331,6 +1320,29 @@ impl Scorer<'_> {
         }
         if let Some(c) = &m.calibration {
             c.apply_in_place(&mut self.prob);
+        }
+        // Families only for the rows the attack model flags (most traffic is benign, and the
+        // family model has one tree per family per round); the others are benign (class 0).
+        self.fam.clear();
+        let n_fam = m.families.as_ref().map_or(0, |f| f.names.len());
+        if let (Some(fm), Some(x)) = (&m.families, &x) {
+            self.fam.resize(n * n_fam, 0.0);
+            let flagged: Vec<usize> = (0..n)
+                .filter(|&i| self.prob.get(i).is_some_and(|p| *p >= m.threshold))
+                .collect();
+            if !flagged.is_empty() {
+                let sub = x.select_rows(&flagged);
+                let mut probs = vec![0f32; flagged.len() * n_fam];
+                if fm.gbdt.predict_proba_into(&sub, &mut probs).is_ok() {
+                    for (k, &i) in flagged.iter().enumerate() {
+                        self.fam[i * n_fam..(i + 1) * n_fam]
+                            .copy_from_slice(&probs[k * n_fam..(k + 1) * n_fam]);
+                    }
+                }
+            }
+        }
+        if let Some(x) = x {
+            self.tree = x.into_vec();
         }
         let dw = m.spec.dense_width();
         let rw = m.rarity.as_ref().map_or(0, Rarity::len);
@@ -1388,9 +1400,8 @@ impl Scorer<'_> {
                         best = c;
                     }
                 }
-                let argmax = (0..n_fam).fold(0, |b, c| if row[c] > row[b] { c } else { b });
                 // a family only for what the supervised model called an attack
-                Some(if sup_hit { best as u32 } else { argmax as u32 })
+                Some(if sup_hit { best as u32 } else { 0 })
             } else {
                 None
             };
