@@ -564,21 +564,26 @@ impl NetModel {
         if cfg.supervised && labelled {
             let labelled_idx: Vec<usize> =
                 (0..flows.len()).filter(|&i| labels[i].is_some()).collect();
-            let (idx, benign_weight) = cap_benign(&labelled_idx, &labels, cfg.supervised_max_rows);
-            let x = tree_matrix(&spec, idx.iter().map(|&i| (&flows[i], ctx_row(i))));
-            let y: Vec<u32> = idx
-                .iter()
-                .map(|&i| u32::from(labels[i] == Some(true)))
-                .collect();
-            // With calibration, 10% of the rows (stratified) are held out of fitting.
-            let (fit_rows, cal_rows) = match cfg.calibration {
-                CalibrationChoice::None => ((0..idx.len()).collect::<Vec<_>>(), Vec::new()),
-                _ => ward_ml::cv::stratified_split(&y, 0.1, cfg.seed)
-                    .map_err(|e| ml_err("calibration")(Box::new(e)))?,
+            let is_attack = |i: usize| u32::from(labels[i] == Some(true));
+            // With calibration, 10% of the labelled rows (stratified) are held out before any
+            // benign capping, so the calibrator sees the data's own class balance.
+            let (pool, cal_idx): (Vec<usize>, Vec<usize>) = match cfg.calibration {
+                CalibrationChoice::None => (labelled_idx, Vec::new()),
+                _ => {
+                    let ly: Vec<u32> = labelled_idx.iter().map(|&i| is_attack(i)).collect();
+                    let (fit, cal) = ward_ml::cv::stratified_split(&ly, 0.1, cfg.seed)
+                        .map_err(|e| ml_err("calibration")(Box::new(e)))?;
+                    (
+                        fit.iter().map(|&r| labelled_idx[r]).collect(),
+                        cal.iter().map(|&r| labelled_idx[r]).collect(),
+                    )
+                }
             };
-            let fit_y: Vec<u32> = fit_rows.iter().map(|&r| y[r]).collect();
-            let cal_y: Vec<u32> = cal_rows.iter().map(|&r| y[r]).collect();
-            let mut cal_scores = vec![0f32; cal_rows.len()];
+            let (idx, benign_weight) = cap_benign(&pool, &labels, cfg.supervised_max_rows);
+            let x = tree_matrix(&spec, idx.iter().map(|&i| (&flows[i], ctx_row(i))));
+            let y: Vec<u32> = idx.iter().map(|&i| is_attack(i)).collect();
+            let cal_y: Vec<u32> = cal_idx.iter().map(|&i| is_attack(i)).collect();
+            let mut cal_scores = vec![0f32; cal_idx.len()];
             match cfg.supervised_model {
                 SupervisedKind::Gbdt => {
                     let mut params = GbdtParams {
@@ -588,15 +593,12 @@ impl NetModel {
                     if benign_weight > 1.0 && params.class_weight == ClassWeight::None {
                         params.class_weight = ClassWeight::Explicit(vec![benign_weight, 1.0]);
                     }
-                    let xf = if cal_rows.is_empty() {
-                        x.clone()
-                    } else {
-                        x.select_rows(&fit_rows)
-                    };
-                    let g = Gbdt::fit(&xf, &fit_y, 2, &params)
+                    let g = Gbdt::fit(&x, &y, 2, &params)
                         .map_err(|e| ml_err("supervised")(Box::new(e)))?;
-                    if !cal_rows.is_empty() {
-                        g.predict_into(&x.select_rows(&cal_rows), &mut cal_scores)
+                    if !cal_idx.is_empty() {
+                        let xc =
+                            tree_matrix(&spec, cal_idx.iter().map(|&i| (&flows[i], ctx_row(i))));
+                        g.predict_into(&xc, &mut cal_scores)
                             .map_err(|e| ml_err("calibration")(Box::new(e)))?;
                     }
                     supervised = Some(g);
@@ -607,15 +609,12 @@ impl NetModel {
                     if benign_weight > 1.0 && params.class_weight == ClassWeight::None {
                         params.class_weight = ClassWeight::Explicit(vec![benign_weight, 1.0]);
                     }
-                    let df = if cal_rows.is_empty() {
-                        d.clone()
-                    } else {
-                        d.select_rows(&fit_rows)
-                    };
-                    let lr = LogReg::fit(&df, &fit_y, 2, &params)
+                    let lr = LogReg::fit(&d, &y, 2, &params)
                         .map_err(|e| ml_err("supervised")(Box::new(e)))?;
-                    if !cal_rows.is_empty() {
-                        lr.predict_into(&d.select_rows(&cal_rows), &mut cal_scores)
+                    if !cal_idx.is_empty() {
+                        let dc =
+                            linear_matrix(&spec, cal_idx.iter().map(|&i| (&flows[i], ctx_row(i))));
+                        lr.predict_into(&dc, &mut cal_scores)
                             .map_err(|e| ml_err("calibration")(Box::new(e)))?;
                     }
                     linear = Some(lr);
