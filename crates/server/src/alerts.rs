@@ -6,7 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 use ward_core::{Severity, Timestamp};
-use ward_store::{AlertCursor, AlertQuery};
+use ward_store::{AlertCursor, AlertQuery, AlertSort, AlertStatus};
 
 /// Page size of `GET /alerts` when `limit` is absent.
 pub const API_DEFAULT_LIMIT: u32 = 100;
@@ -73,6 +73,21 @@ fn parse_params(params: &[(String, String)]) -> Result<(AlertQuery, u32), ApiErr
                         )
                     })?;
             }
+            "sort" => {
+                q.sort = match value.as_str() {
+                    "time_desc" => AlertSort::TimeDesc,
+                    "time_asc" => AlertSort::TimeAsc,
+                    "score_desc" => AlertSort::ScoreDesc,
+                    _ => return Err(bad(name, "expected time_desc, time_asc or score_desc")),
+                };
+            }
+            "status" => {
+                q.status = Some(
+                    value
+                        .parse::<AlertStatus>()
+                        .map_err(|_| bad(name, "expected open, acknowledged or closed"))?,
+                );
+            }
             "cursor" => {
                 q.after = Some(
                     value
@@ -89,7 +104,7 @@ fn parse_params(params: &[(String, String)]) -> Result<(AlertQuery, u32), ApiErr
                     "(unprintable)"
                 };
                 return Err(ApiError::BadRequest(format!(
-                    "unknown parameter {shown}: expected severity, detector, entity, q, from, to, limit or cursor"
+                    "unknown parameter {shown}: expected severity, detector, entity, q, status, from, to, sort, limit or cursor"
                 )));
             }
         }
@@ -98,8 +113,10 @@ fn parse_params(params: &[(String, String)]) -> Result<(AlertQuery, u32), ApiErr
     Ok((q, limit))
 }
 
-/// `GET /api/v1/alerts`: newest first, keyset-paged. `severity` is a minimum; `q` is a
-/// case-insensitive substring of the title; `from` is inclusive and `to` exclusive.
+/// `GET /api/v1/alerts`: keyset-paged, newest first unless `sort` says otherwise
+/// (`time_desc`, `time_asc`, `score_desc`; keep the same sort while following `next_cursor`).
+/// `severity` is a minimum; `q` is a case-insensitive substring of the title; `status` is
+/// the workflow status; `from` is inclusive and `to` exclusive (RFC 3339).
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Principal,
@@ -195,7 +212,10 @@ mod tests {
         check(&[("q", "")], Err("parameter q"));
         check(&[("q", &"a".repeat(2000))], Err("parameter q"));
         check(&[("q", "a"), ("q", "b")], Err("more than once"));
-        check(&[("sort", "x")], Err("unknown parameter sort"));
+        check(&[("sort", "score_desc"), ("status", "open")], Ok(()));
+        check(&[("sort", "x")], Err("parameter sort"));
+        check(&[("status", "done")], Err("parameter status"));
+        check(&[("order", "x")], Err("unknown parameter order"));
         check(
             &[("patient name", "x")],
             Err("unknown parameter (unprintable)"),

@@ -245,6 +245,10 @@ async fn alert_filters() {
         ("?q=100%25", &[]),
         ("?q=_", &[]),
         ("?detector=net.nothing", &[]),
+        ("?sort=time_asc", &["a", "b", "c", "d", "e"]),
+        ("?sort=score_desc&detector=net.device", &["b", "e"]),
+        ("?status=open&severity=critical", &["a"]),
+        ("?status=closed", &[]),
     ];
     for (query, want) in cases {
         let b = get_ok(&f, &format!("/api/v1/alerts{query}")).await;
@@ -257,9 +261,14 @@ async fn alert_filters() {
 #[tokio::test]
 async fn keyset_paging_walks_every_alert_once() {
     let f = fixture();
-    for limit in 1..=6 {
+    let sorts = [
+        ("time_desc", ["e", "d", "c", "b", "a"]),
+        ("time_asc", ["a", "b", "c", "d", "e"]),
+        ("score_desc", ["a", "b", "c", "d", "e"]),
+    ];
+    for (limit, (sort, want)) in (1..=6).flat_map(|l| sorts.iter().map(move |s| (l, s))) {
         let mut seen = Vec::new();
-        let mut uri = format!("/api/v1/alerts?limit={limit}");
+        let mut uri = format!("/api/v1/alerts?sort={sort}&limit={limit}");
         let mut pages = 0;
         loop {
             let b = get_ok(&f, &uri).await;
@@ -268,12 +277,12 @@ async fn keyset_paging_walks_every_alert_once() {
             seen.extend(titles(&b));
             pages += 1;
             match b["next_cursor"].as_str() {
-                Some(c) => uri = format!("/api/v1/alerts?limit={limit}&cursor={c}"),
+                Some(c) => uri = format!("/api/v1/alerts?sort={sort}&limit={limit}&cursor={c}"),
                 None => break,
             }
             assert!(pages < 10, "paging does not end");
         }
-        assert_eq!(seen, ["e", "d", "c", "b", "a"], "limit {limit}");
+        assert_eq!(seen, *want, "{sort} limit {limit}");
         assert_eq!(pages, 5usize.div_ceil(limit), "limit {limit}");
     }
 }
@@ -310,6 +319,8 @@ async fn malformed_parameters_are_400_naming_the_parameter() {
         ("q=", "q"),
         ("q=a&q=b", "q"),
         ("order=asc", "order"),
+        ("sort=newest", "sort"),
+        ("status=done", "status"),
     ];
     for (query, param) in cases {
         let (s, b) = get(&f.app, &format!("/api/v1/alerts?{query}"), Some(&auth)).await;
