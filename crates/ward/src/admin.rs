@@ -50,7 +50,7 @@ pub struct AuditListArgs {
 }
 
 /// Opens an existing store; the admin commands never create one by accident.
-fn open_existing(arg: &StoreArg, cfg: &Config) -> Result<SqliteStore> {
+pub(crate) fn open_existing(arg: &StoreArg, cfg: &Config) -> Result<SqliteStore> {
     let path = arg.store.clone().unwrap_or_else(|| cfg.store.path.clone());
     if !path.is_file() {
         bail!("no store at {}: pass --store FILE", path.display());

@@ -8,6 +8,7 @@ mod eval;
 mod inputs;
 mod net;
 mod output;
+mod serve;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -69,6 +70,8 @@ enum Command {
     /// Local users and API tokens for `ward serve`.
     #[command(subcommand)]
     User(admin::UserCmd),
+    /// Serve the REST API (`/api/v1`) over a store; API tokens come from `ward user token`.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +121,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Alerts(a) => demo::alerts(a, &cfg),
         Command::Audit(c) => admin::audit(c, &cfg),
         Command::User(c) => admin::user(c, &cfg),
+        Command::Serve(a) => serve::serve(a, &cfg),
         Command::Config(ConfigCmd::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

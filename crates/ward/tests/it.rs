@@ -854,3 +854,78 @@ fn user_add_passwd_list_token_are_audited_without_secrets() {
         text(&o.stdout)
     );
 }
+
+/// One HTTP/1.1 GET over a plain socket; returns the whole response (status line, headers, body).
+fn http_get(addr: &str, path: &str, token: Option<&str>) -> String {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut resp = String::new();
+    conn.read_to_string(&mut resp).expect("read");
+    resp
+}
+
+#[test]
+fn serve_answers_with_a_token_and_stops_cleanly_on_sigint() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let st = ["--store", "w.db"];
+    let missing = ward_fails(&["serve", "--store", "nope.db"], d, None, 1);
+    assert!(missing.contains("no store at nope.db"), "{missing}");
+
+    let o = ward_pw(
+        &["user", "add", "ana", "--role", "analyst", st[0], st[1]],
+        d,
+        Some("serve-Sentinel-pass"),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = ward(&["user", "token", "ana", st[0], st[1]], d);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let token = out
+        .split_whitespace()
+        .find(|w| w.starts_with("ward_"))
+        .expect("token printed")
+        .to_owned();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["serve", st[0], st[1], "--listen", "127.0.0.1:0"])
+        .current_dir(d)
+        .env_remove("WARD_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ward serve starts");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+
+    let health = http_get(&addr, "/api/v1/health", None);
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let refused = http_get(&addr, "/api/v1/alerts", None);
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    let alerts = http_get(&addr, "/api/v1/alerts", Some(&token));
+    assert!(alerts.starts_with("HTTP/1.1 200"), "{alerts}");
+    assert!(alerts.contains("\"total\":0"), "{alerts}");
+
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
+    assert!(!rest.concat().contains(&token), "token logged");
+}

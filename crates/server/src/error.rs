@@ -1,0 +1,90 @@
+//! The one error type of the API and its stable JSON body.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use ward_store::StoreError;
+
+/// Every failure a route can return. Rendered as
+/// `{"error":{"code":"<code>","message":"<text>"}}` with the matching status. Messages never
+/// carry tokens, PHI or query values; at most a parameter name.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a malformed request; the message names the offending parameter.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no bearer token, or one that is unknown, revoked or belongs to a disabled user.
+    #[error("missing, unknown or revoked bearer token")]
+    Unauthorized,
+    /// 403: authenticated, but the role may not do this.
+    #[error("your role may not do this")]
+    Forbidden,
+    /// 404: no such resource (the payload names its kind, never the requested id).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 405: the route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 413: the request body is larger than the limit (bytes).
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 500: a store or runtime failure; details go to the log, not the client.
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable machine-readable code in the body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        let mut resp = (self.status(), Json(body)).into_response();
+        if matches!(self, Self::Unauthorized) {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"ward\""),
+            );
+        }
+        resp
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // Store query messages name the filter and its limits, never the value.
+            StoreError::InvalidQuery(m) => Self::BadRequest(m),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                Self::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! `ward serve`: the REST API over a store file.
+
+use crate::admin::{StoreArg, open_existing};
+use crate::config::Config;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::net::SocketAddr;
+use ward_server::AppState;
+
+/// `ward serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Address and port to listen on. Plain HTTP: keep it on loopback or behind a TLS proxy.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+/// Opens the store, binds, serves until Ctrl-C, then finishes in-flight requests and exits.
+pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
+    let store = open_existing(&args.store, cfg)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr().unwrap_or(args.listen);
+        eprintln!("ward serve: listening on http://{addr}/api/v1 (Ctrl-C stops)");
+        ward_server::serve(listener, AppState::new(Box::new(store)), async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No signal handler: never shut down on our own.
+                std::future::pending::<()>().await;
+            }
+            eprintln!("ward serve: shutting down, finishing open requests");
+        })
+        .await
+        .context("server failed")
+    })
+}
