@@ -70,6 +70,24 @@ fn kdd_fixture(dir: &Path, rows: usize, seed: u64) -> PathBuf {
     p
 }
 
+/// Trains `m.model` in `d` on `data` with a few boosting rounds; fails the test with ward's
+/// stderr when training fails.
+fn train_model(d: &Path, data: &Path, rounds: &str) {
+    let o = ward(
+        &[
+            "train",
+            "net",
+            data.to_str().unwrap(),
+            "--out",
+            "m.model",
+            "--rounds",
+            rounds,
+        ],
+        d,
+    );
+    assert!(o.status.success(), "train failed: {}", text(&o.stderr));
+}
+
 #[test]
 fn train_detect_scores_and_store_round_trip() {
     let dir = tempfile::tempdir().unwrap();
@@ -170,22 +188,7 @@ fn bad_records_are_reported_with_location_and_strict_stops() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let train = kdd_fixture(d, 400, 3);
-    assert!(
-        ward(
-            &[
-                "train",
-                "net",
-                train.to_str().unwrap(),
-                "--out",
-                "m.model",
-                "--rounds",
-                "5"
-            ],
-            d
-        )
-        .status
-        .success()
-    );
+    train_model(d, &train, "5");
     let mut content = std::fs::read_to_string(kdd_fixture(d, 20, 4)).unwrap();
     content.push_str("0,tcp,http,SF,notanumber\n");
     content.push_str(&std::fs::read_to_string(kdd_fixture(d, 4, 5)).unwrap());
@@ -264,22 +267,7 @@ fn clear_errors_for_unknown_format_missing_input_and_tampered_model() {
     );
 
     let train = kdd_fixture(d, 200, 6);
-    assert!(
-        ward(
-            &[
-                "train",
-                "net",
-                train.to_str().unwrap(),
-                "--out",
-                "m.model",
-                "--rounds",
-                "3"
-            ],
-            d
-        )
-        .status
-        .success()
-    );
+    train_model(d, &train, "3");
     let mut bytes = std::fs::read(d.join("m.model")).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x01;
@@ -432,22 +420,7 @@ fn detect_reads_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let train = kdd_fixture(d, 400, 10);
-    assert!(
-        ward(
-            &[
-                "train",
-                "net",
-                train.to_str().unwrap(),
-                "--out",
-                "m.model",
-                "--rounds",
-                "5"
-            ],
-            d
-        )
-        .status
-        .success()
-    );
+    train_model(d, &train, "5");
     let input = std::fs::read(kdd_fixture(d, 40, 11)).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
         .args([
@@ -590,22 +563,7 @@ fn a_model_refuses_input_of_another_format() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let train = kdd_fixture(d, 300, 12);
-    assert!(
-        ward(
-            &[
-                "train",
-                "net",
-                train.to_str().unwrap(),
-                "--out",
-                "m.model",
-                "--rounds",
-                "5"
-            ],
-            d
-        )
-        .status
-        .success()
-    );
+    train_model(d, &train, "5");
     let o = ward(
         &[
             "sim",
@@ -637,22 +595,7 @@ fn ecs_output_has_no_fake_addresses() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let train = kdd_fixture(d, 300, 13);
-    assert!(
-        ward(
-            &[
-                "train",
-                "net",
-                train.to_str().unwrap(),
-                "--out",
-                "m.model",
-                "--rounds",
-                "5"
-            ],
-            d
-        )
-        .status
-        .success()
-    );
+    train_model(d, &train, "5");
     let o = ward(
         &[
             "detect",
