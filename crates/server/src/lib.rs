@@ -14,6 +14,7 @@
 mod alerts;
 mod auth;
 mod error;
+mod ui;
 
 pub use alerts::{API_DEFAULT_LIMIT, API_MAX_LIMIT};
 pub use auth::{Principal, READ_ALERTS};
@@ -96,6 +97,7 @@ pub fn app(state: AppState) -> Router {
         .route("/devices", get(alerts::devices));
     Router::new()
         .nest("/api/v1", api)
+        .merge(ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -359,7 +359,8 @@ async fn unknown_routes_methods_and_huge_bodies_get_json_errors() {
     let (s, b) = get(&f.app, "/api/v1/nope", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     error_message(&b, "not_found");
-    let (s, b) = get(&f.app, "/", None).await;
+    // `/` is the dashboard (tests/it/ui.rs); other unknown paths are JSON 404s.
+    let (s, b) = get(&f.app, "/nope", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     error_message(&b, "not_found");
 
@@ -436,3 +437,7 @@ async fn serve_answers_on_a_socket_and_shuts_down_gracefully() {
     stop.send(()).expect("server alive");
     server.await.expect("join").expect("serve");
 }
+
+// The dashboard's static files (tests/it/ui.rs).
+#[path = "it/ui.rs"]
+mod ui;
