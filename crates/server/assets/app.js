@@ -309,6 +309,8 @@ function showSignIn(message) {
         err.textContent = Number.isFinite(secs)
           ? `Too many failed sign-ins. Try again in ${secs} seconds${secs >= 120 ? ` (about ${Math.ceil(secs / 60)} minutes)` : ''}.`
           : 'Too many failed sign-ins. Try again in a few minutes.';
+      } else if (e.status === 404) {
+        err.textContent = 'This server has no sign-in route: it is older than this dashboard.';
       } else if (e.status === 401 || e.status === 400) {
         err.textContent = 'The user name or password is wrong.';
       } else {

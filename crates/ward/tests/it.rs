@@ -872,3 +872,7 @@ fn serve_answers_with_a_token_and_stops_cleanly_on_sigint() {
     assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
     assert!(!rest.concat().contains(&token), "token logged");
 }
+
+// The dashboard in headless Chromium (tests/it/browser.rs).
+#[path = "it/browser.rs"]
+mod browser;
