@@ -12,6 +12,9 @@ use ward_server::{AppState, app};
 use ward_store::auth::{hash_password, new_token};
 use ward_store::{DeviceRecord, Role, SqliteStore, Store};
 
+#[path = "it/workflow.rs"]
+mod workflow;
+
 const HOUR: i64 = 3_600_000_000;
 const T0: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
 
@@ -395,7 +398,7 @@ async fn require_refuses_roles_outside_the_set_with_403() {
     let p = ward_server::Principal {
         user: "v".into(),
         role: Role::Viewer,
-        token_id: 1,
+        via: ward_server::Via::Token(1),
     };
     assert!(p.require(ward_server::READ_ALERTS).is_ok());
     let err = p

@@ -3,6 +3,8 @@
 use crate::audit::{AuditEntry, AuditVerification};
 use crate::auth::{ApiToken, Role, User};
 use crate::sqlite_users as users;
+use crate::sqlite_workflow as workflow;
+use crate::workflow::{AlertStats, AuditRecord, Case, CaseStatus, Session};
 use crate::{
     AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, Store, StoreError,
     validate_alert, validate_state,
@@ -23,6 +25,8 @@ use ward_core::{Alert, Severity, Timestamp};
 /// - v4: the hash-chained `audit_log` (see [`crate::audit`]), with triggers that refuse
 ///   `UPDATE` and `DELETE` so ward itself can only append.
 /// - v5: `users` (Argon2id PHC password hashes) and `api_tokens` (SHA-256 of each token only).
+/// - v6: browser `sessions` (SHA-256 of the cookie secret only), `cases` and `case_alerts`,
+///   and an index on the audit trail's `target` for an alert's history.
 pub const MIGRATIONS: &[&str] = &[
     // v1
     "CREATE TABLE alerts (
@@ -88,6 +92,31 @@ pub const MIGRATIONS: &[&str] = &[
         revoked   INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX api_tokens_user ON api_tokens (user, id);",
+    // v6
+    "CREATE TABLE sessions (
+        hash      TEXT    NOT NULL PRIMARY KEY,
+        user      TEXT    NOT NULL REFERENCES users (name),
+        csrf      TEXT    NOT NULL,
+        created   INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user);
+    CREATE TABLE cases (
+        id          INTEGER PRIMARY KEY,
+        title       TEXT    NOT NULL,
+        description TEXT    NOT NULL,
+        status      TEXT    NOT NULL DEFAULT 'open',
+        created     INTEGER NOT NULL,
+        created_by  TEXT    NOT NULL,
+        updated     INTEGER NOT NULL
+    );
+    CREATE TABLE case_alerts (
+        case_id   INTEGER NOT NULL REFERENCES cases (id),
+        alert_seq INTEGER NOT NULL REFERENCES alerts (seq),
+        PRIMARY KEY (case_id, alert_seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX case_alerts_alert ON case_alerts (alert_seq);
+    CREATE INDEX audit_log_target ON audit_log (target, seq);",
 ];
 
 /// How long a writer waits for another connection's lock before failing.
@@ -238,7 +267,7 @@ impl SqliteStore {
         classify(&self.location, e)
     }
 
-    fn decode_alert(&self, id: &str, body: Option<&str>) -> Result<Alert, StoreError> {
+    pub(crate) fn decode_alert(&self, id: &str, body: Option<&str>) -> Result<Alert, StoreError> {
         let Some(body) = body else {
             return Err(StoreError::BadRecord {
                 location: self.location.clone(),
@@ -288,7 +317,7 @@ pub(crate) fn classify(location: &str, e: rusqlite::Error) -> StoreError {
 }
 
 /// Severity as a sortable integer (info 0 .. critical 4).
-fn severity_rank(s: Severity) -> i64 {
+pub(crate) fn severity_rank(s: Severity) -> i64 {
     match s {
         Severity::Info => 0,
         Severity::Low => 1,
@@ -296,6 +325,18 @@ fn severity_rank(s: Severity) -> i64 {
         Severity::High => 3,
         Severity::Critical => 4,
     }
+}
+
+/// The inverse of [`severity_rank`]; `None` for a number no severity has.
+pub(crate) fn severity_from_rank(n: i64) -> Option<Severity> {
+    Some(match n {
+        0 => Severity::Info,
+        1 => Severity::Low,
+        2 => Severity::Medium,
+        3 => Severity::High,
+        4 => Severity::Critical,
+        _ => return None,
+    })
 }
 
 /// Builds the WHERE clause for the filters of `q` (and its cursor when `with_cursor`). Every
@@ -613,7 +654,12 @@ impl Store for SqliteStore {
     }
 
     fn set_password(&mut self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
-        users::set_password(self, name, password_hash)
+        // A new password signs the user out everywhere.
+        let changed = users::set_password(self, name, password_hash)?;
+        if changed {
+            workflow::end_user_sessions(self, name)?;
+        }
+        Ok(changed)
     }
 
     fn get_user(&self, name: &str) -> Result<Option<User>, StoreError> {
@@ -629,7 +675,11 @@ impl Store for SqliteStore {
     }
 
     fn set_user_disabled(&mut self, name: &str, disabled: bool) -> Result<bool, StoreError> {
-        users::set_user_disabled(self, name, disabled)
+        let changed = users::set_user_disabled(self, name, disabled)?;
+        if changed && disabled {
+            workflow::end_user_sessions(self, name)?;
+        }
+        Ok(changed)
     }
 
     fn add_token(
@@ -658,6 +708,100 @@ impl Store for SqliteStore {
 
     fn revoke_token(&mut self, id: u64) -> Result<bool, StoreError> {
         users::revoke_token(self, id)
+    }
+
+    fn update_alert_state(
+        &mut self,
+        id: &str,
+        state: &AlertState,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        workflow::update_alert_state(self, id, state, audit)
+    }
+
+    fn audit_for_target(&self, target: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        crate::sqlite_audit::list_for_target(self, target, limit)
+    }
+
+    fn create_session(&mut self, session: &Session, audit: &AuditRecord) -> Result<(), StoreError> {
+        workflow::create_session(self, session, audit)
+    }
+
+    fn find_session(&self, hash: &str) -> Result<Option<(User, Session)>, StoreError> {
+        workflow::find_session(self, hash)
+    }
+
+    fn touch_session(&mut self, hash: &str, time: Timestamp) -> Result<bool, StoreError> {
+        workflow::touch_session(self, hash, time)
+    }
+
+    fn end_session(&mut self, hash: &str, audit: Option<&AuditRecord>) -> Result<bool, StoreError> {
+        workflow::end_session(self, hash, audit)
+    }
+
+    fn purge_sessions(
+        &mut self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        workflow::purge_sessions(self, idle_before, created_before)
+    }
+
+    fn create_case(
+        &mut self,
+        title: &str,
+        description: &str,
+        alert_ids: &[String],
+        audit: &AuditRecord,
+    ) -> Result<Case, StoreError> {
+        workflow::create_case(self, title, description, alert_ids, audit)
+    }
+
+    fn add_case_alerts(
+        &mut self,
+        case: &str,
+        alert_ids: &[String],
+        audit: &AuditRecord,
+    ) -> Result<Option<Case>, StoreError> {
+        workflow::add_case_alerts(self, case, alert_ids, audit)
+    }
+
+    fn set_case_status(
+        &mut self,
+        case: &str,
+        status: CaseStatus,
+        audit: &AuditRecord,
+    ) -> Result<Option<Case>, StoreError> {
+        workflow::set_case_status(self, case, status, audit)
+    }
+
+    fn get_case(&self, case: &str) -> Result<Option<Case>, StoreError> {
+        workflow::get_case(self, case)
+    }
+
+    fn list_cases(&self, status: Option<CaseStatus>) -> Result<Vec<Case>, StoreError> {
+        workflow::list_cases(self, status)
+    }
+
+    fn case_alerts(&self, case: &str) -> Result<Vec<Alert>, StoreError> {
+        workflow::case_alerts(self, case)
+    }
+
+    fn cases_of_alert(&self, alert_id: &str) -> Result<Vec<String>, StoreError> {
+        workflow::cases_of_alert(self, alert_id)
+    }
+
+    fn latest_alert_time(&self) -> Result<Option<Timestamp>, StoreError> {
+        workflow::latest_alert_time(self)
+    }
+
+    fn alert_stats(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        bucket_micros: i64,
+    ) -> Result<AlertStats, StoreError> {
+        workflow::alert_stats(self, from, to, bucket_micros)
     }
 }
 

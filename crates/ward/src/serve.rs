@@ -30,7 +30,8 @@ pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr().unwrap_or(args.listen);
         eprintln!("ward serve: listening on http://{addr}/api/v1 (Ctrl-C stops)");
-        ward_server::serve(listener, AppState::new(Box::new(store)), async {
+        let state = AppState::new(Box::new(store)).with_options(cfg.server.options()?);
+        ward_server::serve(listener, state, async {
             if tokio::signal::ctrl_c().await.is_err() {
                 // No signal handler: never shut down on our own.
                 std::future::pending::<()>().await;
