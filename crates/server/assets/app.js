@@ -269,6 +269,9 @@ function setSignedIn(s) {
   session = s;
   document.body.classList.toggle('signed-out', !s);
   $('#who').textContent = s ? `${s.user} (${ROLE_NAMES[s.role] || s.role})` : '';
+  // Only roles that may read the audit trail see it in the navigation.
+  const audit = document.querySelector('[data-nav="audit"]');
+  if (audit) audit.parentElement.hidden = Boolean(s) && !AUDIT_ROLES.has(s.role);
 }
 
 function showSignIn(message) {
@@ -412,7 +415,8 @@ function severityChart(stats) {
   const totals = series.map((b) => SEVERITIES.reduce((n, sev) => n + (Number(b[sev]) || 0), 0));
   const sum = totals.reduce((a, b) => a + b, 0);
   const peakAt = totals.indexOf(Math.max(0, ...totals));
-  const W = 760;
+  // Drawn at the width it will show at (so its text stays at the page's size), within bounds.
+  const W = Math.round(Math.min(1300, Math.max(480, ($('#view').clientWidth || 800) - 40)));
   const H = 250;
   const m = { l: 44, r: 8, t: 10, b: 34 };
   const pw = W - m.l - m.r;
@@ -889,7 +893,7 @@ async function viewAlert(g, id) {
         'li',
         null,
         h('div', { class: 'when' }, fmtTime(e.time), ' · ', e.actor),
-        h('div', null, h('strong', null, String(e.action || '').replace(/^alert\./, '')), e.assignee ? ` to ${e.assignee}` : '', e.resolution ? ` as ${String(e.resolution).replace('_', ' ')}` : ''),
+        h('div', null, h('strong', null, String(e.action || '').replace(/^alert\./, '')), e.assignee ? (String(e.action || '').endsWith('assign') ? ` to ${e.assignee}` : ` (assigned to ${e.assignee})`) : '', e.resolution ? ` as ${String(e.resolution).replace('_', ' ')}` : ''),
         e.comment ? h('div', null, '“', e.comment, '”') : null,
       )))
       : h('p', { class: 'muted', id: 'alert-history' }, 'Nobody has acted on this alert yet.'),
@@ -1272,7 +1276,7 @@ async function viewAudit(g) {
           h('td', { class: 'num' }, e.seq),
           h('td', { class: 'time' }, fmtTime(e.time)),
           h('td', null, e.actor),
-          h('td', null, h('code', null, e.action)),
+          h('td', { class: 'nowrap' }, h('code', null, e.action)),
           h('td', { class: 'mono' }, e.target),
           h('td', null, e.details && Object.keys(e.details).length ? h('pre', { class: 'details' }, JSON.stringify(e.details)) : ''),
         )), { hideCaption: true })
