@@ -5,7 +5,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use ward_core::{Severity, Timestamp};
@@ -128,39 +129,81 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     who: Principal,
     params: Result<Query<Params>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     who.require(READ_ALERTS)?;
     let Query(params) =
         params.map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
     let (query, limit) = parse_params(&params)?;
-    let (mut alerts, total) = state
-        .with_store(move |s| {
+    // The total ignores sort and paging; it is cached per filter until the store changes.
+    let key = format!(
+        "{:?}",
+        AlertQuery {
+            sort: AlertSort::default(),
+            after: None,
+            limit: None,
+            offset: 0,
+            ..query.clone()
+        }
+    );
+    let cache = state.clone();
+    let (mut rows, total) = state
+        .read(move |s| {
             // One extra row tells whether another page exists.
-            let page = s.query_alerts(&query.clone().limit(limit + 1))?;
-            let total = s.count_alerts(&query)?;
-            let mut out = Vec::with_capacity(page.len());
-            for a in page {
-                let st = s.alert_state(&a.id)?.unwrap_or_default();
-                out.push((a, st));
-            }
-            Ok((out, total))
+            let page = s.query_alerts_raw(&query.clone().limit(limit + 1))?;
+            let generation = s.alerts_generation()?;
+            let total = match cache.cached_count(&key, generation) {
+                Some(n) => n,
+                None => {
+                    let n = s.count_alerts(&query)?;
+                    cache.cache_count(key, generation, n);
+                    n
+                }
+            };
+            Ok((page, total))
         })
         .await?;
-    let next_cursor = if alerts.len() > limit as usize {
-        alerts.truncate(limit as usize);
-        alerts
-            .last()
-            .map(|(a, _)| AlertCursor::after(a).to_string())
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        match rows.last() {
+            Some(r) => {
+                let a: ward_core::Alert =
+                    serde_json::from_str(&r.body).map_err(|_| ApiError::Internal)?;
+                Some(AlertCursor::after(&a).to_string())
+            }
+            None => None,
+        }
     } else {
         None
     };
-    let alerts: Vec<Value> = alerts
-        .into_iter()
-        .map(|(a, st)| with_state(&a, &st))
-        .collect::<Result<_, _>>()?;
-    Ok(Json(
-        json!({ "alerts": alerts, "next_cursor": next_cursor, "total": total }),
-    ))
+    // Alerts pass through as stored: each body gets its state spliced in, no decoding.
+    let mut out = String::with_capacity(rows.iter().map(|r| r.body.len() + 64).sum::<usize>() + 64);
+    out.push_str("{\"alerts\":[");
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        splice_state(&mut out, &r.body, &r.state)?;
+    }
+    out.push_str("],\"next_cursor\":");
+    out.push_str(&serde_json::to_string(&next_cursor).map_err(|_| ApiError::Internal)?);
+    out.push_str(",\"total\":");
+    out.push_str(&total.to_string());
+    out.push('}');
+    Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
+}
+
+/// Appends alert JSON object `body` with `"state":<state>` added as its last member.
+fn splice_state(out: &mut String, body: &str, st: &AlertState) -> Result<(), ApiError> {
+    let body = body.trim_end();
+    let inner = body.strip_suffix('}').ok_or(ApiError::Internal)?.trim_end();
+    out.push_str(inner);
+    if !inner.ends_with('{') {
+        out.push(',');
+    }
+    out.push_str("\"state\":");
+    out.push_str(&serde_json::to_string(st).map_err(|_| ApiError::Internal)?);
+    out.push('}');
+    Ok(())
 }
 
 /// An alert's JSON with its workflow state as one more member, `state`.
@@ -214,7 +257,7 @@ pub(crate) async fn get_one(
         return Err(ApiError::NotFound("alert"));
     }
     let found = state
-        .with_store(move |s| {
+        .read(move |s| {
             let Some(alert) = s.get_alert(&id)? else {
                 return Ok(None);
             };
@@ -423,7 +466,7 @@ pub(crate) async fn devices(
     who: Principal,
 ) -> Result<Json<Value>, ApiError> {
     who.require(READ_ALERTS)?;
-    let devices = state.with_store(|s| s.list_devices()).await?;
+    let devices = state.read(|s| s.list_devices()).await?;
     Ok(Json(json!({ "devices": devices })))
 }
 
@@ -478,5 +521,25 @@ mod tests {
             panic!("accepted")
         };
         assert!(!e.to_string().contains("Jane"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod splice_tests {
+    use super::*;
+
+    #[test]
+    fn state_is_spliced_into_the_object() {
+        let st = AlertState::default();
+        let mut out = String::new();
+        splice_state(&mut out, "{\"id\":\"a\"}\n", &st).expect("splice");
+        let v: Value = serde_json::from_str(&out).expect("valid JSON");
+        assert_eq!(v["id"], "a");
+        assert_eq!(v["state"]["status"], "open");
+        let mut out = String::new();
+        splice_state(&mut out, "{ }", &st).expect("splice");
+        let v: Value = serde_json::from_str(&out).expect("valid JSON");
+        assert_eq!(v["state"]["status"], "open");
+        assert!(splice_state(&mut String::new(), "[1]", &st).is_err());
     }
 }

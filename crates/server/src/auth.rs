@@ -132,52 +132,50 @@ impl FromRequestParts<AppState> for Principal {
             let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
             let hash = token_hash(bearer(value).ok_or(ApiError::Unauthorized)?);
             let found = state
-                .with_store(move |store| {
-                    let Some((user, token)) = store.find_user_by_token_hash(&hash)? else {
-                        return Ok(None);
-                    };
-                    if token
-                        .last_used
-                        .is_none_or(|t| now.0 - t.0 >= TOUCH_EVERY_MICROS)
-                    {
-                        store.touch_token(token.id, now)?;
-                    }
-                    Ok(Some(Principal {
-                        user: user.name,
-                        role: user.role,
-                        via: Via::Token(token.id),
-                    }))
-                })
+                .read(move |store| store.find_user_by_token_hash(&hash))
                 .await?;
-            return found.ok_or(ApiError::Unauthorized);
+            let (user, token) = found.ok_or(ApiError::Unauthorized)?;
+            if token
+                .last_used
+                .is_none_or(|t| now.0 - t.0 >= TOUCH_EVERY_MICROS)
+            {
+                let id = token.id;
+                state.with_store(move |s| s.touch_token(id, now)).await?;
+            }
+            return Ok(Principal {
+                user: user.name,
+                role: user.role,
+                via: Via::Token(token.id),
+            });
         }
         let secret = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
         let hash = token_hash(secret);
         let opts = state.options().clone();
-        let found = state
-            .with_store(move |store| {
-                let Some((user, session)) = store.find_session(&hash)? else {
-                    return Ok(None);
-                };
-                let idle = now.0 - session.last_seen.0 > opts.session_idle.as_micros() as i64;
-                let old = now.0 - session.created.0 > opts.session_max.as_micros() as i64;
-                if idle || old {
-                    store.end_session(&hash, None)?;
-                    return Ok(None);
-                }
-                if now.0 - session.last_seen.0 >= TOUCH_EVERY_MICROS {
-                    store.touch_session(&hash, now)?;
-                }
-                Ok(Some(Principal {
-                    user: user.name,
-                    role: user.role,
-                    via: Via::Session {
-                        hash,
-                        csrf: session.csrf,
-                    },
-                }))
-            })
-            .await?;
+        let key = hash.clone();
+        let found = state.read(move |store| store.find_session(&key)).await?;
+        let (user, session) = found.ok_or(ApiError::Unauthorized)?;
+        let idle = now.0 - session.last_seen.0 > opts.session_idle.as_micros() as i64;
+        let old = now.0 - session.created.0 > opts.session_max.as_micros() as i64;
+        if idle || old {
+            state
+                .with_store(move |s| s.end_session(&hash, None))
+                .await?;
+            return Err(ApiError::Unauthorized);
+        }
+        if now.0 - session.last_seen.0 >= TOUCH_EVERY_MICROS {
+            let key = hash.clone();
+            state
+                .with_store(move |s| s.touch_session(&key, now))
+                .await?;
+        }
+        let found = Some(Principal {
+            user: user.name,
+            role: user.role,
+            via: Via::Session {
+                hash,
+                csrf: session.csrf,
+            },
+        });
         let who = found.ok_or(ApiError::Unauthorized)?;
         if changes_state(&parts.method)
             && let Via::Session { csrf, .. } = &who.via

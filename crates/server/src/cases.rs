@@ -73,7 +73,7 @@ pub(crate) async fn list(
         })?),
         None => None,
     };
-    let cases = state.with_store(move |s| s.list_cases(status)).await?;
+    let cases = state.read(move |s| s.list_cases(status)).await?;
     Ok(Json(json!({ "cases": cases })))
 }
 
@@ -116,7 +116,7 @@ pub(crate) async fn get_one(
     who.require(READ_ALERTS)?;
     check_case_id(&id)?;
     let found = state
-        .with_store(move |s| {
+        .read(move |s| {
             let Some(case) = s.get_case(&id)? else {
                 return Ok(None);
             };
@@ -245,7 +245,7 @@ pub(crate) async fn stats(
     let (from, to) = (time("from")?, time("to")?);
     let span = if bucket == HOUR { DAY } else { 30 * DAY };
     let out = state
-        .with_store(move |s| {
+        .read(move |s| {
             let (from, to) = match (from, to) {
                 (Some(f), Some(t)) => (f, t),
                 (Some(f), None) => (f, Timestamp(f.0.saturating_add(span))),
@@ -293,9 +293,7 @@ pub(crate) async fn audit(
             })?,
         None => 100,
     };
-    let entries = state
-        .with_store(move |s| s.list_audit(from, limit + 1))
-        .await?;
+    let entries = state.read(move |s| s.list_audit(from, limit + 1)).await?;
     let mut entries = entries;
     let next = if entries.len() > limit as usize {
         entries.truncate(limit as usize);

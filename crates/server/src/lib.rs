@@ -36,6 +36,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -74,7 +75,22 @@ pub struct AppState {
     options: Arc<ServerOptions>,
     limiter: Arc<SignInLimiter>,
     metrics: Arc<Metrics>,
+    readers: Option<Arc<ReaderPool>>,
+    counts: Arc<Mutex<CountCache>>,
 }
+
+/// Read-only store handles shared by the read routes, so reads run in parallel with each
+/// other and with the writer (SQLite in WAL mode).
+struct ReaderPool {
+    conns: Mutex<Vec<Box<dyn Store>>>,
+    permits: tokio::sync::Semaphore,
+}
+
+/// Alert counts by filter key, with the store generation they were taken at.
+type CountCache = HashMap<String, ((u64, u64), u64)>;
+
+/// Most cached alert counts kept (the cache is cleared when full).
+const MAX_CACHED_COUNTS: usize = 256;
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,6 +106,77 @@ impl AppState {
             options: Arc::new(ServerOptions::default()),
             limiter: Arc::new(SignInLimiter::default()),
             metrics: Arc::new(Metrics::default()),
+            readers: None,
+            counts: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The same state with read-only handles for the read routes (for SQLite:
+    /// [`ward_store::SqliteStore::open_reader`] on the same file, one or two per core).
+    /// Without readers every request goes through the one store handle.
+    pub fn with_readers(mut self, readers: Vec<Box<dyn Store>>) -> Self {
+        if readers.is_empty() {
+            self.readers = None;
+        } else {
+            let n = readers.len();
+            self.readers = Some(Arc::new(ReaderPool {
+                conns: Mutex::new(readers),
+                permits: tokio::sync::Semaphore::new(n),
+            }));
+        }
+        self
+    }
+
+    /// Runs a read-only `f` on a reader from the pool (on the blocking thread pool), or on
+    /// the main store when there is no pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let Some(pool) = self.readers.clone() else {
+            return self.with_store(move |s| f(s)).await;
+        };
+        let _permit = pool
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Internal)?;
+        let conn = pool.conns.lock().ok().and_then(|mut v| v.pop());
+        let Some(conn) = conn else {
+            // A reader was lost to a panicked task: fall back to the main handle.
+            return self.with_store(move |s| f(s)).await;
+        };
+        let back = Arc::clone(&pool);
+        tokio::task::spawn_blocking(move || {
+            let out = f(conn.as_ref()).map_err(ApiError::from);
+            if let Ok(mut v) = back.conns.lock() {
+                v.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reader task failed");
+            ApiError::Internal
+        })?
+    }
+
+    /// A cached count for `key` at store generation `generation`, if any.
+    pub(crate) fn cached_count(&self, key: &str, generation: (u64, u64)) -> Option<u64> {
+        let m = self.counts.lock().ok()?;
+        m.get(key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, n)| *n)
+    }
+
+    /// Remembers a count.
+    pub(crate) fn cache_count(&self, key: String, generation: (u64, u64), n: u64) {
+        if let Ok(mut m) = self.counts.lock() {
+            if m.len() >= MAX_CACHED_COUNTS {
+                m.clear();
+            }
+            m.insert(key, (generation, n));
         }
     }
 

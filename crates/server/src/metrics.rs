@@ -130,7 +130,7 @@ pub(crate) async fn metrics(
     who.require(READ_ALERTS)?;
     // Alerts at or above each severity, turned into counts per severity.
     let at_least = state
-        .with_store(|s| {
+        .read(|s| {
             let mut v = Vec::with_capacity(5);
             for sev in [
                 Severity::Info,

@@ -49,6 +49,7 @@ pub fn run(make: impl Fn() -> Box<dyn Store>) {
         ("sessions", sessions),
         ("cases", cases),
         ("alert statistics", stats),
+        ("raw pages and generations", raw_pages),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -1452,5 +1453,45 @@ fn stats(s: &mut dyn Store) {
             matches!(s.alert_stats(f, t, b), Err(StoreError::InvalidQuery(_))),
             "{f:?} {t:?} {b}"
         );
+    }
+}
+
+fn raw_pages(s: &mut dyn Store) {
+    let g0 = ok(s.alerts_generation(), "generation");
+    assert_eq!(g0, (0, 0));
+    let all = dataset(30);
+    ok(s.insert_alerts(&all), "insert");
+    let g1 = ok(s.alerts_generation(), "generation");
+    assert!(g1.0 > g0.0, "{g1:?}");
+    if let Some(a) = all.get(3) {
+        let st = AlertState {
+            status: AlertStatus::Acknowledged,
+            assignee: Some("bob".into()),
+        };
+        ok(
+            s.update_alert_state(&a.id, &st, &rec(1, "bob", "alert.acknowledge", &a.id)),
+            "ack",
+        );
+    }
+    let g2 = ok(s.alerts_generation(), "generation");
+    assert!(
+        g2.1 > g1.1,
+        "an audited change moves the generation: {g2:?}"
+    );
+    for (name, q) in filter_cases() {
+        let decoded = ok(s.query_alerts(&q), name);
+        let raw = ok(s.query_alerts_raw(&q), name);
+        assert_eq!(raw.len(), decoded.len(), "{name}");
+        for (r, a) in raw.iter().zip(&decoded) {
+            assert_eq!(r.id, a.id, "{name}");
+            let back: Alert =
+                serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&back, a, "{name}");
+            assert_eq!(
+                Some(r.state.clone()),
+                ok(s.alert_state(&a.id), name),
+                "{name}"
+            );
+        }
     }
 }

@@ -169,6 +169,17 @@ pub struct AlertState {
     pub assignee: Option<String>,
 }
 
+/// An alert as stored: its JSON text (an object, as [`Alert`] serialises) and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawAlert {
+    /// The alert id.
+    pub id: String,
+    /// The alert's JSON object text.
+    pub body: String,
+    /// Its workflow state.
+    pub state: AlertState,
+}
+
 /// Longest accepted assignee, in bytes.
 pub const MAX_ASSIGNEE_LEN: usize = 256;
 
@@ -184,6 +195,15 @@ pub trait Store: Send {
 
     /// Alerts matching `query`, in its sort order, one page (see [`AlertQuery`]).
     fn query_alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, StoreError>;
+
+    /// The same page as [`Store::query_alerts`], each alert as its stored JSON text with its
+    /// workflow state: for servers that pass alerts through without decoding them.
+    fn query_alerts_raw(&self, query: &AlertQuery) -> Result<Vec<RawAlert>, StoreError>;
+
+    /// A pair that changes whenever alerts are added or any audited change (a workflow state,
+    /// a case) is made: `(newest alert seq, newest audit seq)`. Cheap (two index lookups), for
+    /// caching counts.
+    fn alerts_generation(&self) -> Result<(u64, u64), StoreError>;
 
     /// How many alerts match the filters of `query` (sort, limit, offset and cursor ignored).
     fn count_alerts(&self, query: &AlertQuery) -> Result<u64, StoreError>;

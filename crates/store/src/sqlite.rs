@@ -6,7 +6,7 @@ use crate::sqlite_users as users;
 use crate::sqlite_workflow as workflow;
 use crate::workflow::{AlertStats, AuditRecord, Case, CaseStatus, Session};
 use crate::{
-    AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, Store, StoreError,
+    AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, RawAlert, Store, StoreError,
     validate_alert, validate_state,
 };
 use rusqlite::types::Value;
@@ -148,6 +148,43 @@ impl SqliteStore {
         Self::init(conn, location, true)
     }
 
+    /// A read-only handle on an existing store (for the server's pool of readers): no
+    /// migration, `query_only` set, so every write fails. The schema must already be at this
+    /// build's version (open it read-write once first); WAL lets it read while a writer writes.
+    pub fn open_reader(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let location = path.display().to_string();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| open_error(&location, e))?;
+        let oe = |e| open_error(&location, e);
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(oe)?;
+        conn.pragma_update(None, "query_only", true).map_err(oe)?;
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(oe)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let store = Self { conn, location };
+        let found = store.schema_version()?;
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::SchemaTooNew {
+                location: store.location,
+                found,
+                supported,
+            });
+        }
+        if found < supported {
+            return Err(StoreError::Open {
+                location: store.location,
+                source: format!(
+                    "schema version {found} needs migrating to {supported}: open the store read-write first"
+                )
+                .into(),
+            });
+        }
+        Ok(store)
+    }
+
     /// A private in-memory store (for tests and `ward demo`); gone when dropped.
     pub fn open_in_memory() -> Result<Self, StoreError> {
         let location = ":memory:".to_owned();
@@ -265,6 +302,53 @@ impl SqliteStore {
 
     pub(crate) fn err(&self, e: rusqlite::Error) -> StoreError {
         classify(&self.location, e)
+    }
+
+    /// One page of `q`: id, body and workflow state of each alert, in the query's order.
+    #[allow(clippy::type_complexity)]
+    fn page(
+        &self,
+        q: &AlertQuery,
+    ) -> Result<Vec<(String, Option<String>, Result<AlertState, StoreError>)>, StoreError> {
+        q.validate()?;
+        let limit = q.effective_limit()?;
+        let (filter, mut args) = where_clause(q, true);
+        // Page over the narrow table first, then fetch bodies for that page only (joining
+        // first would read a body for every row skipped by OFFSET).
+        let sql = format!(
+            "SELECT id, body, status, assignee FROM (SELECT seq, id, time, score, status, assignee \
+             FROM alerts{filter}{} LIMIT ? OFFSET ?) \
+             LEFT JOIN alert_bodies USING (seq){}",
+            order_by(q.sort, q.text.is_some()),
+            order_by(q.sort, true),
+        );
+        args.push(Value::Integer(i64::from(limit)));
+        args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(limit.min(1024) as usize);
+        for row in rows {
+            let (id, body, status, assignee) = row.map_err(|e| self.err(e))?;
+            let state = status
+                .parse::<AlertStatus>()
+                .map(|status| AlertState { status, assignee })
+                .map_err(|reason| StoreError::BadRecord {
+                    location: self.location.clone(),
+                    key: id.clone(),
+                    reason,
+                });
+            out.push((id, body, state));
+        }
+        Ok(out)
     }
 
     pub(crate) fn decode_alert(&self, id: &str, body: Option<&str>) -> Result<Alert, StoreError> {
@@ -467,31 +551,38 @@ impl Store for SqliteStore {
     }
 
     fn query_alerts(&self, q: &AlertQuery) -> Result<Vec<Alert>, StoreError> {
-        q.validate()?;
-        let limit = q.effective_limit()?;
-        let (filter, mut args) = where_clause(q, true);
-        // Page over the narrow table first, then fetch bodies for that page only (joining
-        // first would read a body for every row skipped by OFFSET).
-        let sql = format!(
-            "SELECT id, body FROM (SELECT seq, id, time, score FROM alerts{filter}{} LIMIT ? OFFSET ?) \
-             LEFT JOIN alert_bodies USING (seq){}",
-            order_by(q.sort, q.text.is_some()),
-            order_by(q.sort, true),
-        );
-        args.push(Value::Integer(i64::from(limit)));
-        args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(limit.min(1024) as usize);
-        for row in rows {
-            let (id, body) = row.map_err(|e| self.err(e))?;
-            out.push(self.decode_alert(&id, body.as_deref())?);
+        self.page(q)?
+            .into_iter()
+            .map(|(id, body, _)| self.decode_alert(&id, body.as_deref()))
+            .collect()
+    }
+
+    fn query_alerts_raw(&self, q: &AlertQuery) -> Result<Vec<RawAlert>, StoreError> {
+        let mut out = Vec::new();
+        for (id, body, state) in self.page(q)? {
+            let state = state?;
+            let Some(body) = body.filter(|b| b.trim_end().ends_with('}')) else {
+                return Err(StoreError::BadRecord {
+                    location: self.location.clone(),
+                    key: id,
+                    reason: "the alert body is missing or not a JSON object".into(),
+                });
+            };
+            out.push(RawAlert { id, body, state });
         }
         Ok(out)
+    }
+
+    fn alerts_generation(&self) -> Result<(u64, u64), StoreError> {
+        let (a, b): (Option<i64>, Option<i64>) = self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT max(seq) FROM alerts), (SELECT max(seq) FROM audit_log)",
+            )
+            .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+            .map_err(|e| self.err(e))?;
+        let n = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+        Ok((n(a), n(b)))
     }
 
     fn count_alerts(&self, q: &AlertQuery) -> Result<u64, StoreError> {

@@ -5,7 +5,6 @@ use crate::config::Config;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::net::SocketAddr;
-use ward_server::AppState;
 
 /// `ward serve`
 #[derive(Debug, Args)]
@@ -30,7 +29,12 @@ pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr().unwrap_or(args.listen);
         eprintln!("ward serve: listening on http://{addr}/api/v1 (Ctrl-C stops)");
-        let state = AppState::new(Box::new(store)).with_options(cfg.server.options()?);
+        let path = args
+            .store
+            .store
+            .clone()
+            .unwrap_or_else(|| cfg.store.path.clone());
+        let state = crate::demo::app_state(store, &path, cfg.server.options()?)?;
         ward_server::serve(listener, state, async {
             if tokio::signal::ctrl_c().await.is_err() {
                 // No signal handler: never shut down on our own.

@@ -768,3 +768,45 @@ async fn a_second_state_over_the_same_store_shares_nothing_but_the_store() {
     assert_eq!(s, StatusCode::UNAUTHORIZED, "no users in the other store");
     sign_in(&f.app, "u_admin").await;
 }
+
+#[tokio::test]
+async fn a_pool_of_readers_sees_every_write_and_counts_stay_exact() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("ward.db");
+    let mut store = ward_store::SqliteStore::open(&path).expect("store");
+    use ward_store::Store;
+    store.insert_alerts(&super::alerts()).expect("alerts");
+    store
+        .add_user(
+            "u_analyst",
+            ward_store::Role::Analyst,
+            super::pw_hash(),
+            ward_core::Timestamp(T0),
+        )
+        .expect("user");
+    let readers: Vec<Box<dyn Store>> = (0..2)
+        .map(|_| {
+            Box::new(ward_store::SqliteStore::open_reader(&path).expect("reader")) as Box<dyn Store>
+        })
+        .collect();
+    let app = app(AppState::new(Box::new(store)).with_readers(readers));
+    let b = sign_in(&app, "u_analyst").await;
+    for round in 0..3u64 {
+        let open = get(&app, "/api/v1/alerts?status=open", &b).await;
+        assert_eq!(open["total"], 5 - round, "round {round}: {open}");
+        let id = open["alerts"][0]["id"].as_str().expect("id").to_owned();
+        let (s, v) = post(
+            &app,
+            &format!("/api/v1/alerts/{id}/acknowledge"),
+            &b,
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // Read-your-writes through a reader: the page and the (cached) total both moved.
+        let page = get(&app, &format!("/api/v1/alerts/{id}"), &b).await;
+        assert_eq!(page["state"]["status"], "acknowledged");
+        let acked = get(&app, "/api/v1/alerts?status=acknowledged", &b).await;
+        assert_eq!(acked["total"], round + 1);
+    }
+}
