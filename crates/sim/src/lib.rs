@@ -15,6 +15,7 @@
 
 mod attack;
 mod benign;
+pub mod ehr;
 mod emit;
 mod hospital;
 mod rng;
