@@ -815,3 +815,8 @@ fn full_scale_day_has_realistic_volume() {
             .is_some_and(|d| d.role == DeviceRole::Hl7Engine)
     );
 }
+
+// ---------------------------------------------------------------- EHR access logs
+
+#[path = "it/ehr.rs"]
+mod ehr;

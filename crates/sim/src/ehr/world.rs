@@ -158,7 +158,7 @@ fn roles_of(kind: DeptKind) -> (&'static [Role], &'static [(Role, f64)]) {
     use Role::*;
     match kind {
         DeptKind::Inpatient => (
-            &[Physician, Nurse, Nurse, Nurse, Nurse, Nurse, Nurse],
+            &[Physician, Nurse, Nurse, Nurse],
             &[
                 (Nurse, 0.68),
                 (Physician, 0.14),
@@ -168,7 +168,7 @@ fn roles_of(kind: DeptKind) -> (&'static [Role], &'static [(Role, f64)]) {
             ],
         ),
         DeptKind::Emergency => (
-            &[Physician, Physician, Nurse, Nurse, Nurse, Nurse, UnitClerk],
+            &[Physician, Nurse, Nurse, UnitClerk],
             &[
                 (Nurse, 0.55),
                 (Physician, 0.22),
