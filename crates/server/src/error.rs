@@ -32,6 +32,13 @@ pub enum ApiError {
     /// 500: a store or runtime failure; details go to the log, not the client.
     #[error("internal error")]
     Internal,
+    /// 415: the request body's content type is not one the route reads (the payload lists
+    /// the accepted types).
+    #[error("unsupported content type; send {0}")]
+    UnsupportedMediaType(&'static str),
+    /// 503: the service cannot take this now (queue full, shutting down, no pipeline).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -45,6 +52,8 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -58,6 +67,8 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Internal => "internal",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Unavailable(_) => "unavailable",
         }
     }
 }

@@ -14,10 +14,14 @@
 mod alerts;
 mod auth;
 mod error;
+mod events;
 
 pub use alerts::{API_DEFAULT_LIMIT, API_MAX_LIMIT};
 pub use auth::{Principal, READ_ALERTS};
 pub use error::ApiError;
+pub use events::{
+    EventSink, LineError, MAX_LISTED_ERRORS, POST_EVENTS, PipelineStats, SinkError, SubmitReport,
+};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::CONTENT_LENGTH;
@@ -37,6 +41,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<Mutex<Box<dyn Store>>>,
+    sink: Option<Arc<dyn EventSink>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -50,7 +55,19 @@ impl AppState {
     pub fn new(store: Box<dyn Store>) -> Self {
         Self {
             store: Arc::new(Mutex::new(store)),
+            sink: None,
         }
+    }
+
+    /// The same state with a live pipeline taking `POST /api/v1/events`.
+    pub fn with_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The live pipeline, when there is one.
+    pub fn sink(&self) -> Option<&Arc<dyn EventSink>> {
+        self.sink.as_ref()
     }
 
     /// Runs `f` with exclusive access to the store on the blocking thread pool. A store error
@@ -93,7 +110,8 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/alerts", get(alerts::list))
         .route("/alerts/{id}", get(alerts::get_one))
-        .route("/devices", get(alerts::devices));
+        .route("/devices", get(alerts::devices))
+        .route("/events", axum::routing::post(events::submit));
     Router::new()
         .nest("/api/v1", api)
         .fallback(not_found)

@@ -436,3 +436,6 @@ async fn serve_answers_on_a_socket_and_shuts_down_gracefully() {
     stop.send(()).expect("server alive");
     server.await.expect("join").expect("serve");
 }
+
+#[path = "it/events.rs"]
+mod events;
