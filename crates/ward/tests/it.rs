@@ -872,3 +872,6 @@ fn serve_answers_with_a_token_and_stops_cleanly_on_sigint() {
     assert!(rest.iter().any(|l| l.contains("shutting down")), "{rest:?}");
     assert!(!rest.concat().contains(&token), "token logged");
 }
+
+#[path = "it/serve_pipeline.rs"]
+mod serve_pipeline;
