@@ -14,8 +14,9 @@ pub enum ApiError {
     /// 400: a malformed request; the message names the offending parameter.
     #[error("{0}")]
     BadRequest(String),
-    /// 401: no bearer token, or one that is unknown, revoked or belongs to a disabled user.
-    #[error("missing, unknown or revoked bearer token")]
+    /// 401: no session or bearer token, or one that is unknown, expired, revoked or belongs
+    /// to a disabled user.
+    #[error("sign in first: no valid session cookie or bearer token")]
     Unauthorized,
     /// 403: authenticated, but the role may not do this.
     #[error("your role may not do this")]
@@ -32,11 +33,22 @@ pub enum ApiError {
     /// 500: a store or runtime failure; details go to the log, not the client.
     #[error("internal error")]
     Internal,
-    /// 415: the request body's content type is not one the route reads (the payload lists
-    /// the accepted types).
-    #[error("unsupported content type; send {0}")]
-    UnsupportedMediaType(&'static str),
-    /// 503: the service cannot take this now (queue full, shutting down, no pipeline).
+    /// 401: sign-in with a wrong user name or password (which of the two is not said).
+    #[error("wrong user name or password")]
+    BadCredentials,
+    /// 403: a state change made with a session cookie lacks the right `X-CSRF-Token` header.
+    #[error("missing or wrong X-CSRF-Token header: send the csrf_token from sign-in")]
+    Csrf,
+    /// 409: the change does not fit the resource's current state (the message says why).
+    #[error("{0}")]
+    Conflict(String),
+    /// 429: too many failed sign-ins; retry after this many seconds.
+    #[error("too many failed sign-ins: try again in {0} seconds")]
+    TooManyRequests(u64),
+    /// 415: the body's content type is not one the route reads (the message names them).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 503: the service cannot take this now (the message says why and whether to retry).
     #[error("{0}")]
     Unavailable(String),
 }
@@ -52,6 +64,10 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -67,6 +83,10 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Internal => "internal",
+            Self::BadCredentials => "unauthorized",
+            Self::Csrf => "csrf",
+            Self::Conflict(_) => "conflict",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Unavailable(_) => "unavailable",
         }
@@ -83,6 +103,11 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"ward\""),
             );
         }
+        if let Self::TooManyRequests(secs) = self
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         resp
     }
 }
@@ -92,6 +117,9 @@ impl From<StoreError> for ApiError {
         match e {
             // Store query messages name the filter and its limits, never the value.
             StoreError::InvalidQuery(m) => Self::BadRequest(m),
+            // Input messages name the field and its limits, never the value.
+            StoreError::InvalidInput(m) => Self::BadRequest(m),
+            StoreError::NotFound(m) => Self::BadRequest(format!("{m} does not exist")),
             other => {
                 tracing::error!(error = %other, "store failure");
                 Self::Internal

@@ -110,7 +110,8 @@ pub(crate) async fn submit(
     })?;
     if !acceptable(&headers) {
         return Err(ApiError::UnsupportedMediaType(
-            "application/x-ndjson, application/json or text/plain",
+            "send the events as Content-Type: application/x-ndjson, application/json or text/plain"
+                .into(),
         ));
     }
     let sink = state

@@ -12,6 +12,9 @@ use ward_server::{AppState, app};
 use ward_store::auth::{hash_password, new_token};
 use ward_store::{DeviceRecord, Role, SqliteStore, Store};
 
+#[path = "it/workflow.rs"]
+mod workflow;
+
 const HOUR: i64 = 3_600_000_000;
 const T0: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
 
@@ -359,7 +362,8 @@ async fn unknown_routes_methods_and_huge_bodies_get_json_errors() {
     let (s, b) = get(&f.app, "/api/v1/nope", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     error_message(&b, "not_found");
-    let (s, b) = get(&f.app, "/", None).await;
+    // `/` is the dashboard (tests/it/ui.rs); other unknown paths are JSON 404s.
+    let (s, b) = get(&f.app, "/nope", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     error_message(&b, "not_found");
 
@@ -394,7 +398,7 @@ async fn require_refuses_roles_outside_the_set_with_403() {
     let p = ward_server::Principal {
         user: "v".into(),
         role: Role::Viewer,
-        token_id: 1,
+        via: ward_server::Via::Token(1),
     };
     assert!(p.require(ward_server::READ_ALERTS).is_ok());
     let err = p
@@ -436,6 +440,10 @@ async fn serve_answers_on_a_socket_and_shuts_down_gracefully() {
     stop.send(()).expect("server alive");
     server.await.expect("join").expect("serve");
 }
+
+// The dashboard's static files (tests/it/ui.rs).
+#[path = "it/ui.rs"]
+mod ui;
 
 #[path = "it/events.rs"]
 mod events;

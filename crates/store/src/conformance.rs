@@ -45,6 +45,11 @@ pub fn run(make: impl Fn() -> Box<dyn Store>) {
         ("audit input limits", audit_limits),
         ("users", users),
         ("api tokens", tokens),
+        ("audited alert state", audited_state),
+        ("sessions", sessions),
+        ("cases", cases),
+        ("alert statistics", stats),
+        ("raw pages and generations", raw_pages),
     ];
     for (name, check) in checks {
         let mut store = make();
@@ -1063,4 +1068,430 @@ fn tokens(s: &mut dyn Store) {
     assert!(ok(s.set_user_disabled("alice", false), "enable"));
     assert!(ok(s.find_user_by_token_hash(&hash2), "enabled again").is_some());
     assert!(ok(s.find_user_by_token_hash(&hash1), "revoked for good").is_none());
+}
+
+fn rec(secs: i64, actor: &str, action: &str, target: &str) -> crate::AuditRecord {
+    crate::AuditRecord::new(
+        Timestamp(BASE + secs * 1_000_000),
+        actor,
+        action,
+        target,
+        serde_json::json!({ "comment": "checked" }),
+    )
+}
+
+fn audit_len(s: &dyn Store) -> u64 {
+    ok(s.audit_head(), "head").map_or(0, |e| e.seq)
+}
+
+fn audited_state(s: &mut dyn Store) {
+    let all = dataset(3);
+    ok(s.insert_alerts(&all), "insert");
+    let (Some(a), Some(b)) = (all.first(), all.get(1)) else {
+        return;
+    };
+    let st = AlertState {
+        status: AlertStatus::Acknowledged,
+        assignee: Some("alice".into()),
+    };
+    let r = rec(1, "alice", "alert.acknowledge", &a.id);
+    assert!(ok(s.update_alert_state(&a.id, &st, &r), "update"));
+    assert_eq!(ok(s.alert_state(&a.id), "state"), Some(st.clone()));
+    // Unknown alert: nothing changes, nothing is audited.
+    assert!(!ok(s.update_alert_state("al_nope", &st, &r), "unknown"));
+    assert_eq!(audit_len(s), 1);
+    // A bad audit record rolls the state change back.
+    let bad = crate::AuditRecord::new(
+        Timestamp(BASE),
+        "",
+        "alert.close",
+        &b.id,
+        serde_json::Value::Null,
+    );
+    let closed = AlertState {
+        status: AlertStatus::Closed,
+        assignee: None,
+    };
+    assert!(matches!(
+        s.update_alert_state(&b.id, &closed, &bad),
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert_eq!(
+        ok(s.alert_state(&b.id), "b state"),
+        Some(AlertState::default())
+    );
+    assert_eq!(audit_len(s), 1);
+    ok(
+        s.append_audit(
+            Timestamp(BASE),
+            "bob",
+            "other",
+            "x",
+            &serde_json::Value::Null,
+        ),
+        "other",
+    );
+    let r2 = rec(2, "alice", "alert.close", &a.id);
+    assert!(ok(s.update_alert_state(&a.id, &closed, &r2), "close"));
+    let hist = ok(s.audit_for_target(&a.id, 100), "history");
+    let actions: Vec<&str> = hist.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["alert.acknowledge", "alert.close"]);
+    let last = ok(s.audit_for_target(&a.id, 1), "last");
+    assert_eq!(last.len(), 1);
+    assert_eq!(last.first().map(|e| e.action.as_str()), Some("alert.close"));
+    assert!(matches!(
+        s.audit_for_target(&a.id, 0),
+        Err(StoreError::InvalidQuery(_))
+    ));
+    assert!(ok(s.audit_for_target("nothing", 10), "none").is_empty());
+    assert!(ok(s.verify_audit(), "verify").problem.is_none());
+}
+
+fn sessions(s: &mut dyn Store) {
+    use crate::auth::{Role, hash_password, token_hash};
+    let t = |secs: i64| Timestamp(BASE + secs * 1_000_000);
+    let h = ok(
+        hash_password("a password").map_err(|e| StoreError::InvalidInput(e.to_string())),
+        "hash",
+    );
+    ok(s.add_user("alice", Role::Analyst, &h, t(0)), "alice");
+    ok(s.add_user("bob", Role::Viewer, &h, t(0)), "bob");
+    let session = |user: &str, secret: &str, at: i64| crate::Session {
+        hash: token_hash(secret),
+        user: user.into(),
+        csrf: format!("csrf-{secret}"),
+        created: t(at),
+        last_seen: t(at),
+    };
+    let a1 = session("alice", "s1", 10);
+    ok(
+        s.create_session(&a1, &rec(10, "alice", "signin.ok", "alice")),
+        "create",
+    );
+    assert!(matches!(
+        s.create_session(&a1, &rec(10, "alice", "signin.ok", "alice")),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert!(matches!(
+        s.create_session(
+            &session("carol", "s9", 1),
+            &rec(1, "carol", "signin.ok", "carol")
+        ),
+        Err(StoreError::NotFound(_))
+    ));
+    let mut raw = session("alice", "s8", 1);
+    raw.hash = "s8".into();
+    assert!(matches!(
+        s.create_session(&raw, &rec(1, "alice", "signin.ok", "alice")),
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert_eq!(audit_len(s), 1, "failed creations are not audited");
+    let (u, found) = ok(s.find_session(&a1.hash), "find").unwrap_or_else(|| panic!("no session"));
+    assert_eq!((u.name.as_str(), &found), ("alice", &a1));
+    assert!(ok(s.find_session(&token_hash("other")), "unknown").is_none());
+    assert!(ok(s.touch_session(&a1.hash, t(50)), "touch"));
+    assert!(ok(s.touch_session(&a1.hash, t(20)), "touch back"));
+    let seen = ok(s.find_session(&a1.hash), "find").map(|(_, x)| x.last_seen);
+    assert_eq!(seen, Some(t(50)), "last_seen never moves back");
+    assert!(!ok(
+        s.touch_session(&token_hash("other"), t(50)),
+        "touch unknown"
+    ));
+
+    // Disabling a user ends their sessions; so does a new password.
+    let b1 = session("bob", "s2", 10);
+    ok(
+        s.create_session(&b1, &rec(10, "bob", "signin.ok", "bob")),
+        "bob",
+    );
+    assert!(ok(s.set_user_disabled("bob", true), "disable"));
+    assert!(ok(s.find_session(&b1.hash), "disabled").is_none());
+    assert!(ok(s.set_user_disabled("bob", false), "enable"));
+    assert!(ok(s.find_session(&b1.hash), "still ended").is_none());
+    let a2 = session("alice", "s3", 60);
+    ok(
+        s.create_session(&a2, &rec(60, "alice", "signin.ok", "alice")),
+        "a2",
+    );
+    assert!(ok(s.set_password("alice", &h), "passwd"));
+    assert!(ok(s.find_session(&a1.hash), "a1 after passwd").is_none());
+    assert!(ok(s.find_session(&a2.hash), "a2 after passwd").is_none());
+
+    // Sign-out is audited; expiry is not.
+    let a3 = session("alice", "s4", 100);
+    let a4 = session("alice", "s5", 200);
+    ok(
+        s.create_session(&a3, &rec(100, "alice", "signin.ok", "alice")),
+        "a3",
+    );
+    ok(
+        s.create_session(&a4, &rec(200, "alice", "signin.ok", "alice")),
+        "a4",
+    );
+    let before = audit_len(s);
+    assert!(ok(
+        s.end_session(&a3.hash, Some(&rec(150, "alice", "signout", "alice"))),
+        "end"
+    ));
+    assert!(!ok(s.end_session(&a3.hash, None), "end twice"));
+    assert_eq!(audit_len(s), before + 1);
+    let a5 = session("alice", "s6", 300);
+    ok(
+        s.create_session(&a5, &rec(300, "alice", "signin.ok", "alice")),
+        "a5",
+    );
+    assert_eq!(ok(s.purge_sessions(t(250), t(0)), "purge idle"), 1);
+    assert!(ok(s.find_session(&a4.hash), "a4 purged").is_none());
+    assert!(ok(s.find_session(&a5.hash), "a5 kept").is_some());
+    assert_eq!(ok(s.purge_sessions(t(0), t(301)), "purge old"), 1);
+    assert!(ok(s.find_session(&a5.hash), "a5 purged").is_none());
+    assert!(ok(s.verify_audit(), "verify").problem.is_none());
+}
+
+fn cases(s: &mut dyn Store) {
+    use crate::CaseStatus;
+    let all = dataset(6);
+    ok(s.insert_alerts(&all), "insert");
+    let id = |i: usize| all.get(i).map(|a| a.id.clone()).unwrap_or_default();
+    assert!(ok(s.list_cases(None), "empty").is_empty());
+    let c = ok(
+        s.create_case(
+            "Scan from 10.0.0.1",
+            "",
+            &[id(0), id(1), id(0)],
+            &rec(1, "alice", "case.create", ""),
+        ),
+        "create",
+    );
+    assert_eq!(c.id, "case-1");
+    assert_eq!((c.alert_count, c.status), (2, CaseStatus::Open));
+    let want_max = [all.first(), all.get(1)]
+        .into_iter()
+        .flatten()
+        .map(|a| a.severity)
+        .max();
+    assert_eq!(c.max_severity, want_max);
+    assert_eq!(c.created_by, "alice");
+    let head = ok(s.audit_head(), "head").unwrap_or_else(|| panic!("no audit entry"));
+    assert_eq!(
+        (head.action.as_str(), head.target.as_str()),
+        ("case.create", "case-1")
+    );
+    // An unknown alert id: an error naming its position, nothing written.
+    let before = audit_len(s);
+    match s.create_case(
+        "x",
+        "",
+        &[id(2), "al_missing".into()],
+        &rec(2, "alice", "case.create", ""),
+    ) {
+        Err(StoreError::NotFound(m)) => assert!(m.contains("alert_ids[1]"), "{m}"),
+        other => panic!("unknown alert: {other:?}"),
+    }
+    assert_eq!(ok(s.list_cases(None), "one case").len(), 1);
+    assert_eq!(audit_len(s), before);
+    assert!(matches!(
+        s.create_case(" ", "", &[], &rec(2, "alice", "case.create", "")),
+        Err(StoreError::InvalidInput(_))
+    ));
+    let empty = ok(
+        s.create_case("Empty", "notes", &[], &rec(3, "bob", "case.create", "")),
+        "empty",
+    );
+    assert_eq!((empty.alert_count, empty.max_severity), (0, None));
+
+    let added = ok(
+        s.add_case_alerts(
+            &c.id,
+            &[id(1), id(2)],
+            &rec(4, "alice", "case.add_alerts", &c.id),
+        ),
+        "add",
+    );
+    assert_eq!(added.map(|c| c.alert_count), Some(3));
+    assert_eq!(
+        ok(
+            s.add_case_alerts(
+                "case-99",
+                &[id(1)],
+                &rec(4, "a", "case.add_alerts", "case-99")
+            ),
+            "unknown"
+        ),
+        None
+    );
+    assert_eq!(
+        ok(
+            s.add_case_alerts("nonsense", &[id(1)], &rec(4, "a", "case.add_alerts", "x")),
+            "junk id"
+        ),
+        None
+    );
+    let mut in_case: Vec<String> = ok(s.case_alerts(&c.id), "alerts")
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    in_case.sort();
+    let mut want = vec![id(0), id(1), id(2)];
+    want.sort();
+    assert_eq!(in_case, want);
+    assert_eq!(ok(s.cases_of_alert(&id(1)), "of alert"), vec![c.id.clone()]);
+    assert!(ok(s.cases_of_alert(&id(5)), "none").is_empty());
+    let closed = ok(
+        s.set_case_status(
+            &c.id,
+            CaseStatus::Closed,
+            &rec(5, "alice", "case.close", &c.id),
+        ),
+        "close",
+    );
+    assert_eq!(closed.as_ref().map(|c| c.status), Some(CaseStatus::Closed));
+    assert_eq!(closed.map(|c| c.updated), Some(Timestamp(BASE + 5_000_000)));
+    assert_eq!(ok(s.list_cases(Some(CaseStatus::Open)), "open").len(), 1);
+    assert_eq!(
+        ok(s.list_cases(Some(CaseStatus::Closed)), "closed").len(),
+        1
+    );
+    assert_eq!(ok(s.get_case(&empty.id), "get"), Some(empty));
+    assert_eq!(ok(s.get_case("case-0"), "get junk"), None);
+    let too_many: Vec<String> = (0..=crate::workflow::MAX_CASE_ALERTS_PER_CALL)
+        .map(|_| id(0))
+        .collect();
+    assert!(matches!(
+        s.add_case_alerts(&c.id, &too_many, &rec(6, "a", "case.add_alerts", &c.id)),
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert!(ok(s.verify_audit(), "verify").problem.is_none());
+}
+
+fn stats(s: &mut dyn Store) {
+    assert_eq!(ok(s.latest_alert_time(), "empty latest"), None);
+    let all = dataset(60);
+    ok(s.insert_alerts(&all), "insert");
+    let latest = all.iter().map(|a| a.time).max();
+    assert_eq!(ok(s.latest_alert_time(), "latest"), latest);
+    if let Some(a) = all.first() {
+        let st = AlertState {
+            status: AlertStatus::Closed,
+            assignee: None,
+        };
+        ok(s.set_alert_state(&a.id, &st), "close one");
+    }
+    let bucket = 10_000_000; // 10 s; the generated times span 50 s
+    let (from, to) = (Timestamp(BASE), Timestamp(BASE + 60_000_000));
+    let got = ok(s.alert_stats(from, to, bucket), "stats");
+    assert_eq!(got.series.len(), 6);
+    assert_eq!(got.total, all.len() as u64);
+    // Reference counts, bucket by bucket and severity by severity.
+    let mut want = vec![crate::SeverityCounts::default(); 6];
+    for a in &all {
+        let b = ((a.time.0 - BASE) / bucket) as usize;
+        if let Some(slot) = want.get_mut(b) {
+            slot.add(a.severity, 1);
+        }
+    }
+    let counts: Vec<crate::SeverityCounts> = got.series.iter().map(|b| b.counts).collect();
+    assert_eq!(counts, want);
+    assert_eq!(
+        got.series.get(1).map(|b| b.start),
+        Some(Timestamp(BASE + bucket))
+    );
+    assert_eq!(
+        (
+            got.by_status.open,
+            got.by_status.acknowledged,
+            got.by_status.closed
+        ),
+        (all.len() as u64 - 1, 0, 1)
+    );
+    let mut per_det: BTreeMap<&str, u64> = BTreeMap::new();
+    for a in &all {
+        *per_det.entry(a.detector.as_str()).or_default() += 1;
+    }
+    for d in &got.by_detector {
+        assert_eq!(
+            per_det.get(d.detector.as_str()),
+            Some(&d.count),
+            "{}",
+            d.detector
+        );
+        let last = all
+            .iter()
+            .filter(|a| a.detector == d.detector)
+            .map(|a| a.time)
+            .max();
+        assert_eq!(Some(d.last), last);
+    }
+    assert_eq!(got.by_detector.len(), per_det.len());
+    assert!(
+        got.top_entities
+            .windows(2)
+            .all(|w| w.first().map(|a| a.count) >= w.get(1).map(|b| b.count))
+    );
+    let top_sum: u64 = got.top_entities.iter().map(|e| e.count).sum();
+    assert_eq!(top_sum, all.len() as u64, "five entities, all listed");
+    for e in &got.top_entities {
+        let max = all
+            .iter()
+            .filter(|a| a.entity.to_string() == e.entity)
+            .map(|a| a.severity)
+            .max();
+        assert_eq!(Some(e.max_severity), max, "{}", e.entity);
+    }
+    // A window that excludes everything, and windows the store must refuse.
+    let none = ok(
+        s.alert_stats(Timestamp(0), Timestamp(bucket), bucket),
+        "empty window",
+    );
+    assert_eq!((none.total, none.series.len()), (0, 1));
+    for (f, t, b) in [
+        (to, from, bucket),
+        (from, to, 0),
+        (from, Timestamp(BASE + bucket * 5_000), bucket),
+    ] {
+        assert!(
+            matches!(s.alert_stats(f, t, b), Err(StoreError::InvalidQuery(_))),
+            "{f:?} {t:?} {b}"
+        );
+    }
+}
+
+fn raw_pages(s: &mut dyn Store) {
+    let g0 = ok(s.alerts_generation(), "generation");
+    assert_eq!(g0, (0, 0));
+    let all = dataset(30);
+    ok(s.insert_alerts(&all), "insert");
+    let g1 = ok(s.alerts_generation(), "generation");
+    assert!(g1.0 > g0.0, "{g1:?}");
+    if let Some(a) = all.get(3) {
+        let st = AlertState {
+            status: AlertStatus::Acknowledged,
+            assignee: Some("bob".into()),
+        };
+        ok(
+            s.update_alert_state(&a.id, &st, &rec(1, "bob", "alert.acknowledge", &a.id)),
+            "ack",
+        );
+    }
+    let g2 = ok(s.alerts_generation(), "generation");
+    assert!(
+        g2.1 > g1.1,
+        "an audited change moves the generation: {g2:?}"
+    );
+    for (name, q) in filter_cases() {
+        let decoded = ok(s.query_alerts(&q), name);
+        let raw = ok(s.query_alerts_raw(&q), name);
+        assert_eq!(raw.len(), decoded.len(), "{name}");
+        for (r, a) in raw.iter().zip(&decoded) {
+            assert_eq!(r.id, a.id, "{name}");
+            let back: Alert =
+                serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&back, a, "{name}");
+            assert_eq!(
+                Some(r.state.clone()),
+                ok(s.alert_state(&a.id), name),
+                "{name}"
+            );
+        }
+    }
 }

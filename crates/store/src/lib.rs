@@ -25,12 +25,18 @@ mod query;
 mod sqlite;
 mod sqlite_audit;
 mod sqlite_users;
+mod sqlite_workflow;
+pub mod workflow;
 
 pub use audit::{AuditEntry, AuditProblem, AuditVerification};
 pub use auth::{ApiToken, Role, User};
 pub use device::DeviceRecord;
 pub use query::{AlertCursor, AlertQuery, AlertSort, DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LEN};
 pub use sqlite::{MIGRATIONS, SqliteStore};
+pub use workflow::{
+    AlertStats, AuditRecord, Case, CaseStatus, DetectorCount, EntityCount, Session, SeverityCounts,
+    StatsBucket, StatusCounts,
+};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -163,6 +169,17 @@ pub struct AlertState {
     pub assignee: Option<String>,
 }
 
+/// An alert as stored: its JSON text (an object, as [`Alert`] serialises) and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawAlert {
+    /// The alert id.
+    pub id: String,
+    /// The alert's JSON object text.
+    pub body: String,
+    /// Its workflow state.
+    pub state: AlertState,
+}
+
 /// Longest accepted assignee, in bytes.
 pub const MAX_ASSIGNEE_LEN: usize = 256;
 
@@ -178,6 +195,15 @@ pub trait Store: Send {
 
     /// Alerts matching `query`, in its sort order, one page (see [`AlertQuery`]).
     fn query_alerts(&self, query: &AlertQuery) -> Result<Vec<Alert>, StoreError>;
+
+    /// The same page as [`Store::query_alerts`], each alert as its stored JSON text with its
+    /// workflow state: for servers that pass alerts through without decoding them.
+    fn query_alerts_raw(&self, query: &AlertQuery) -> Result<Vec<RawAlert>, StoreError>;
+
+    /// A pair that changes whenever alerts are added or any audited change (a workflow state,
+    /// a case) is made: `(newest alert seq, newest audit seq)`. Cheap (two index lookups), for
+    /// caching counts.
+    fn alerts_generation(&self) -> Result<(u64, u64), StoreError>;
 
     /// How many alerts match the filters of `query` (sort, limit, offset and cursor ignored).
     fn count_alerts(&self, query: &AlertQuery) -> Result<u64, StoreError>;
@@ -280,6 +306,94 @@ pub trait Store: Send {
 
     /// Revokes token `id` for good. Returns `false` when the id is unknown.
     fn revoke_token(&mut self, id: u64) -> Result<bool, StoreError>;
+
+    // ---- the analyst workflow (see [`workflow`]): each change commits with its audit entry ----
+
+    /// Replaces an alert's workflow state and appends `audit`, in one transaction. `false`
+    /// (and nothing written) when the id is unknown.
+    fn update_alert_state(
+        &mut self,
+        id: &str,
+        state: &AlertState,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+
+    /// The newest `limit` (1 to [`audit::MAX_AUDIT_PAGE`]) audit entries whose target is
+    /// `target`, oldest first: an alert's or a case's history.
+    fn audit_for_target(&self, target: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Records a new session (sign-in) and its audit entry. The user must exist and be
+    /// enabled; `session.hash` must be a SHA-256 hex digest.
+    fn create_session(&mut self, session: &Session, audit: &AuditRecord) -> Result<(), StoreError>;
+
+    /// The session with this hash and its user; `None` when unknown, ended, or the user is
+    /// disabled. Expiry is the caller's policy (it compares `created`/`last_seen` to now).
+    fn find_session(&self, hash: &str) -> Result<Option<(User, Session)>, StoreError>;
+
+    /// Records activity on a session (`last_seen` never moves back). `false` when unknown.
+    fn touch_session(&mut self, hash: &str, time: Timestamp) -> Result<bool, StoreError>;
+
+    /// Ends a session (sign-out, with `audit`; expiry, without). `false` when unknown.
+    fn end_session(&mut self, hash: &str, audit: Option<&AuditRecord>) -> Result<bool, StoreError>;
+
+    /// Deletes sessions idle since before `idle_before` or signed in before `created_before`;
+    /// returns how many. A changed password or a disabled user also ends their sessions.
+    fn purge_sessions(
+        &mut self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Opens a case (actor and time from `audit`, whose `target` the store sets to the new
+    /// case id) with the given alerts. An unknown alert id is [`StoreError::NotFound`] naming
+    /// its position, and nothing is written.
+    fn create_case(
+        &mut self,
+        title: &str,
+        description: &str,
+        alert_ids: &[String],
+        audit: &AuditRecord,
+    ) -> Result<Case, StoreError>;
+
+    /// Adds alerts to a case (ones already in it are skipped). `None` for an unknown case.
+    fn add_case_alerts(
+        &mut self,
+        case: &str,
+        alert_ids: &[String],
+        audit: &AuditRecord,
+    ) -> Result<Option<Case>, StoreError>;
+
+    /// Opens or closes a case. `None` for an unknown case.
+    fn set_case_status(
+        &mut self,
+        case: &str,
+        status: CaseStatus,
+        audit: &AuditRecord,
+    ) -> Result<Option<Case>, StoreError>;
+
+    /// One case by id (`case-<n>`).
+    fn get_case(&self, case: &str) -> Result<Option<Case>, StoreError>;
+
+    /// Cases, optionally of one status, most recently updated first.
+    fn list_cases(&self, status: Option<CaseStatus>) -> Result<Vec<Case>, StoreError>;
+
+    /// The alerts of a case, newest first (empty for an unknown case).
+    fn case_alerts(&self, case: &str) -> Result<Vec<Alert>, StoreError>;
+
+    /// The ids of the cases an alert belongs to.
+    fn cases_of_alert(&self, alert_id: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The newest alert event time, `None` for an empty store.
+    fn latest_alert_time(&self) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Alert counts over event times in `[from, to)`, bucketed by `bucket_micros` (at most
+    /// [`workflow::MAX_STATS_BUCKETS`] buckets, else [`StoreError::InvalidQuery`]).
+    fn alert_stats(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        bucket_micros: i64,
+    ) -> Result<AlertStats, StoreError>;
 }
 
 /// Checks an alert before storage; shared by backends so they reject the same input.

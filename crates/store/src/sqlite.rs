@@ -3,8 +3,10 @@
 use crate::audit::{AuditEntry, AuditVerification};
 use crate::auth::{ApiToken, Role, User};
 use crate::sqlite_users as users;
+use crate::sqlite_workflow as workflow;
+use crate::workflow::{AlertStats, AuditRecord, Case, CaseStatus, Session};
 use crate::{
-    AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, Store, StoreError,
+    AlertQuery, AlertSort, AlertState, AlertStatus, DeviceRecord, RawAlert, Store, StoreError,
     validate_alert, validate_state,
 };
 use rusqlite::types::Value;
@@ -23,6 +25,8 @@ use ward_core::{Alert, Severity, Timestamp};
 /// - v4: the hash-chained `audit_log` (see [`crate::audit`]), with triggers that refuse
 ///   `UPDATE` and `DELETE` so ward itself can only append.
 /// - v5: `users` (Argon2id PHC password hashes) and `api_tokens` (SHA-256 of each token only).
+/// - v6: browser `sessions` (SHA-256 of the cookie secret only), `cases` and `case_alerts`,
+///   and an index on the audit trail's `target` for an alert's history.
 pub const MIGRATIONS: &[&str] = &[
     // v1
     "CREATE TABLE alerts (
@@ -88,6 +92,31 @@ pub const MIGRATIONS: &[&str] = &[
         revoked   INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX api_tokens_user ON api_tokens (user, id);",
+    // v6
+    "CREATE TABLE sessions (
+        hash      TEXT    NOT NULL PRIMARY KEY,
+        user      TEXT    NOT NULL REFERENCES users (name),
+        csrf      TEXT    NOT NULL,
+        created   INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user);
+    CREATE TABLE cases (
+        id          INTEGER PRIMARY KEY,
+        title       TEXT    NOT NULL,
+        description TEXT    NOT NULL,
+        status      TEXT    NOT NULL DEFAULT 'open',
+        created     INTEGER NOT NULL,
+        created_by  TEXT    NOT NULL,
+        updated     INTEGER NOT NULL
+    );
+    CREATE TABLE case_alerts (
+        case_id   INTEGER NOT NULL REFERENCES cases (id),
+        alert_seq INTEGER NOT NULL REFERENCES alerts (seq),
+        PRIMARY KEY (case_id, alert_seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX case_alerts_alert ON case_alerts (alert_seq);
+    CREATE INDEX audit_log_target ON audit_log (target, seq);",
 ];
 
 /// How long a writer waits for another connection's lock before failing.
@@ -117,6 +146,43 @@ impl SqliteStore {
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| open_error(&location, e))?;
         Self::init(conn, location, true)
+    }
+
+    /// A read-only handle on an existing store (for the server's pool of readers): no
+    /// migration, `query_only` set, so every write fails. The schema must already be at this
+    /// build's version (open it read-write once first); WAL lets it read while a writer writes.
+    pub fn open_reader(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let location = path.display().to_string();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| open_error(&location, e))?;
+        let oe = |e| open_error(&location, e);
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(oe)?;
+        conn.pragma_update(None, "query_only", true).map_err(oe)?;
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(oe)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let store = Self { conn, location };
+        let found = store.schema_version()?;
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::SchemaTooNew {
+                location: store.location,
+                found,
+                supported,
+            });
+        }
+        if found < supported {
+            return Err(StoreError::Open {
+                location: store.location,
+                source: format!(
+                    "schema version {found} needs migrating to {supported}: open the store read-write first"
+                )
+                .into(),
+            });
+        }
+        Ok(store)
     }
 
     /// A private in-memory store (for tests and `ward demo`); gone when dropped.
@@ -238,7 +304,54 @@ impl SqliteStore {
         classify(&self.location, e)
     }
 
-    fn decode_alert(&self, id: &str, body: Option<&str>) -> Result<Alert, StoreError> {
+    /// One page of `q`: id, body and workflow state of each alert, in the query's order.
+    #[allow(clippy::type_complexity)]
+    fn page(
+        &self,
+        q: &AlertQuery,
+    ) -> Result<Vec<(String, Option<String>, Result<AlertState, StoreError>)>, StoreError> {
+        q.validate()?;
+        let limit = q.effective_limit()?;
+        let (filter, mut args) = where_clause(q, true);
+        // Page over the narrow table first, then fetch bodies for that page only (joining
+        // first would read a body for every row skipped by OFFSET).
+        let sql = format!(
+            "SELECT id, body, status, assignee FROM (SELECT seq, id, time, score, status, assignee \
+             FROM alerts{filter}{} LIMIT ? OFFSET ?) \
+             LEFT JOIN alert_bodies USING (seq){}",
+            order_by(q.sort, q.text.is_some()),
+            order_by(q.sort, true),
+        );
+        args.push(Value::Integer(i64::from(limit)));
+        args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(limit.min(1024) as usize);
+        for row in rows {
+            let (id, body, status, assignee) = row.map_err(|e| self.err(e))?;
+            let state = status
+                .parse::<AlertStatus>()
+                .map(|status| AlertState { status, assignee })
+                .map_err(|reason| StoreError::BadRecord {
+                    location: self.location.clone(),
+                    key: id.clone(),
+                    reason,
+                });
+            out.push((id, body, state));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn decode_alert(&self, id: &str, body: Option<&str>) -> Result<Alert, StoreError> {
         let Some(body) = body else {
             return Err(StoreError::BadRecord {
                 location: self.location.clone(),
@@ -288,7 +401,7 @@ pub(crate) fn classify(location: &str, e: rusqlite::Error) -> StoreError {
 }
 
 /// Severity as a sortable integer (info 0 .. critical 4).
-fn severity_rank(s: Severity) -> i64 {
+pub(crate) fn severity_rank(s: Severity) -> i64 {
     match s {
         Severity::Info => 0,
         Severity::Low => 1,
@@ -296,6 +409,18 @@ fn severity_rank(s: Severity) -> i64 {
         Severity::High => 3,
         Severity::Critical => 4,
     }
+}
+
+/// The inverse of [`severity_rank`]; `None` for a number no severity has.
+pub(crate) fn severity_from_rank(n: i64) -> Option<Severity> {
+    Some(match n {
+        0 => Severity::Info,
+        1 => Severity::Low,
+        2 => Severity::Medium,
+        3 => Severity::High,
+        4 => Severity::Critical,
+        _ => return None,
+    })
 }
 
 /// Builds the WHERE clause for the filters of `q` (and its cursor when `with_cursor`). Every
@@ -426,31 +551,38 @@ impl Store for SqliteStore {
     }
 
     fn query_alerts(&self, q: &AlertQuery) -> Result<Vec<Alert>, StoreError> {
-        q.validate()?;
-        let limit = q.effective_limit()?;
-        let (filter, mut args) = where_clause(q, true);
-        // Page over the narrow table first, then fetch bodies for that page only (joining
-        // first would read a body for every row skipped by OFFSET).
-        let sql = format!(
-            "SELECT id, body FROM (SELECT seq, id, time, score FROM alerts{filter}{} LIMIT ? OFFSET ?) \
-             LEFT JOIN alert_bodies USING (seq){}",
-            order_by(q.sort, q.text.is_some()),
-            order_by(q.sort, true),
-        );
-        args.push(Value::Integer(i64::from(limit)));
-        args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::with_capacity(limit.min(1024) as usize);
-        for row in rows {
-            let (id, body) = row.map_err(|e| self.err(e))?;
-            out.push(self.decode_alert(&id, body.as_deref())?);
+        self.page(q)?
+            .into_iter()
+            .map(|(id, body, _)| self.decode_alert(&id, body.as_deref()))
+            .collect()
+    }
+
+    fn query_alerts_raw(&self, q: &AlertQuery) -> Result<Vec<RawAlert>, StoreError> {
+        let mut out = Vec::new();
+        for (id, body, state) in self.page(q)? {
+            let state = state?;
+            let Some(body) = body.filter(|b| b.trim_end().ends_with('}')) else {
+                return Err(StoreError::BadRecord {
+                    location: self.location.clone(),
+                    key: id,
+                    reason: "the alert body is missing or not a JSON object".into(),
+                });
+            };
+            out.push(RawAlert { id, body, state });
         }
         Ok(out)
+    }
+
+    fn alerts_generation(&self) -> Result<(u64, u64), StoreError> {
+        let (a, b): (Option<i64>, Option<i64>) = self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT max(seq) FROM alerts), (SELECT max(seq) FROM audit_log)",
+            )
+            .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+            .map_err(|e| self.err(e))?;
+        let n = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+        Ok((n(a), n(b)))
     }
 
     fn count_alerts(&self, q: &AlertQuery) -> Result<u64, StoreError> {
@@ -613,7 +745,12 @@ impl Store for SqliteStore {
     }
 
     fn set_password(&mut self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
-        users::set_password(self, name, password_hash)
+        // A new password signs the user out everywhere.
+        let changed = users::set_password(self, name, password_hash)?;
+        if changed {
+            workflow::end_user_sessions(self, name)?;
+        }
+        Ok(changed)
     }
 
     fn get_user(&self, name: &str) -> Result<Option<User>, StoreError> {
@@ -629,7 +766,11 @@ impl Store for SqliteStore {
     }
 
     fn set_user_disabled(&mut self, name: &str, disabled: bool) -> Result<bool, StoreError> {
-        users::set_user_disabled(self, name, disabled)
+        let changed = users::set_user_disabled(self, name, disabled)?;
+        if changed && disabled {
+            workflow::end_user_sessions(self, name)?;
+        }
+        Ok(changed)
     }
 
     fn add_token(
@@ -658,6 +799,100 @@ impl Store for SqliteStore {
 
     fn revoke_token(&mut self, id: u64) -> Result<bool, StoreError> {
         users::revoke_token(self, id)
+    }
+
+    fn update_alert_state(
+        &mut self,
+        id: &str,
+        state: &AlertState,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        workflow::update_alert_state(self, id, state, audit)
+    }
+
+    fn audit_for_target(&self, target: &str, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        crate::sqlite_audit::list_for_target(self, target, limit)
+    }
+
+    fn create_session(&mut self, session: &Session, audit: &AuditRecord) -> Result<(), StoreError> {
+        workflow::create_session(self, session, audit)
+    }
+
+    fn find_session(&self, hash: &str) -> Result<Option<(User, Session)>, StoreError> {
+        workflow::find_session(self, hash)
+    }
+
+    fn touch_session(&mut self, hash: &str, time: Timestamp) -> Result<bool, StoreError> {
+        workflow::touch_session(self, hash, time)
+    }
+
+    fn end_session(&mut self, hash: &str, audit: Option<&AuditRecord>) -> Result<bool, StoreError> {
+        workflow::end_session(self, hash, audit)
+    }
+
+    fn purge_sessions(
+        &mut self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        workflow::purge_sessions(self, idle_before, created_before)
+    }
+
+    fn create_case(
+        &mut self,
+        title: &str,
+        description: &str,
+        alert_ids: &[String],
+        audit: &AuditRecord,
+    ) -> Result<Case, StoreError> {
+        workflow::create_case(self, title, description, alert_ids, audit)
+    }
+
+    fn add_case_alerts(
+        &mut self,
+        case: &str,
+        alert_ids: &[String],
+        audit: &AuditRecord,
+    ) -> Result<Option<Case>, StoreError> {
+        workflow::add_case_alerts(self, case, alert_ids, audit)
+    }
+
+    fn set_case_status(
+        &mut self,
+        case: &str,
+        status: CaseStatus,
+        audit: &AuditRecord,
+    ) -> Result<Option<Case>, StoreError> {
+        workflow::set_case_status(self, case, status, audit)
+    }
+
+    fn get_case(&self, case: &str) -> Result<Option<Case>, StoreError> {
+        workflow::get_case(self, case)
+    }
+
+    fn list_cases(&self, status: Option<CaseStatus>) -> Result<Vec<Case>, StoreError> {
+        workflow::list_cases(self, status)
+    }
+
+    fn case_alerts(&self, case: &str) -> Result<Vec<Alert>, StoreError> {
+        workflow::case_alerts(self, case)
+    }
+
+    fn cases_of_alert(&self, alert_id: &str) -> Result<Vec<String>, StoreError> {
+        workflow::cases_of_alert(self, alert_id)
+    }
+
+    fn latest_alert_time(&self) -> Result<Option<Timestamp>, StoreError> {
+        workflow::latest_alert_time(self)
+    }
+
+    fn alert_stats(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        bucket_micros: i64,
+    ) -> Result<AlertStats, StoreError> {
+        workflow::alert_stats(self, from, to, bucket_micros)
     }
 }
 

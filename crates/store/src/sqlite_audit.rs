@@ -7,7 +7,7 @@ use crate::audit::{
 };
 use crate::sqlite::{SqliteStore, classify};
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use ward_core::Timestamp;
 
 const COLUMNS: &str = "seq, time, actor, action, target, details, prev_hash, hash";
@@ -20,15 +20,30 @@ pub(crate) fn append(
     target: &str,
     details: &serde_json::Value,
 ) -> Result<AuditEntry, StoreError> {
-    // Validate and encode before taking the write lock.
-    let details_text =
-        canonical_json(details).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
     let location = s.location.clone();
-    let fail = |e| classify(&location, e);
     let tx = s
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(fail)?;
+        .map_err(|e| classify(&location, e))?;
+    let entry = append_in(&tx, &location, time, actor, action, target, details)?;
+    tx.commit().map_err(|e| classify(&location, e))?;
+    Ok(entry)
+}
+
+/// Appends inside the caller's (immediate) transaction, so a state change and its audit
+/// entry commit together or not at all.
+pub(crate) fn append_in(
+    tx: &Transaction<'_>,
+    location: &str,
+    time: Timestamp,
+    actor: &str,
+    action: &str,
+    target: &str,
+    details: &serde_json::Value,
+) -> Result<AuditEntry, StoreError> {
+    let details_text =
+        canonical_json(details).map_err(|e| StoreError::InvalidInput(e.to_string()))?;
+    let fail = |e| classify(location, e);
     let last: Option<(i64, String)> = tx
         .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
@@ -36,7 +51,7 @@ pub(crate) fn append(
     let prev = match &last {
         Some((seq, hash)) => Some((
             u64::try_from(*seq).map_err(|_| StoreError::BadRecord {
-                location: location.clone(),
+                location: location.to_owned(),
                 key: format!("audit entry {seq}"),
                 reason: "negative sequence number".into(),
             })?,
@@ -65,8 +80,33 @@ pub(crate) fn append(
         ])
     })
     .map_err(fail)?;
-    tx.commit().map_err(fail)?;
     Ok(entry)
+}
+
+/// Up to `limit` newest-last entries whose target is `target`, oldest first.
+pub(crate) fn list_for_target(
+    s: &SqliteStore,
+    target: &str,
+    limit: u32,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    if limit == 0 || limit > MAX_AUDIT_PAGE {
+        return Err(StoreError::InvalidQuery(format!(
+            "audit page size must be 1 to {MAX_AUDIT_PAGE}, got {limit}"
+        )));
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM audit_log WHERE target = ?1 \
+         ORDER BY seq DESC LIMIT ?2) ORDER BY seq"
+    );
+    let mut st = s.conn.prepare_cached(&sql).map_err(|e| s.err(e))?;
+    let mut rows = st
+        .query(params![target, i64::from(limit)])
+        .map_err(|e| s.err(e))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| s.err(e))? {
+        out.push(decode_or_bad_record(s, row)?);
+    }
+    Ok(out)
 }
 
 pub(crate) fn list(

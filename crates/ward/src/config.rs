@@ -12,6 +12,47 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub store: StoreConfig,
     pub net: NetConfig,
+    pub server: ServerConfig,
+}
+
+/// `ward serve` and `ward demo` (`[server]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// A browser session ends after this many minutes without a request. Default 30.
+    pub session_idle_minutes: u64,
+    /// A browser session ends this many hours after sign-in. Default 12.
+    pub session_max_hours: u64,
+    /// Mark the session cookie `Secure` (only when a TLS proxy fronts ward). Default false.
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let d = ward_server::ServerOptions::default();
+        Self {
+            session_idle_minutes: d.session_idle.as_secs() / 60,
+            session_max_hours: d.session_max.as_secs() / 3600,
+            secure_cookies: d.secure_cookies,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The server's options; an error for a zero or absurd duration.
+    pub fn options(&self) -> Result<ward_server::ServerOptions> {
+        if !(1..=24 * 60).contains(&self.session_idle_minutes) {
+            anyhow::bail!("server.session_idle_minutes must be 1 to 1440");
+        }
+        if !(1..=24 * 30).contains(&self.session_max_hours) {
+            anyhow::bail!("server.session_max_hours must be 1 to 720");
+        }
+        Ok(ward_server::ServerOptions {
+            session_idle: std::time::Duration::from_secs(self.session_idle_minutes * 60),
+            session_max: std::time::Duration::from_secs(self.session_max_hours * 3600),
+            secure_cookies: self.secure_cookies,
+        })
+    }
 }
 
 /// The network detector.
@@ -97,6 +138,7 @@ impl Config {
             .train
             .validate()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        cfg.server.options().context("invalid configuration")?;
         Ok(cfg)
     }
 
@@ -117,6 +159,14 @@ pub const EXAMPLE: &str = r#"# ward.toml — every field is optional; the values
 [store]
 # SQLite file holding alerts and the device inventory.
 path = "ward.db"
+
+[server]
+# A browser session ends after this many minutes without a request (1 to 1440).
+session_idle_minutes = 30
+# A browser session ends this many hours after sign-in, however active (1 to 720).
+session_max_hours = 12
+# Mark the session cookie Secure: turn on when a TLS proxy serves ward over HTTPS.
+secure_cookies = false
 
 [ingest.pcap]
 # A flow ends after this many seconds without packets.
@@ -218,6 +268,13 @@ mod tests {
         // the example documents the real defaults
         assert_eq!(cfg.net.train, ward_detect::net::NetTrainConfig::default());
         assert_eq!(cfg.ingest.pcap.max_flows, PcapConfig::default().max_flows);
+        assert_eq!(cfg.server, ServerConfig::default());
+        assert_eq!(
+            cfg.server.options().expect("valid"),
+            ward_server::ServerOptions::default()
+        );
+        let zero: Config = toml::from_str("[server]\nsession_idle_minutes = 0\n").expect("parses");
+        assert!(zero.server.options().is_err());
         assert!(toml::from_str::<Config>("[store]\npaht = \"x\"\n").is_err());
     }
 }

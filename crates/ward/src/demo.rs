@@ -123,6 +123,13 @@ pub struct DemoArgs {
     pub dir: PathBuf,
     #[command(flatten)]
     pub sim: SimOptions,
+    /// Where the dashboard and API listen once the demo has run (plain HTTP: keep it on
+    /// loopback). Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Stop after the report instead of serving the dashboard.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
@@ -270,7 +277,88 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
         dir.join("alerts.jsonl").display()
     );
     println!("done in {:.1} s", t0.elapsed().as_secs_f64());
-    Ok(())
+    if args.no_serve {
+        return Ok(());
+    }
+    serve_demo(&db, args.listen, cfg)
+}
+
+/// A password for this run only: 100 random bits as five groups of five characters from an
+/// alphabet without look-alikes. Printed once, never written to disk.
+fn demo_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let (token, _) = ward_store::auth::new_token().context("no randomness for a password")?;
+    let hex = token.trim_start_matches(ward_store::auth::TOKEN_PREFIX);
+    let mut out = String::new();
+    for (i, pair) in hex.as_bytes().chunks(2).take(25).enumerate() {
+        let byte = u8::from_str_radix(std::str::from_utf8(pair)?, 16)?;
+        if i > 0 && i % 5 == 0 {
+            out.push('-');
+        }
+        out.push(char::from(ALPHABET[usize::from(byte) % ALPHABET.len()]));
+    }
+    Ok(out)
+}
+
+/// The server state over an open store: the store for writes plus a pool of read-only
+/// handles on the same file (one per core, at most four) for the read routes.
+pub(crate) fn app_state(
+    store: ward_store::SqliteStore,
+    path: &Path,
+    opts: ward_server::ServerOptions,
+) -> Result<ward_server::AppState> {
+    let n = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let mut readers: Vec<Box<dyn Store>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        readers.push(Box::new(ward_store::SqliteStore::open_reader(path)?));
+    }
+    Ok(ward_server::AppState::new(Box::new(store))
+        .with_options(opts)
+        .with_readers(readers))
+}
+
+/// Adds the `admin` user with a fresh password and serves the dashboard until Ctrl-C.
+fn serve_demo(db: &Path, listen: std::net::SocketAddr, cfg: &Config) -> Result<()> {
+    let mut store = ward_store::SqliteStore::open(db)?;
+    let password = demo_password()?;
+    let hash = ward_store::auth::hash_password(&password)?;
+    let now = ward_server::now();
+    store.add_user("admin", ward_store::Role::Admin, &hash, now)?;
+    store.append_audit(
+        now,
+        "cli",
+        "user.add",
+        "admin",
+        &serde_json::json!({ "role": "admin", "by": "ward demo" }),
+    )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let opts = cfg.server.options()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {listen}: pass --listen 127.0.0.1:0 for any free port")
+            })?;
+        let addr = listener.local_addr().unwrap_or(listen);
+        println!("\ndashboard: http://{addr}/");
+        println!("sign in:   admin / {password}   (made for this run only)");
+        println!("API:       http://{addr}/api/v1/openapi.json");
+        println!(
+            "Ctrl-C stops the server; the store stays in {}",
+            db.display()
+        );
+        let state = app_state(store, db, opts)?;
+        ward_server::serve(listener, state, async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+        .context("server failed")
+    })
 }
 
 struct Scorecard {
@@ -415,4 +503,24 @@ pub fn alerts(args: AlertsArgs, cfg: &Config) -> Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod demo_tests {
+    use super::demo_password;
+
+    #[test]
+    fn demo_passwords_are_fresh_and_readable() {
+        let a = demo_password().expect("password");
+        let b = demo_password().expect("password");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 29, "{a}");
+        assert_eq!(a.split('-').count(), 5, "{a}");
+        assert!(
+            a.chars()
+                .all(|c| c == '-' || (c.is_ascii_alphanumeric() && !"ilo01".contains(c))),
+            "{a}"
+        );
+        assert!(ward_store::auth::check_password_policy(&a).is_ok());
+    }
 }

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use ward_server::AppState;
 
 /// `ward serve`
 #[derive(Debug, Args)]
@@ -104,7 +103,7 @@ pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let mut state = AppState::new(Box::new(store));
+    let mut state = crate::demo::app_state(store, &store_path, cfg.server.options()?)?;
     if let Some(p) = &pipeline {
         state = state.with_sink(Arc::clone(p) as Arc<dyn ward_server::EventSink>);
     }

@@ -60,6 +60,26 @@ fn two_handles_on_one_file() {
     assert_eq!(reader.count_alerts(&AlertQuery::new()).unwrap(), 3);
 }
 
+#[test]
+fn read_only_handles_read_and_refuse_writes() {
+    let dir = tmp();
+    let path = dir.path().join("ward.db");
+    // No store yet: a reader does not create one.
+    assert!(SqliteStore::open_reader(&path).is_err());
+    assert!(!path.exists());
+    let mut writer = SqliteStore::open(&path).unwrap();
+    let mut reader = SqliteStore::open_reader(&path).unwrap();
+    writer.insert_alerts(&[sample_alert(1)]).unwrap();
+    assert_eq!(reader.count_alerts(&AlertQuery::new()).unwrap(), 1);
+    assert!(reader.insert_alerts(&[sample_alert(2)]).is_err());
+    assert_eq!(writer.count_alerts(&AlertQuery::new()).unwrap(), 1);
+    // An old schema is not migrated by a reader.
+    let old = dir.path().join("old.db");
+    drop(db_at_version(&old, 3));
+    let err = SqliteStore::open_reader(&old).unwrap_err().to_string();
+    assert!(err.contains("read-write first"), "{err}");
+}
+
 /// Builds a database at schema version `v` using only the first `v` migrations.
 fn db_at_version(path: &Path, v: usize) -> Connection {
     let conn = Connection::open(path).unwrap();

@@ -227,6 +227,17 @@ fn serve_pipeline_scores_http_syslog_and_watched_events_and_drains_on_sigterm() 
     let expected_offset: usize = events[3..6].iter().map(|e| e.len() + 1).sum();
     assert_eq!(st["files"][0]["offset"], expected_offset as u64, "{st}");
 
+    // The counters are on /stats (every accepted event has been queued by now).
+    let stats = super::http_get(&http, "/api/v1/stats", Some(&token));
+    assert!(stats.starts_with("HTTP/1.1 200"), "{stats}");
+    let stats: serde_json::Value =
+        serde_json::from_str(stats.split("\r\n\r\n").nth(1).unwrap_or_default()).expect("json");
+    let p = &stats["pipeline"];
+    assert_eq!(p["running"], true, "{stats}");
+    assert_eq!(p["events_accepted"], n + 6, "{stats}");
+    assert_eq!(p["events_rejected"], 4, "{stats}");
+    assert!(p["last_event"].is_string(), "{stats}");
+
     let killed = Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])
         .status()

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+# Writes crates/server/src/openapi.json (the OpenAPI document served at /api/v1/openapi.json).
+# Run: python3 scripts/openapi.py > crates/server/src/openapi.json ; the server tests check that
+# every route of ward_server::ROUTES is described here and nothing else.
+import json
+def err(desc): return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+def ok(desc, schema): return {"description": desc, "content": {"application/json": {"schema": schema}}}
+ref=lambda n: {"$ref": f"#/components/schemas/{n}"}
+common={"400": err("Malformed request; the message names the parameter or JSON field."),
+        "401": err("No valid session cookie or bearer token."),
+        "403": err("The role may not do this, or a state change lacks the X-CSRF-Token header (code csrf)."),
+        "404": err("No such resource.")}
+def resp(code, desc, schema, extra=()):
+    r={code: ok(desc, schema)}
+    for k in ("400","401","403","404"):
+        if k not in extra: r[k]=common[k]
+    return r
+def qp(name, desc, schema={"type":"string"}):
+    return {"name": name, "in": "query", "required": False, "description": desc, "schema": schema}
+idp=lambda what: {"name":"id","in":"path","required":True,"description":f"The {what} id.","schema":{"type":"string"}}
+def body(schema, required=True):
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+triage="Roles: admin, analyst, privacy_officer."
+anyrole="Roles: any."
+paths={}
+paths["/api/v1/health"]={"get":{"summary":"Liveness and version.","security":[],"responses":{"200":ok("Up.",{"type":"object","properties":{"status":{"type":"string"},"version":{"type":"string"}}})}}}
+paths["/api/v1/openapi.json"]={"get":{"summary":"This document.","security":[],"responses":{"200":ok("The OpenAPI document.",{"type":"object"})}}}
+paths["/api/v1/auth/login"]={"post":{"summary":"Sign in with a password; sets the ward_session cookie (HttpOnly, SameSite=Strict) and returns the CSRF token.","security":[],
+  "requestBody":body({"type":"object","required":["username","password"],"additionalProperties":False,"properties":{"username":{"type":"string"},"password":{"type":"string","format":"password"}}}),
+  "responses":{"200":ok("Signed in.",ref("Me")),"400":common["400"],"401":err("Wrong user name or password."),"415":err("Not application/json."),"429":err("Too many failed sign-ins; see Retry-After.")}}}
+paths["/api/v1/auth/logout"]={"post":{"summary":"End the session and clear the cookie (audited). "+anyrole,"responses":{"204":{"description":"Signed out."},"401":common["401"],"403":common["403"]}}}
+paths["/api/v1/auth/me"]={"get":{"summary":"The caller and the session's CSRF token (null for a bearer token). "+anyrole,"responses":{"200":ok("The caller.",ref("Me")),"401":common["401"]}}}
+alert_params=[qp("severity","Minimum severity.",{"type":"string","enum":["info","low","medium","high","critical"]}),
+  qp("detector","Detector name, exact."),qp("entity","Entity, exact (host:10.1.2.3)."),qp("q","Case-insensitive substring of the title."),
+  qp("status","Workflow status.",{"type":"string","enum":["open","acknowledged","closed"]}),
+  qp("from","Event time, inclusive (RFC 3339).",{"type":"string","format":"date-time"}),qp("to","Event time, exclusive (RFC 3339).",{"type":"string","format":"date-time"}),
+  qp("sort","Order.",{"type":"string","enum":["time_desc","time_asc","score_desc"],"default":"time_desc"}),
+  qp("limit","Page size.",{"type":"integer","minimum":1,"maximum":1000,"default":100}),qp("cursor","next_cursor of the previous page, unchanged.")]
+paths["/api/v1/alerts"]={"get":{"summary":"Alerts, filtered, sorted and keyset-paged. "+anyrole,"parameters":alert_params,
+  "responses":resp("200","One page.",{"type":"object","properties":{"alerts":{"type":"array","items":ref("AlertWithState")},"next_cursor":{"type":["string","null"]},"total":{"type":"integer"}}},extra=("404",))}}
+paths["/api/v1/alerts/{id}"]={"get":{"summary":"One alert with its state, history and cases. "+anyrole,"parameters":[idp("alert")],
+  "responses":resp("200","The alert.",{"type":"object","properties":{"alert":ref("Alert"),"state":ref("AlertState"),"history":{"type":"array","items":ref("HistoryItem")},"cases":{"type":"array","items":{"type":"string"}}}},extra=("400",))}}
+for action, desc, schema in [
+  ("acknowledge","Take an open alert (assigns the caller when unassigned).",{"type":"object","additionalProperties":False,"properties":{"comment":{"type":"string","maxLength":4000}}}),
+  ("assign","Set the assignee.",{"type":"object","required":["assignee"],"additionalProperties":False,"properties":{"assignee":{"type":"string","maxLength":256},"comment":{"type":"string","maxLength":4000}}}),
+  ("close","Close with a comment and a resolution.",{"type":"object","required":["comment","resolution"],"additionalProperties":False,"properties":{"comment":{"type":"string","minLength":1,"maxLength":4000},"resolution":{"type":"string","enum":["true_positive","false_positive","benign","duplicate"]}}}),
+  ("reopen","Reopen a closed alert.",{"type":"object","additionalProperties":False,"properties":{"comment":{"type":"string","maxLength":4000}}})]:
+    r=resp("200","The new state.",{"type":"object","properties":{"state":ref("AlertState")}})
+    r["409"]=err("The move does not fit the current state."); r["415"]=err("Not application/json.")
+    paths[f"/api/v1/alerts/{{id}}/{action}"]={"post":{"summary":desc+" Audited as alert."+action+". "+triage,"parameters":[idp("alert")],"requestBody":body(schema, action in ("assign","close")),"responses":r}}
+paths["/api/v1/cases"]={
+  "get":{"summary":"Cases, most recently updated first. "+anyrole,"parameters":[qp("status","Case status.",{"type":"string","enum":["open","closed"]})],"responses":resp("200","Cases.",{"type":"object","properties":{"cases":{"type":"array","items":ref("Case")}}},extra=("404",))},
+  "post":{"summary":"Open a case (audited case.create). "+triage,"requestBody":body({"type":"object","required":["title"],"additionalProperties":False,"properties":{"title":{"type":"string","maxLength":200},"description":{"type":"string","maxLength":8000},"alert_ids":{"type":"array","items":{"type":"string"},"maxItems":1000}}}),
+    "responses":{"201":ok("Created.",{"type":"object","properties":{"case":ref("Case")}}),"400":common["400"],"401":common["401"],"403":common["403"],"415":err("Not application/json.")}}}
+paths["/api/v1/cases/{id}"]={"get":{"summary":"A case and its alerts. "+anyrole,"parameters":[idp("case")],"responses":resp("200","The case.",{"type":"object","properties":{"case":ref("Case"),"alerts":{"type":"array","items":ref("AlertWithState")}}},extra=("400",))}}
+paths["/api/v1/cases/{id}/alerts"]={"post":{"summary":"Add alerts to a case (audited case.add_alerts). "+triage,"parameters":[idp("case")],"requestBody":body({"type":"object","required":["alert_ids"],"additionalProperties":False,"properties":{"alert_ids":{"type":"array","items":{"type":"string"},"minItems":1,"maxItems":1000}}}),"responses":resp("200","The case.",{"type":"object","properties":{"case":ref("Case")}})}}
+r=resp("200","The case.",{"type":"object","properties":{"case":ref("Case")}}); r["409"]=err("Already closed.")
+paths["/api/v1/cases/{id}/close"]={"post":{"summary":"Close a case with a comment (audited case.close). "+triage,"parameters":[idp("case")],"requestBody":body({"type":"object","required":["comment"],"additionalProperties":False,"properties":{"comment":{"type":"string","minLength":1,"maxLength":4000}}}),"responses":r}}
+paths["/api/v1/devices"]={"get":{"summary":"The device inventory with roles and clinical criticality. "+anyrole,"responses":resp("200","Devices.",{"type":"object","properties":{"devices":{"type":"array","items":ref("Device")}}},extra=("400","404"))}}
+paths["/api/v1/stats"]={"get":{"summary":"Alert counts over time, by status, detector and entity, and pipeline counters. "+anyrole,
+  "parameters":[qp("from","Window start (RFC 3339); default: span before the newest alert.",{"type":"string","format":"date-time"}),qp("to","Window end, exclusive.",{"type":"string","format":"date-time"}),qp("bucket","Bucket width.",{"type":"string","enum":["hour","day"],"default":"hour"})],
+  "responses":resp("200","Statistics.",ref("Stats"),extra=("404",))}}
+paths["/api/v1/audit"]={"get":{"summary":"The hash-chained audit trail, oldest first. Roles: admin, auditor, privacy_officer.",
+  "parameters":[qp("from_seq","First sequence number.",{"type":"integer","minimum":1,"default":1}),qp("limit","Page size.",{"type":"integer","minimum":1,"maximum":1000,"default":100})],
+  "responses":resp("200","Entries.",{"type":"object","properties":{"entries":{"type":"array","items":ref("AuditEntry")},"next":{"type":["integer","null"]}}},extra=("404",))}}
+paths["/metrics"]={"get":{"summary":"Prometheus metrics (text format 0.0.4). "+anyrole,"responses":{"200":{"description":"Metrics.","content":{"text/plain":{"schema":{"type":"string"}}}},"401":common["401"]}}}
+schemas={
+ "Error":{"type":"object","required":["error"],"properties":{"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string","enum":["bad_request","unauthorized","forbidden","csrf","not_found","method_not_allowed","conflict","payload_too_large","unsupported_media_type","too_many_requests","unavailable","internal"]},"message":{"type":"string"}}}}},
+ "Me":{"type":"object","properties":{"user":{"type":"string"},"role":{"type":"string","enum":["admin","analyst","privacy_officer","auditor","viewer"]},"csrf_token":{"type":["string","null"]}}},
+ "Alert":{"type":"object","description":"See docs/alert-format.md.","required":["id","time","detector","score","severity","entity","title","explanation","evidence"],"properties":{"id":{"type":"string"},"time":{"type":"string","format":"date-time"},"detector":{"type":"string"},"score":{"type":"integer","minimum":0,"maximum":100},"severity":{"type":"string","enum":["info","low","medium","high","critical"]},"entity":{"type":"string"},"title":{"type":"string"},"explanation":{"type":"object"},"evidence":{"type":"object"},"mitre":{"type":"array","items":{"type":"string"}}}},
+ "AlertState":{"type":"object","properties":{"status":{"type":"string","enum":["open","acknowledged","closed"]},"assignee":{"type":["string","null"]}}},
+ "AlertWithState":{"allOf":[{"$ref":"#/components/schemas/Alert"},{"type":"object","properties":{"state":{"$ref":"#/components/schemas/AlertState"}}}]},
+ "HistoryItem":{"type":"object","properties":{"time":{"type":"string","format":"date-time"},"actor":{"type":"string"},"action":{"type":"string"},"comment":{"type":"string"},"assignee":{"type":"string"},"resolution":{"type":"string"}}},
+ "Case":{"type":"object","properties":{"id":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"status":{"type":"string","enum":["open","closed"]},"created":{"type":"string","format":"date-time"},"created_by":{"type":"string"},"updated":{"type":"string","format":"date-time"},"alert_count":{"type":"integer"},"max_severity":{"type":["string","null"]}}},
+ "Device":{"type":"object","properties":{"address":{"type":"string"},"role":{"type":"string"},"role_reasons":{"type":"array","items":{"type":"string"}},"criticality":{"type":"string"},"label":{"type":"string"},"first_seen":{"type":"string","format":"date-time"},"last_seen":{"type":"string","format":"date-time"},"server_protocols":{"type":"array","items":{"type":"string"}},"client_protocols":{"type":"array","items":{"type":"string"}},"peers":{"type":"integer"},"flows":{"type":"integer"},"bytes":{"type":"integer"},"profiled":{"type":"boolean"}}},
+ "Stats":{"type":"object","properties":{"from":{"type":"string"},"to":{"type":"string"},"bucket":{"type":"string"},"series":{"type":"array","items":{"type":"object"}},"by_status":{"type":"object"},"by_detector":{"type":"array","items":{"type":"object"}},"top_entities":{"type":"array","items":{"type":"object"}},"total":{"type":"integer"},"pipeline":{"type":["object","null"]}}},
+ "AuditEntry":{"type":"object","properties":{"seq":{"type":"integer"},"time":{"type":"string"},"actor":{"type":"string"},"action":{"type":"string"},"target":{"type":"string"},"details":{},"prev_hash":{"type":"string"},"hash":{"type":"string"}}},
+}
+doc={"openapi":"3.1.0","info":{"title":"ward API","version":"1","description":"The REST API of ward serve. Prose contract: docs/api.md. State changes made with the session cookie need the X-CSRF-Token header."},
+ "servers":[{"url":"/"}],
+ "security":[{"session":[],"csrf":[]},{"bearer":[]}],
+ "paths":paths,
+ "components":{"securitySchemes":{"session":{"type":"apiKey","in":"cookie","name":"ward_session"},"csrf":{"type":"apiKey","in":"header","name":"X-CSRF-Token"},"bearer":{"type":"http","scheme":"bearer","description":"ward_<64 hex>, made with `ward user token`."}},"schemas":schemas}}
+print(json.dumps(doc, indent=1))
