@@ -8,6 +8,7 @@
 //! be scored. [`Pipeline::close`] stops new submissions and lets the detector thread drain what
 //! is queued before it returns, so a graceful shutdown loses nothing that was accepted.
 
+pub mod bench;
 pub mod syslog;
 pub mod watch;
 
@@ -80,6 +81,8 @@ pub struct Pipeline {
     capacity: u64,
     /// The formats of line accepted, with the schema each is checked as.
     model_schema: FlowSchema,
+    /// [`Pipeline::check_format`] of Zeek JSON and EVE lines, worked out once.
+    json_formats: [Result<(), String>; 2],
     worker: std::sync::Mutex<Option<std::thread::JoinHandle<PipelineSummary>>>,
 }
 
@@ -136,15 +139,21 @@ impl Pipeline {
         let dedup = cfg.dedup_secs;
         let worker = std::thread::Builder::new()
             .name("ward-detect".into())
-            .spawn(move || detector_loop(&model, store, rx, &c, dedup))
+            .spawn(move || detector_loop(Arc::new(model), store, rx, c, dedup))
             .context("cannot start the detector thread")?;
-        Ok(Arc::new(Self {
+        let mut p = Self {
             tx: RwLock::new(Some(tx)),
             counters,
             capacity: cfg.queue.max(1) as u64,
             model_schema,
+            json_formats: [Ok(()), Ok(())],
             worker: std::sync::Mutex::new(Some(worker)),
-        }))
+        };
+        p.json_formats = [
+            p.check_format(Format::ZeekJson),
+            p.check_format(Format::Eve),
+        ];
+        Ok(Arc::new(p))
     }
 
     /// Whether lines of `format` can be scored by the model; the reason when not. Zeek JSON
@@ -208,11 +217,11 @@ impl Pipeline {
                         );
                         continue;
                     };
-                    if let Err(m) = self.check_format(format) {
-                        reject(&mut report, n, m);
+                    let slot = usize::from(format == Format::Eve);
+                    if let Some(Err(m)) = self.json_formats.get(slot) {
+                        reject(&mut report, n, m.clone());
                         continue;
                     }
-                    let slot = usize::from(format == Format::Eve);
                     match json.get_mut(slot) {
                         Some(Some(d)) => d.decode(line),
                         Some(s @ None) => match LineDecoder::new(format) {
@@ -347,7 +356,27 @@ impl EventSink for Pipeline {
     }
 }
 
-/// Scores batches and writes alerts; the per-batch logic of `ward detect net` without files.
+/// An alert on its way to the store: built already (device alerts) or still to be explained
+/// (the costly part of a model alert, done by the writer thread).
+enum Pending {
+    Ready(Alert),
+    Explain {
+        rec: Record,
+        verdict: Verdict,
+        ctx: Vec<f32>,
+    },
+}
+
+/// One batch's work for the writer thread.
+struct Work {
+    alerts: Vec<Pending>,
+    /// Events of the batch: the queue counter drops by this once its alerts are stored.
+    events: u64,
+    /// The device inventory to write, when due.
+    devices: Option<Vec<ward_store::DeviceRecord>>,
+}
+
+/// Scores batches; the per-batch logic of `ward detect net` without files.
 struct Detector<'m> {
     model: &'m NetModel,
     scorer: ward_detect::net::Scorer<'m>,
@@ -367,25 +396,30 @@ impl<'m> Detector<'m> {
         }
     }
 
-    /// Scores `batch`, appending the alerts that pass repeat folding to `out`.
-    fn score(&mut self, batch: &[Record], out: &mut Vec<Alert>) {
+    /// Scores `batch`, appending the alerts that pass repeat folding to `out`. Repeats are
+    /// folded before the explanation is computed: the tree explanation costs more than
+    /// scoring, and most flows of a scan or flood are repeats.
+    fn score(&mut self, batch: Vec<Record>, out: &mut Vec<Pending>) {
         let refs: Vec<&Flow> = batch.iter().map(|r| &r.flow).collect();
         self.scorer.score_batch(&refs, &mut self.verdicts);
-        for (i, (rec, v)) in batch.iter().zip(self.verdicts.iter()).enumerate() {
-            let mut raised: Vec<Alert> = self
-                .model
-                .alert(&rec.flow, &rec.id, v, self.scorer.context_row(i))
-                .into_iter()
-                .collect();
-            if let Some(p) = self.profiler.as_mut() {
-                raised.extend(p.observe(&rec.flow, &rec.id));
+        drop(refs);
+        for (i, (rec, v)) in batch.into_iter().zip(self.verdicts.iter()).enumerate() {
+            let windowed = rec.flow.ts.is_some();
+            let mut devices = match self.profiler.as_mut() {
+                Some(p) => p.observe(&rec.flow, &rec.id),
+                None => Vec::new(),
+            };
+            if let Some(brief) = self.model.alert_brief(&rec.flow, &rec.id, v)
+                && (!windowed || self.dedup.admit(&brief))
+            {
+                out.push(Pending::Explain {
+                    rec,
+                    verdict: *v,
+                    ctx: self.scorer.context_row(i).to_vec(),
+                });
             }
-            for a in raised {
-                if rec.flow.ts.is_some() && !self.dedup.admit(&a) {
-                    continue;
-                }
-                out.push(a);
-            }
+            devices.retain(|a| !windowed || self.dedup.admit(a));
+            out.extend(devices.into_iter().map(Pending::Ready));
         }
     }
 
@@ -421,36 +455,77 @@ fn store_alerts(store: &mut SqliteStore, alerts: &[Alert]) -> bool {
     false
 }
 
-fn store_devices(store: &mut SqliteStore, det: &Detector<'_>) -> (usize, bool) {
-    let devices = det.devices();
-    if devices.is_empty() {
-        return (0, true);
-    }
-    match store.upsert_devices(&devices) {
-        Ok(_) => (devices.len(), true),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot store the device inventory");
-            (devices.len(), false)
-        }
-    }
-}
-
-/// The detector thread: batches what is queued (up to [`MAX_BATCH`] flows), scores, stores;
-/// runs until every sender is gone and the queue is empty.
-fn detector_loop(
+/// The writer thread: explains the model alerts, writes alerts and devices, and only then
+/// counts the batch's events as done.
+fn writer_loop(
     model: &NetModel,
     mut store: SqliteStore,
-    rx: Receiver<Vec<Record>>,
+    rx: Receiver<Work>,
     counters: &Counters,
+) -> PipelineSummary {
+    let mut summary = PipelineSummary::default();
+    let mut alerts: Vec<Alert> = Vec::new();
+    while let Ok(work) = rx.recv() {
+        for p in work.alerts {
+            match p {
+                Pending::Ready(a) => alerts.push(a),
+                Pending::Explain { rec, verdict, ctx } => {
+                    alerts.extend(model.alert(&rec.flow, &rec.id, &verdict, &ctx));
+                }
+            }
+        }
+        if !alerts.is_empty() {
+            if store_alerts(&mut store, &alerts) {
+                summary.alerts += alerts.len() as u64;
+                counters
+                    .alerts
+                    .fetch_add(alerts.len() as u64, Ordering::Relaxed);
+            } else {
+                summary.store_errors += 1;
+            }
+            alerts.clear();
+        }
+        if let Some(devices) = work.devices {
+            summary.devices = devices.len();
+            if let Err(e) = store.upsert_devices(&devices) {
+                tracing::error!(error = %e, "cannot store the device inventory");
+                summary.store_errors += 1;
+            }
+        }
+        summary.events += work.events;
+        counters.queued.fetch_sub(work.events, Ordering::SeqCst);
+    }
+    summary
+}
+
+/// The detector thread: batches what is queued (up to [`MAX_BATCH`] flows) and scores it; a
+/// writer thread explains and stores the alerts, so scoring goes on while SQLite writes. Runs
+/// until every sender is gone and the queue is empty, then waits for the writer.
+fn detector_loop(
+    model: Arc<NetModel>,
+    store: SqliteStore,
+    rx: Receiver<Vec<Record>>,
+    counters: Arc<Counters>,
     dedup_secs: u64,
 ) -> PipelineSummary {
-    let mut det = Detector::new(model, dedup_secs);
-    let mut summary = PipelineSummary::default();
+    let (wtx, wrx) = std::sync::mpsc::sync_channel::<Work>(4);
+    let (wm, wc) = (Arc::clone(&model), Arc::clone(&counters));
+    let writer = match std::thread::Builder::new()
+        .name("ward-alerts".into())
+        .spawn(move || writer_loop(&wm, store, wrx, &wc))
+    {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the alert writer thread");
+            return PipelineSummary::default();
+        }
+    };
+    let mut det = Detector::new(&model, dedup_secs);
     let mut batch: Vec<Record> = Vec::with_capacity(MAX_BATCH);
-    let mut alerts: Vec<Alert> = Vec::new();
     let mut last_devices = Instant::now();
     let mut devices_dirty = false;
     let mut open = true;
+    let mut writer_gone = false;
     while open {
         match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(first) => {
@@ -465,36 +540,44 @@ fn detector_loop(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => open = false,
         }
-        if !batch.is_empty() {
-            for chunk in batch.chunks(MAX_BATCH) {
-                det.score(chunk, &mut alerts);
-            }
-            if !alerts.is_empty() {
-                if store_alerts(&mut store, &alerts) {
-                    summary.alerts += alerts.len() as u64;
-                    counters
-                        .alerts
-                        .fetch_add(alerts.len() as u64, Ordering::Relaxed);
-                } else {
-                    summary.store_errors += 1;
-                }
-                alerts.clear();
-            }
-            let n = batch.len() as u64;
-            summary.events += n;
-            counters.queued.fetch_sub(n, Ordering::SeqCst);
-            batch.clear();
+        let events = batch.len() as u64;
+        let mut alerts = Vec::new();
+        if events > 0 {
+            det.score(std::mem::take(&mut batch), &mut alerts);
             devices_dirty = true;
         }
-        if devices_dirty && (last_devices.elapsed() >= DEVICE_FLUSH || !open) {
-            let (n, ok) = store_devices(&mut store, &det);
-            summary.devices = n;
-            summary.store_errors += u64::from(!ok);
-            last_devices = Instant::now();
-            devices_dirty = false;
+        let devices = (devices_dirty && (last_devices.elapsed() >= DEVICE_FLUSH || !open))
+            .then(|| {
+                last_devices = Instant::now();
+                devices_dirty = false;
+                det.devices()
+            })
+            .filter(|d| !d.is_empty());
+        if (events > 0 || devices.is_some())
+            && !writer_gone
+            && wtx
+                .send(Work {
+                    alerts,
+                    events,
+                    devices,
+                })
+                .is_err()
+        {
+            tracing::error!("the alert writer stopped; alerts are no longer stored");
+            writer_gone = true;
+        }
+        if writer_gone {
+            counters.queued.fetch_sub(events, Ordering::SeqCst);
         }
     }
-    summary
+    drop(wtx);
+    match writer.join() {
+        Ok(s) => s,
+        Err(_) => {
+            tracing::error!("the alert writer panicked");
+            PipelineSummary::default()
+        }
+    }
 }
 
 /// A reader's reason without the values it quotes, so nothing of an event reaches a client or
