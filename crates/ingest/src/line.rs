@@ -115,9 +115,14 @@ pub fn detect_json_line(line: &[u8]) -> Option<Format> {
     if !line.trim_ascii_start().starts_with(b"{") {
         return None;
     }
-    if memchr::memmem::find(line, b"\"event_type\"").is_some() {
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    // built once: a searcher's setup costs more than searching one short line
+    static EVE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"event_type\""));
+    static ZEEK: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"id.orig_h\""));
+    if EVE.find(line).is_some() {
         Some(Format::Eve)
-    } else if memchr::memmem::find(line, b"\"id.orig_h\"").is_some() {
+    } else if ZEEK.find(line).is_some() {
         Some(Format::ZeekJson)
     } else {
         None

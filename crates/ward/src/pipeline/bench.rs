@@ -288,9 +288,10 @@ fn ingest(
         .with_sink(Arc::clone(&pipeline) as Arc<dyn EventSink>);
     let total = args.events as u64;
     let clients = args.ingest_clients.max(1);
-    let (elapsed, retries) = rt.block_on(async {
+    let (elapsed, retries, cpu) = rt.block_on(async {
         let (addr, stop, server) = start_server(state).await?;
         let bodies = Arc::new(bodies);
+        let cpu0 = crate::bench::cpu_seconds();
         let t0 = Instant::now();
         let mut tasks = Vec::new();
         for c in 0..clients {
@@ -334,9 +335,10 @@ fn ingest(
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let elapsed = t0.elapsed();
+        let cpu = cpu0.zip(crate::bench::cpu_seconds()).map(|(a, b)| b - a);
         let _ = stop.send(());
         server.await??;
-        anyhow::Ok((elapsed, retries))
+        anyhow::Ok((elapsed, retries, cpu))
     })?;
     let stats = pipeline.stats();
     let summary = pipeline.close().unwrap_or_default();
@@ -359,6 +361,12 @@ fn ingest(
         stats.events_rejected,
         retries
     );
+    if let Some(cpu) = cpu {
+        println!(
+            "ingest: {cpu:.1} s of CPU time (server, detectors and the posting clients together): {:.0} events per CPU-second",
+            stats.events_accepted as f64 / cpu
+        );
+    }
     Ok(())
 }
 
