@@ -331,8 +331,13 @@ function showSignIn(message) {
 async function signOut() {
   try {
     await api('POST', '/auth/logout');
-  } catch {
-    // Signed out locally either way.
+  } catch (e) {
+    // 401: the session had already ended, so we are signed out. Anything else: the server
+    // did not end the session, and on a shared workstation the user must know that.
+    if (!(e instanceof ApiError) || e.status !== 401) {
+      announce(`Sign-out failed: ${e.message} You are still signed in; try again.`, true);
+      return;
+    }
   }
   mem.selected.clear();
   mem.q = '';

@@ -3,7 +3,7 @@
 use crate::{ApiError, AppState, Principal, READ_ALERTS, TRIAGE, body};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -250,9 +250,10 @@ impl From<AuditEntry> for HistoryItem {
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(READ_ALERTS)?;
+    let id = crate::body::path(id, "alert")?;
     if id.is_empty() || id.len() > MAX_ID_LEN {
         return Err(ApiError::NotFound("alert"));
     }
@@ -417,10 +418,11 @@ pub(crate) fn transition(
 pub(crate) async fn act(
     State(state): State<AppState>,
     who: Principal,
-    Path((id, action)): Path<(String, String)>,
+    id_action: Result<Path<(String, String)>, PathRejection>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let (id, action) = crate::body::path(id_action, "route")?;
     let action = Action::parse(&action).ok_or(ApiError::NotFound("route"))?;
     who.require(TRIAGE)?;
     if id.is_empty() || id.len() > MAX_ID_LEN {

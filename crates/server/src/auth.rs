@@ -97,17 +97,32 @@ fn bearer(value: &str) -> Option<&str> {
     .then_some(token)
 }
 
-/// The value of cookie `name` among all `Cookie` headers.
+/// The value of cookie `name` among all `Cookie` headers; `None` when absent, empty,
+/// overlong, or sent more than once (a planted second cookie must not shadow the real one).
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let mut found = headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty() && v.len() <= MAX_TOKEN_LEN)
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim());
+    let first = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(first).filter(|v| !v.is_empty() && v.len() <= MAX_TOKEN_LEN)
+}
+
+/// The session cookie's name: with `Secure`, the `__Host-` prefix makes browsers refuse it
+/// unless it was set by this origin over HTTPS, without a Domain, for path `/`.
+pub fn cookie_name(opts: &crate::ServerOptions) -> &'static str {
+    if opts.secure_cookies {
+        "__Host-ward_session"
+    } else {
+        SESSION_COOKIE
+    }
 }
 
 fn changes_state(m: &Method) -> bool {
@@ -148,9 +163,9 @@ impl FromRequestParts<AppState> for Principal {
                 via: Via::Token(token.id),
             });
         }
-        let secret = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
-        let hash = token_hash(secret);
         let opts = state.options().clone();
+        let secret = cookie(&parts.headers, cookie_name(&opts)).ok_or(ApiError::Unauthorized)?;
+        let hash = token_hash(secret);
         let key = hash.clone();
         let found = state.read(move |store| store.find_session(&key)).await?;
         let (user, session) = found.ok_or(ApiError::Unauthorized)?;
@@ -204,19 +219,35 @@ pub fn now() -> Timestamp {
 
 // ---- the sign-in rate limit ----
 
-/// Failed sign-ins allowed per user name within [`SignInLimiter::WINDOW`].
+/// Sign-in attempts allowed per user name within [`SignInLimiter::WINDOW`].
 const PER_USER: usize = 5;
-/// Failed sign-ins allowed per client address within the window.
+/// Sign-in attempts allowed per client address within the window.
 const PER_ADDRESS: usize = 20;
 /// Keys remembered at most (oldest forgotten first), bounding memory under a spray attack.
 const MAX_KEYS: usize = 10_000;
 
-/// Counts failed sign-ins per user name and per client address in a sliding window. While
-/// either is over its limit, sign-in is refused with 429 before any password is checked.
-#[derive(Debug, Default)]
+/// Counts sign-in attempts per user name and per client address in a sliding window. An
+/// attempt is counted *before* its password is checked (so a burst of concurrent guesses is
+/// cut off at the limit, not after it), and a successful one is taken back. While either key
+/// is at its limit, sign-in is refused with 429 without checking any password. It also bounds
+/// how many Argon2 checks run at once.
+#[derive(Debug)]
 pub struct SignInLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    attempts: Mutex<HashMap<String, VecDeque<Instant>>>,
+    verify_slots: tokio::sync::Semaphore,
 }
+
+impl Default for SignInLimiter {
+    fn default() -> Self {
+        Self {
+            attempts: Mutex::new(HashMap::new()),
+            verify_slots: tokio::sync::Semaphore::new(VERIFY_SLOTS),
+        }
+    }
+}
+
+/// Argon2 checks allowed at once (each takes ~19 MiB and tens of milliseconds of CPU).
+const VERIFY_SLOTS: usize = 2;
 
 impl SignInLimiter {
     /// The sliding window.
@@ -232,19 +263,23 @@ impl SignInLimiter {
         ]
     }
 
-    /// `Some(seconds)` to wait when `user` or `addr` is over its limit at `at`.
-    pub fn blocked(&self, user: &str, addr: Option<IpAddr>, at: Instant) -> Option<u64> {
-        let mut map = self.failures.lock().ok()?;
+    /// Counts an attempt by `user` from `addr` at `at`, or says how many seconds to wait when
+    /// either is at its limit (and counts nothing).
+    pub fn begin(&self, user: &str, addr: Option<IpAddr>, at: Instant) -> Result<(), u64> {
+        let Ok(mut map) = self.attempts.lock() else {
+            return Err(Self::WINDOW.as_secs());
+        };
+        let keys = Self::keys(user, addr);
         let mut wait: Option<u64> = None;
-        for (key, limit) in Self::keys(user, addr) {
-            if let Some(q) = map.get_mut(&key) {
+        for (key, limit) in &keys {
+            if let Some(q) = map.get_mut(key) {
                 while q
                     .front()
                     .is_some_and(|t| at.duration_since(*t) >= Self::WINDOW)
                 {
                     q.pop_front();
                 }
-                if q.len() >= limit
+                if q.len() >= *limit
                     && let Some(first) = q.front()
                 {
                     let left = Self::WINDOW.saturating_sub(at.duration_since(*first));
@@ -253,15 +288,10 @@ impl SignInLimiter {
                 }
             }
         }
-        wait
-    }
-
-    /// Records one failure for `user` and `addr` at `at`.
-    pub fn fail(&self, user: &str, addr: Option<IpAddr>, at: Instant) {
-        let Ok(mut map) = self.failures.lock() else {
-            return;
-        };
-        // Room for the two keys below: forget the keys whose newest failure is oldest.
+        if let Some(w) = wait {
+            return Err(w);
+        }
+        // Room for the two keys: forget the keys whose newest attempt is oldest.
         while map.len() + 2 > MAX_KEYS {
             let Some(k) = map
                 .iter()
@@ -272,19 +302,24 @@ impl SignInLimiter {
             };
             map.remove(&k);
         }
-        for (key, limit) in Self::keys(user, addr) {
+        for (key, limit) in keys {
             let q = map.entry(key).or_default();
             q.push_back(at);
             while q.len() > limit {
                 q.pop_front();
             }
         }
+        Ok(())
     }
 
-    /// Forgets the failures of `user` (after a successful sign-in); the address keeps its.
-    pub fn succeed(&self, user: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(&format!("u:{}", user.to_lowercase()));
+    /// Takes back a successful attempt: the user's count is cleared, the address loses one.
+    pub fn succeed(&self, user: &str, addr: Option<IpAddr>) {
+        if let Ok(mut map) = self.attempts.lock() {
+            let [(u, _), (a, _)] = Self::keys(user, addr);
+            map.remove(&u);
+            if let Some(q) = map.get_mut(&a) {
+                q.pop_back();
+            }
         }
     }
 }
@@ -332,19 +367,33 @@ pub(crate) async fn login(
         ));
     }
     let limiter = state.limiter();
-    if let Some(wait) = limiter.blocked(&username, addr, Instant::now()) {
+    if let Err(wait) = limiter.begin(&username, addr, Instant::now()) {
         state.metrics().signin_failure();
         return Err(ApiError::TooManyRequests(wait));
     }
     let opts = state.options().clone();
-    let user_for_store = username.clone();
+    // 1. Read the account on a reader (no write lock held while hashing).
+    let name = username.clone();
+    let (user, stored) = state
+        .read(move |s| Ok((s.get_user(&name)?, s.password_hash(&name)?)))
+        .await?;
+    // 2. Check the password on the blocking pool, a few at a time. An unknown user is checked
+    //    against a dummy hash, so timing does not tell which names exist.
+    let slot = limiter
+        .verify_slots
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    let hash = stored.clone().unwrap_or_else(|| dummy_hash().to_owned());
+    let good = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|_| ApiError::Internal)?;
+    drop(slot);
+    // 3. Write the session or the failure, with its audit entry.
+    let presented = cookie(&parts.headers, cookie_name(&opts)).map(token_hash);
     let outcome = state
         .with_store(move |store| {
-            let user = store.get_user(&user_for_store)?;
-            let stored = store.password_hash(&user_for_store)?;
             let now = now();
-            let hash = stored.as_deref().unwrap_or_else(|| dummy_hash());
-            let good = verify_password(&password, hash);
             match user {
                 Some(u) if good && stored.is_some() && !u.disabled => {
                     let random = || {
@@ -362,7 +411,11 @@ pub(crate) async fn login(
                         created: now,
                         last_seen: now,
                     };
-                    // Housekeeping: forget sessions that can no longer be used.
+                    // A session presented with the sign-in is replaced, never kept (no
+                    // fixation); and forget sessions that can no longer be used.
+                    if let Some(old) = presented {
+                        store.end_session(&old, None)?;
+                    }
                     store.purge_sessions(
                         Timestamp(now.0 - opts.session_idle.as_micros() as i64),
                         Timestamp(now.0 - opts.session_max.as_micros() as i64),
@@ -399,9 +452,10 @@ pub(crate) async fn login(
         .await?;
     match outcome {
         Ok((user, secret, csrf)) => {
-            limiter.succeed(&username);
+            limiter.succeed(&username, addr);
             let mut cookie = format!(
-                "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+                "{}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+                cookie_name(&opts),
                 opts.session_max.as_secs()
             );
             if opts.secure_cookies {
@@ -416,7 +470,6 @@ pub(crate) async fn login(
             Ok(resp)
         }
         Err(()) => {
-            limiter.fail(&username, addr, Instant::now());
             state.metrics().signin_failure();
             Err(ApiError::BadCredentials)
         }
@@ -486,31 +539,34 @@ mod tests {
         check(&["a=1; ward_session=abc; b=2"], Some("abc"));
         check(&["a=1", "ward_session=abc"], Some("abc"));
         check(&["xward_session=abc"], None);
+        check(&["ward_session=abc; ward_session=planted"], None);
+        check(&["ward_session=abc", "ward_session=planted"], None);
         check(&["ward_session="], None);
         check(&[], None);
         check(&[&format!("ward_session={}", "x".repeat(600))], None);
     }
 
     #[test]
-    fn limiter_blocks_after_failures_and_forgets_after_the_window() {
+    fn limiter_counts_attempts_before_they_are_checked() {
         let l = SignInLimiter::default();
         let t0 = Instant::now();
         let ip: Option<IpAddr> = "127.0.0.1".parse().ok();
-        for _ in 0..PER_USER {
-            assert_eq!(l.blocked("alice", ip, t0), None);
-            l.fail("alice", ip, t0);
-        }
-        let wait = l.blocked("Alice", ip, t0);
+        // A burst: only PER_USER attempts get through, however concurrent.
+        let passed = (0..40).filter(|_| l.begin("alice", ip, t0).is_ok()).count();
+        assert_eq!(passed, PER_USER);
+        let wait = l.begin("Alice", ip, t0).err();
         assert!(wait.is_some_and(|w| w > 0 && w <= 300), "{wait:?}");
         // Another user from the same address is not yet blocked.
-        assert_eq!(l.blocked("bob", ip, t0), None);
+        assert!(l.begin("bob", ip, t0).is_ok());
         // The window passes.
         let later = t0 + SignInLimiter::WINDOW + Duration::from_secs(1);
-        assert_eq!(l.blocked("alice", ip, later), None);
-        // A success clears the user's count.
-        l.fail("carol", ip, t0);
-        l.succeed("carol");
-        assert_eq!(l.blocked("carol", ip, t0), None);
+        assert!(l.begin("alice", ip, later).is_ok());
+        // A success is taken back.
+        let other: Option<IpAddr> = "10.9.9.9".parse().ok();
+        for _ in 0..10 {
+            assert!(l.begin("carol", other, t0).is_ok());
+            l.succeed("carol", other);
+        }
     }
 
     #[test]
@@ -519,10 +575,10 @@ mod tests {
         let t0 = Instant::now();
         let ip: Option<IpAddr> = "10.0.0.9".parse().ok();
         for i in 0..PER_ADDRESS {
-            l.fail(&format!("user{i}"), ip, t0);
+            assert!(l.begin(&format!("user{i}"), ip, t0).is_ok());
         }
-        assert!(l.blocked("someone-new", ip, t0).is_some());
-        assert_eq!(l.blocked("someone-new", "10.0.0.10".parse().ok(), t0), None);
+        assert!(l.begin("someone-new", ip, t0).is_err());
+        assert!(l.begin("someone-new", "10.0.0.10".parse().ok(), t0).is_ok());
     }
 
     #[test]
@@ -530,9 +586,10 @@ mod tests {
         let l = SignInLimiter::default();
         let t0 = Instant::now();
         for i in 0..(MAX_KEYS + 50) {
-            l.fail(&format!("u{i}"), None, t0);
+            let ip = IpAddr::from([10, 0, (i / 256 % 256) as u8, (i % 256) as u8]);
+            let _ = l.begin(&format!("u{i}"), Some(ip), t0);
         }
-        let n = l.failures.lock().map(|m| m.len()).unwrap_or(0);
+        let n = l.attempts.lock().map(|m| m.len()).unwrap_or(0);
         assert!(n <= MAX_KEYS, "{n}");
     }
 

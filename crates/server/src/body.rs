@@ -2,7 +2,8 @@
 
 use crate::ApiError;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::Path;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -27,6 +28,15 @@ pub(crate) fn bytes(raw: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiErro
     })
 }
 
+/// A path parameter, or the JSON 404 for `what` when it cannot be read (invalid UTF-8 or
+/// percent-encoding): no such resource can have that name.
+pub(crate) fn path<T>(
+    raw: Result<Path<T>, PathRejection>,
+    what: &'static str,
+) -> Result<T, ApiError> {
+    raw.map(|Path(v)| v).map_err(|_| ApiError::NotFound(what))
+}
+
 /// Decodes a JSON body into `T`. The content type must be `application/json` (415
 /// otherwise); an empty body is read as `{}` so routes whose fields are all optional accept
 /// it. Malformed JSON and wrong fields are 400 with the line, column and reason.
@@ -46,8 +56,9 @@ pub(crate) fn json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Re
 }
 
 /// `malformed JSON body at line 1, column 9: expected value`, with double-quoted strings
-/// (the values a client sent) replaced by `"…"`. Field names, which serde puts in
-/// backticks, stay, so the message says which field is wrong.
+/// (the values a client sent) replaced by `"…"`, and what serde got (in backticks, before
+/// "expected") replaced by `…`; the expected fields and values stay, so the message says
+/// what would be right.
 pub(crate) fn describe(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let what = match e.classify() {
@@ -60,18 +71,47 @@ pub(crate) fn describe(e: &serde_json::Error) -> String {
     let reason = full
         .rsplit_once(" at line ")
         .map_or(full.as_str(), |(r, _)| r);
-    let mut reason = redact_strings(reason);
-    // serde names an unknown enum value in backticks; keep the list of expected ones.
-    if let Some(rest) = reason.strip_prefix("unknown variant `")
-        && let Some((_, tail)) = rest.split_once('`')
-    {
-        reason = format!("unknown variant `…`{tail}");
-    }
+    let reason = redact_unexpected(&redact_strings(reason));
     format!(
         "{what} at line {}, column {}: {reason}",
         e.line(),
         e.column()
     )
+}
+
+/// serde names what it got in backticks (an unknown field or enum value, a number), then what
+/// it expected, also in backticks. Keeps the expected part and redacts the rest: everything
+/// in backticks before the word "expected" becomes `…`.
+fn redact_unexpected(s: &str) -> String {
+    // "missing field `x`" and "duplicate field `x`" name our own fields: keep them.
+    const ECHOING: [&str; 4] = [
+        "unknown ",
+        "invalid type",
+        "invalid value",
+        "invalid length",
+    ];
+    if !ECHOING.iter().any(|p| s.starts_with(p)) {
+        return s.to_owned();
+    }
+    let (head, tail) = match s.find("expected") {
+        Some(i) => s.split_at(i),
+        None => (s, ""),
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut inside = false;
+    for c in head.chars() {
+        if c == '`' {
+            if inside {
+                out.push('…');
+            }
+            inside = !inside;
+            out.push(c);
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out.push_str(tail);
+    out
 }
 
 /// Replaces the content of every double-quoted string with `…`.
@@ -144,7 +184,7 @@ mod tests {
         check(
             j,
             r#"{"username":"a","password":"b","x":1}"#,
-            Err("unknown field `x`"),
+            Err("unknown field `…`, expected `username` or `password`"),
         );
         check(
             j,
@@ -158,6 +198,11 @@ mod tests {
         );
         check(j, "", Err("missing field"));
         check(
+            j,
+            r#"{"username":12345678,"password":"b"}"#,
+            Err("invalid type: integer `…`"),
+        );
+        check(
             Some("text/plain"),
             r#"{"username":"a","password":"b"}"#,
             Err("application/json"),
@@ -168,6 +213,23 @@ mod tests {
             Err("application/json"),
         );
         check(j, "\u{0}\u{1}", Err("malformed JSON"));
+    }
+
+    #[test]
+    fn got_values_are_redacted_and_expected_ones_kept() {
+        assert_eq!(
+            redact_unexpected("unknown variant `Jane`, expected one of `a`, `b`"),
+            "unknown variant `…`, expected one of `a`, `b`"
+        );
+        assert_eq!(
+            redact_unexpected("invalid value: integer `12345`, expected u8"),
+            "invalid value: integer `…`, expected u8"
+        );
+        assert_eq!(redact_unexpected("no backticks"), "no backticks");
+        assert_eq!(
+            redact_unexpected("missing field `password`"),
+            "missing field `password`"
+        );
     }
 
     #[test]

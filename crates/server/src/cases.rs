@@ -4,7 +4,7 @@ use crate::alerts::{MAX_ID_LEN, with_state};
 use crate::{ApiError, AppState, Principal, READ_ALERTS, READ_AUDIT, TRIAGE, body};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -111,9 +111,10 @@ pub(crate) async fn create(
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(READ_ALERTS)?;
+    let id = crate::body::path(id, "case")?;
     check_case_id(&id)?;
     let found = state
         .read(move |s| {
@@ -146,11 +147,12 @@ pub(crate) struct AddAlerts {
 pub(crate) async fn add_alerts(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(TRIAGE)?;
+    let id = crate::body::path(id, "case")?;
     check_case_id(&id)?;
     let b: AddAlerts = body::json(&headers, &body::bytes(raw)?)?;
     if b.alert_ids.is_empty() {
@@ -183,11 +185,12 @@ pub(crate) struct CloseCase {
 pub(crate) async fn close(
     State(state): State<AppState>,
     who: Principal,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(TRIAGE)?;
+    let id = crate::body::path(id, "case")?;
     check_case_id(&id)?;
     let b: CloseCase = body::json(&headers, &body::bytes(raw)?)?;
     if b.comment.trim().is_empty() || b.comment.chars().count() > crate::alerts::MAX_COMMENT_CHARS {

@@ -8,6 +8,7 @@
 use crate::{ApiError, AppState};
 use axum::Router;
 use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -68,7 +69,8 @@ async fn index() -> Response {
     file("text/html; charset=utf-8", CACHE_INDEX, INDEX)
 }
 
-async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
+async fn asset(name: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
+    let name = crate::body::path(name, "asset")?;
     ASSETS
         .iter()
         .find(|a| a.name == name)

@@ -143,8 +143,12 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let existed = path.exists();
         let conn =
             Connection::open_with_flags(path, flags).map_err(|e| open_error(&location, e))?;
+        if !existed {
+            restrict_permissions(path);
+        }
         Self::init(conn, location, true)
     }
 
@@ -377,6 +381,19 @@ impl SqliteStore {
 
 /// Errors while opening: keep "not a database" and "corrupt" distinct, everything else is an
 /// open failure.
+/// A new store holds password hashes, the audit trail and alerts: readable by its owner only
+/// (SQLite gives the `-wal` and `-shm` files the same mode). Best effort: a file system
+/// without Unix modes keeps its own rules.
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 fn open_error(location: &str, e: rusqlite::Error) -> StoreError {
     match classify(location, e) {
         StoreError::Backend { location, source } => StoreError::Open { location, source },
@@ -745,12 +762,20 @@ impl Store for SqliteStore {
     }
 
     fn set_password(&mut self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
-        // A new password signs the user out everywhere.
-        let changed = users::set_password(self, name, password_hash)?;
-        if changed {
-            workflow::end_user_sessions(self, name)?;
-        }
-        Ok(changed)
+        // A new password signs the user out everywhere, in the same transaction: never a new
+        // password with the old sessions still valid.
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let result = users::set_password(self, name, password_hash).and_then(|changed| {
+            if changed {
+                workflow::end_user_sessions(self, name)?;
+            }
+            Ok(changed)
+        });
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(end).map_err(|e| self.err(e))?;
+        result
     }
 
     fn get_user(&self, name: &str) -> Result<Option<User>, StoreError> {

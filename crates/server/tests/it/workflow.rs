@@ -462,7 +462,7 @@ async fn bodies_are_checked_with_clear_errors() {
             "{\"comment\": \"x\", \"resolution\": \"benign\", \"patient\": \"Jane Doe\"}",
             StatusCode::BAD_REQUEST,
             "bad_request",
-            "unknown field `patient`",
+            "unknown field `…`, expected one of `comment`",
         ),
         (
             "text/plain",
@@ -809,4 +809,81 @@ async fn a_pool_of_readers_sees_every_write_and_counts_stay_exact() {
         let acked = get(&app, "/api/v1/alerts?status=acknowledged", &b).await;
         assert_eq!(acked["total"], round + 1);
     }
+}
+
+#[tokio::test]
+async fn a_burst_of_concurrent_guesses_is_cut_off_at_the_limit() {
+    let f = fixture();
+    let tries = (0..20).map(|_| {
+        let app = f.app.clone();
+        tokio::spawn(async move { login(&app, "u_admin", "a wrong guess").await.0 })
+    });
+    let mut checked = 0;
+    let mut refused = 0;
+    for t in tries {
+        match t.await.expect("join") {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!((checked, refused), (5, 15));
+}
+
+#[tokio::test]
+async fn sign_in_replaces_a_presented_session_and_planted_cookies_are_refused() {
+    let f = fixture();
+    let first = sign_in(&f.app, "u_analyst").await;
+    let req = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::COOKIE, &first.cookie)
+        .body(Body::from(
+            json!({ "username": "u_analyst", "password": PASSWORD }).to_string(),
+        ))
+        .expect("req");
+    let (s, _, _) = send(&f.app, req).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(&f.app, "GET", "/api/v1/auth/me", &first, None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the old session was ended");
+    let second = sign_in(&f.app, "u_analyst").await;
+    let doubled = Browser {
+        cookie: format!("{}; ward_session=planted", second.cookie),
+        csrf: second.csrf.clone(),
+    };
+    let (s, _) = call(&f.app, "GET", "/api/v1/auth/me", &doubled, None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn unreadable_path_parameters_are_json_404s() {
+    let f = fixture();
+    let b = sign_in(&f.app, "u_admin").await;
+    for uri in [
+        "/api/v1/alerts/%FF",
+        "/api/v1/cases/%FF%FE",
+        "/api/v1/alerts/%FF/close",
+    ] {
+        let method = if uri.ends_with("close") {
+            "POST"
+        } else {
+            "GET"
+        };
+        let (s, v) = call(&f.app, method, uri, &b, Some(&b.csrf), Some(json!({}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{uri}: {v}");
+        error_message(&v, "not_found");
+    }
+}
+
+#[tokio::test]
+async fn secure_cookies_use_the_host_prefix() {
+    let f = fixture();
+    let app = app(f.state.clone().with_options(ServerOptions {
+        secure_cookies: true,
+        ..ServerOptions::default()
+    }));
+    let (s, _, h) = login(&app, "u_viewer", PASSWORD).await;
+    assert_eq!(s, StatusCode::OK);
+    let set = h[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(set.starts_with("__Host-ward_session="), "{set}");
+    assert!(set.contains("; Secure"), "{set}");
 }

@@ -60,6 +60,20 @@ fn two_handles_on_one_file() {
     assert_eq!(reader.count_alerts(&AlertQuery::new()).unwrap(), 3);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tmp();
+    let path = dir.path().join("ward.db");
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.insert_alerts(&[sample_alert(1)]).unwrap();
+    for p in [path.clone(), dir.path().join("ward.db-wal")] {
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+    }
+}
+
 #[test]
 fn read_only_handles_read_and_refuse_writes() {
     let dir = tmp();
