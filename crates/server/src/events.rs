@@ -80,6 +80,54 @@ pub struct PipelineStats {
     pub last_event: Option<Timestamp>,
 }
 
+/// Appends the pipeline's counters to a Prometheus text exposition: accepted and rejected
+/// events (counters), the queue (gauge) and whether it runs (gauge). Without a pipeline the
+/// counters are absent, not zero.
+pub(crate) fn render_metrics(stats: Option<PipelineStats>, out: &mut String) {
+    use std::fmt::Write;
+    let Some(s) = stats else {
+        return;
+    };
+    let rows = [
+        (
+            "ward_events_accepted_total",
+            "counter",
+            "Events queued for the detectors.",
+            s.events_accepted,
+        ),
+        (
+            "ward_events_rejected_total",
+            "counter",
+            "Event lines that could not be read.",
+            s.events_rejected,
+        ),
+        (
+            "ward_pipeline_alerts_total",
+            "counter",
+            "Alerts the live pipeline stored.",
+            s.alerts_raised,
+        ),
+        (
+            "ward_pipeline_queue",
+            "gauge",
+            "Events queued and not yet scored.",
+            s.queue,
+        ),
+        (
+            "ward_pipeline_running",
+            "gauge",
+            "1 while the detectors run.",
+            u64::from(s.running),
+        ),
+    ];
+    for (name, kind, help, v) in rows {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+        );
+    }
+}
+
 /// Whether a `Content-Type` may carry events: NDJSON, JSON or plain text (parameters such as
 /// `charset` are ignored). A missing header is refused too.
 fn acceptable(headers: &HeaderMap) -> bool {

@@ -44,7 +44,14 @@ impl EventSink for FakeSink {
     }
 
     fn stats(&self) -> PipelineStats {
-        PipelineStats::default()
+        PipelineStats {
+            running: true,
+            events_accepted: 7,
+            events_rejected: 2,
+            alerts_raised: 1,
+            queue: 3,
+            last_event: None,
+        }
     }
 }
 
@@ -150,4 +157,43 @@ async fn events_are_503_when_full_or_without_a_pipeline() {
     let (s, b, _) = send(&full, post(Some(f.token()), nd, b"{}\n".to_vec())).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     assert!(error_message(&b, "unavailable").contains("retry"));
+}
+
+#[tokio::test]
+async fn stats_and_metrics_carry_the_pipeline_counters() {
+    let f = fixture();
+    let auth = format!("Bearer {}", f.token());
+    let (s, b) = super::get(&f.app, "/api/v1/stats", Some(&auth)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(b["pipeline"].is_null(), "{b}");
+    let live = app(f.state.clone().with_sink(Arc::new(FakeSink::default())));
+    let (s, b) = super::get(&live, "/api/v1/stats", Some(&auth)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        b["pipeline"],
+        json!({"running":true,"events_accepted":7,"events_rejected":2,"alerts_raised":1,"queue":3,"last_event":null})
+    );
+    let req = Request::get("/metrics")
+        .header(header::AUTHORIZATION, &auth)
+        .body(Body::empty())
+        .expect("req");
+    let resp = tower::ServiceExt::oneshot(live.clone(), req)
+        .await
+        .expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body")
+            .to_vec(),
+    )
+    .expect("utf-8");
+    for line in [
+        "ward_events_accepted_total 7",
+        "ward_events_rejected_total 2",
+        "ward_pipeline_queue 3",
+        "# TYPE ward_events_accepted_total counter",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
 }
