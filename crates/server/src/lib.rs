@@ -311,6 +311,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/cases/{id}/alerts"),
     ("POST", "/api/v1/cases/{id}/close"),
     ("GET", "/api/v1/devices"),
+    ("POST", "/api/v1/events"),
     ("GET", "/api/v1/stats"),
     ("GET", "/api/v1/audit"),
     ("GET", "/metrics"),
