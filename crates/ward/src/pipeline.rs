@@ -619,10 +619,10 @@ pub(crate) fn redact(msg: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn zeek_line(i: u32, odd: bool) -> String {
+    pub(crate) fn zeek_line(i: u32, odd: bool) -> String {
         let (port, bytes) = if odd {
             (4444, 90_000_000)
         } else {
@@ -638,7 +638,7 @@ mod tests {
     }
 
     /// A small anomaly-only model on Zeek flows, and a store file for it.
-    fn model_and_store(dir: &Path) -> (NetModel, std::path::PathBuf) {
+    pub(crate) fn model_and_store(dir: &Path) -> (NetModel, std::path::PathBuf) {
         let mut d = LineDecoder::new(Format::ZeekJson).unwrap();
         let flows: Vec<Flow> = (0..400)
             .filter_map(|i| match d.decode(zeek_line(i, false).as_bytes()) {

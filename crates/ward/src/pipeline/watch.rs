@@ -171,13 +171,22 @@ impl Watcher {
                 .collect();
             paths.sort();
             for (path, maybe_tsv) in paths {
-                match self.poll_file(&path, maybe_tsv) {
-                    Ok(Some((key, n))) => {
-                        read_any |= n > 0;
-                        seen.push(key);
+                // a backlog is read in chunks, up to 32 of them (256 MiB) per file and poll
+                for _ in 0..32 {
+                    match self.poll_file(&path, maybe_tsv) {
+                        Ok(Some((key, n))) => {
+                            read_any |= n > 0;
+                            let more = n >= CHUNK / 2;
+                            if !seen.contains(&key) {
+                                seen.push(key);
+                            }
+                            if !more {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(()) => return Err(()),
                     }
-                    Ok(None) => {}
-                    Err(()) => return Err(()),
                 }
             }
         }
@@ -402,5 +411,87 @@ mod tests {
         for (name, want) in cases {
             assert_eq!(kind(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn tails_appends_rotation_truncation_and_restarts() {
+        use crate::pipeline::tests::{model_and_store, zeek_line};
+        use crate::pipeline::{Pipeline, PipelineConfig};
+        use ward_server::EventSink;
+        let dir = std::env::temp_dir().join(format!("ward-watch-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let watched = dir.join("in");
+        std::fs::create_dir_all(&watched).unwrap();
+        let (model, db) = model_and_store(&dir);
+        let p = Pipeline::start(model, &db, &PipelineConfig::default()).unwrap();
+        let state = dir.join("w.watch.json");
+        let watcher = |p: &Arc<Pipeline>| {
+            let mut w = Watcher {
+                dirs: vec![watched.clone()],
+                state_path: state.clone(),
+                tails: HashMap::new(),
+                pipeline: Arc::clone(p),
+                saved: Vec::new(),
+            };
+            w.load();
+            w
+        };
+        let lines =
+            |r: std::ops::Range<u32>| -> String { r.map(|i| zeek_line(i, false) + "\n").collect() };
+        let accepted = |p: &Pipeline| p.stats().events_accepted;
+        let conn = watched.join("conn.json");
+        let mut w = watcher(&p);
+
+        // three complete lines and half of a fourth; ignored files are not read
+        let partial = zeek_line(3, false);
+        let (head, tail) = partial.split_at(40);
+        std::fs::write(&conn, lines(0..3) + head).unwrap();
+        std::fs::write(watched.join("old.json.gz"), lines(0..5)).unwrap();
+        std::fs::write(watched.join(".tmp.json"), lines(0..5)).unwrap();
+        assert_eq!(w.poll(), Ok(true));
+        assert_eq!(accepted(&p), 3);
+        assert_eq!(w.poll(), Ok(false), "nothing new");
+        // the fourth line completes
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&conn)
+            .unwrap();
+        std::io::Write::write_all(&mut f, format!("{tail}\n").as_bytes()).unwrap();
+        drop(f);
+        w.poll().unwrap();
+        assert_eq!(accepted(&p), 4);
+        // rotation: the old file keeps its offset, the new one starts at 0
+        std::fs::rename(&conn, watched.join("conn.1.json")).unwrap();
+        std::fs::write(&conn, lines(10..12)).unwrap();
+        w.poll().unwrap();
+        assert_eq!(accepted(&p), 6);
+        // truncation: read again from the start
+        std::fs::write(&conn, lines(20..21)).unwrap();
+        w.poll().unwrap();
+        assert_eq!(accepted(&p), 7);
+        w.save();
+
+        // a restart goes on where the last run stopped
+        let mut w2 = watcher(&p);
+        assert_eq!(w2.poll(), Ok(false));
+        assert_eq!(accepted(&p), 7);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&conn)
+            .unwrap();
+        std::io::Write::write_all(&mut f, lines(21..23).as_bytes()).unwrap();
+        drop(f);
+        w2.poll().unwrap();
+        assert_eq!(accepted(&p), 9);
+        // a garbled state file is ignored (everything is read again), never a panic
+        std::fs::write(&state, b"{not json").unwrap();
+        let mut w3 = watcher(&p);
+        w3.poll().unwrap();
+        assert_eq!(accepted(&p), 9 + 4 + 3, "conn.1.json and conn.json from 0");
+
+        assert_eq!(p.close().map(|s| s.events), Some(16));
+        std::fs::write(watched.join("late.json"), lines(30..31)).unwrap();
+        assert_eq!(w3.poll(), Err(()), "a closed pipeline stops the watcher");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
