@@ -894,6 +894,24 @@ impl NetModel {
     ///
     /// `ctx` is the flow's context row ([`Scorer::context_row`]); empty without context.
     pub fn alert(&self, flow: &Flow, id: &EventId, v: &Verdict, ctx: &[f32]) -> Option<Alert> {
+        self.build_alert(flow, id, v, ctx, true)
+    }
+
+    /// The same alert without the feature contributions (no tree or KitNET explanation, the
+    /// costly part): detector, entity, title, score, time and MITRE techniques are those of
+    /// [`NetModel::alert`], so a repeat filter can decide before paying for the explanation.
+    pub fn alert_brief(&self, flow: &Flow, id: &EventId, v: &Verdict) -> Option<Alert> {
+        self.build_alert(flow, id, v, &[], false)
+    }
+
+    fn build_alert(
+        &self,
+        flow: &Flow,
+        id: &EventId,
+        v: &Verdict,
+        ctx: &[f32],
+        explain: bool,
+    ) -> Option<Alert> {
         if !v.attack {
             return None;
         }
@@ -943,7 +961,7 @@ impl NetModel {
                     "{conn} resembles attacks seen in training (attack probability {p:.2})."
                 ),
             });
-            if let Some(lr) = &self.linear {
+            if let Some(lr) = self.linear.as_ref().filter(|_| explain) {
                 let mut row = vec![0f32; self.spec.dense_width()];
                 self.spec.encode_dense(flow, &mut row);
                 row.extend_from_slice(ctx);
@@ -964,7 +982,7 @@ impl NetModel {
                     }
                 }
             }
-            if let Some(g) = &self.supervised {
+            if let Some(g) = self.supervised.as_ref().filter(|_| explain) {
                 let mut row = vec![0f32; self.spec.tree_width()];
                 self.spec.encode_tree(flow, &mut row);
                 row.extend_from_slice(ctx);
@@ -1013,7 +1031,7 @@ impl NetModel {
             if let Some(AnomalyModel::Kitnet { net, .. }) = self
                 .anomaly
                 .iter()
-                .find(|a| matches!(a, AnomalyModel::Kitnet { .. }))
+                .find(|a| explain && matches!(a, AnomalyModel::Kitnet { .. }))
             {
                 let dense = self.anomaly_input(flow, ctx);
                 let x: Vec<f64> = dense.iter().map(|v| f64::from(*v)).collect();
@@ -1504,6 +1522,28 @@ mod tests {
         );
         assert!(!alert.explanation.contributions.is_empty());
         assert!(model.alert(&flows[1], &id, &out[1], &[]).is_none());
+        // the brief alert agrees on everything a repeat filter keys on, without the explanation
+        let brief = model.alert_brief(&flows[0], &id, &out[0]).expect("brief");
+        assert_eq!(
+            (
+                &brief.detector,
+                &brief.entity,
+                &brief.title,
+                &brief.mitre,
+                brief.time,
+                brief.score
+            ),
+            (
+                &alert.detector,
+                &alert.entity,
+                &alert.title,
+                &alert.mitre,
+                alert.time,
+                alert.score
+            )
+        );
+        assert!(brief.explanation.contributions.is_empty());
+        assert!(model.alert_brief(&flows[1], &id, &out[1]).is_none());
     }
 
     #[test]
@@ -1586,6 +1626,13 @@ mod tests {
             )
             .unwrap();
         assert_eq!(a.detector, "net.anomaly");
+        let id = EventId {
+            source: "t".into(),
+            line: 9,
+        };
+        let brief = model.alert_brief(&odd, &id, &out[0]).unwrap();
+        assert_eq!((&brief.title, &brief.entity), (&a.title, &a.entity));
+        assert!(brief.explanation.contributions.is_empty());
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod format;
 mod input;
 mod json;
 mod kdd;
+mod line;
 mod pcap;
 mod source;
 mod unsw;
@@ -39,6 +40,7 @@ pub use csvmap::{Column, CsvMapping, DurationUnit};
 pub use error::{IngestError, IngestStats, MAX_KEPT_ERRORS, RecordError};
 pub use format::{Format, ParseFormatError};
 pub use input::MAX_LINE_BYTES;
+pub use line::{DecodeError, Decoded, LineDecoder, detect_json_line};
 pub use pcap::{PcapOptions, service_for_port};
 
 /// Names of the [`ward_core::Flow::extra`] features per format, for formats whose names are fixed.

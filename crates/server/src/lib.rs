@@ -16,6 +16,7 @@ mod auth;
 mod body;
 mod cases;
 mod error;
+mod events;
 mod metrics;
 mod openapi;
 mod ui;
@@ -26,6 +27,9 @@ pub use auth::{
     CSRF_HEADER, Principal, READ_ALERTS, READ_AUDIT, SESSION_COOKIE, SignInLimiter, TRIAGE, Via,
 };
 pub use error::ApiError;
+pub use events::{
+    EventSink, LineError, MAX_LISTED_ERRORS, POST_EVENTS, PipelineStats, SinkError, SubmitReport,
+};
 pub use metrics::Metrics;
 pub use openapi::OPENAPI_JSON;
 
@@ -77,6 +81,7 @@ pub struct AppState {
     metrics: Arc<Metrics>,
     readers: Option<Arc<ReaderPool>>,
     counts: Arc<Mutex<CountCache>>,
+    sink: Option<Arc<dyn EventSink>>,
 }
 
 /// Read-only store handles shared by the read routes, so reads run in parallel with each
@@ -108,7 +113,19 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             readers: None,
             counts: Arc::new(Mutex::new(HashMap::new())),
+            sink: None,
         }
+    }
+
+    /// The same state with a live pipeline taking `POST /api/v1/events`.
+    pub fn with_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The live pipeline, when there is one.
+    pub fn sink(&self) -> Option<&Arc<dyn EventSink>> {
+        self.sink.as_ref()
     }
 
     /// The same state with read-only handles for the read routes (for SQLite:
@@ -203,7 +220,10 @@ impl AppState {
 
     /// The live pipeline's counters for `/stats`, null without a pipeline.
     pub(crate) fn pipeline_json(&self) -> Value {
-        Value::Null
+        self.sink
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s.stats()).ok())
+            .unwrap_or(Value::Null)
     }
 
     /// Runs `f` with exclusive access to the store on the blocking thread pool. A store error
@@ -252,6 +272,7 @@ pub fn app(state: AppState) -> Router {
         .route("/cases/{id}/alerts", post(cases::add_alerts))
         .route("/cases/{id}/close", post(cases::close))
         .route("/devices", get(alerts::devices))
+        .route("/events", post(events::submit))
         .route("/stats", get(cases::stats))
         .route("/audit", get(cases::audit));
     Router::new()
@@ -290,6 +311,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/cases/{id}/alerts"),
     ("POST", "/api/v1/cases/{id}/close"),
     ("GET", "/api/v1/devices"),
+    ("POST", "/api/v1/events"),
     ("GET", "/api/v1/stats"),
     ("GET", "/api/v1/audit"),
     ("GET", "/metrics"),

@@ -164,6 +164,7 @@ pub(crate) async fn metrics(
         );
     }
     state.metrics().render(&mut out);
+    crate::events::render_metrics(state.sink().map(|s| s.stats()), &mut out);
     let mut resp = out.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

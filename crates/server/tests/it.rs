@@ -444,3 +444,6 @@ async fn serve_answers_on_a_socket_and_shuts_down_gracefully() {
 // The dashboard's static files (tests/it/ui.rs).
 #[path = "it/ui.rs"]
 mod ui;
+
+#[path = "it/events.rs"]
+mod events;

@@ -27,7 +27,7 @@ struct Rate {
 }
 
 /// User + system CPU seconds of this process so far (from /proc; `None` elsewhere).
-fn cpu_seconds() -> Option<f64> {
+pub(crate) fn cpu_seconds() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/stat").ok()?;
     // fields after the command name, which is in parentheses and may contain spaces
     let rest = s.rsplit_once(')')?.1;

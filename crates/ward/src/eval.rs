@@ -489,6 +489,9 @@ fn check_gates(r: &EvalResult, min: &[String], max: &[String]) -> Result<()> {
 pub enum BenchCmd {
     /// Measure parsing, scoring and streaming speed, and memory per tracked host.
     Net(BenchArgs),
+    /// Measure `ward serve`: event ingest through `POST /api/v1/events` with the detectors
+    /// running, and alert-list query latency under concurrent clients (loopback, in-process).
+    Serve(crate::pipeline::bench::BenchServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -509,7 +512,10 @@ pub struct BenchArgs {
 }
 
 pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
-    let BenchCmd::Net(args) = cmd;
+    let args = match cmd {
+        BenchCmd::Net(a) => a,
+        BenchCmd::Serve(a) => return crate::pipeline::bench::run(&a, cfg),
+    };
     match &args.input {
         Some(p) => {
             let opts = args.input_args.read_options(cfg);

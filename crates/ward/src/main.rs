@@ -8,6 +8,7 @@ mod eval;
 mod inputs;
 mod net;
 mod output;
+mod pipeline;
 mod serve;
 
 use anyhow::Result;

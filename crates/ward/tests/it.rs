@@ -876,3 +876,6 @@ fn serve_answers_with_a_token_and_stops_cleanly_on_sigint() {
 // The dashboard in headless Chromium (tests/it/browser.rs).
 #[path = "it/browser.rs"]
 mod browser;
+
+#[path = "it/serve_pipeline.rs"]
+mod serve_pipeline;
