@@ -262,21 +262,48 @@ fn ingest(
     }
     lines.truncate(args.events);
     let batch = args.batch.max(1);
-    let bodies: Vec<Vec<u8>> = lines
-        .chunks(batch)
-        .map(|c| {
-            let mut b = c.join("\n").into_bytes();
-            b.push(b'\n');
-            b
+    let clients = args.ingest_clients.max(1);
+    // One time-ordered stream per client, split by source address, as sensors in front of
+    // different parts of a network would post: each host's flows arrive in order (the traffic
+    // context is per source), the streams interleave.
+    let mut streams: Vec<Vec<&str>> = vec![Vec::new(); clients];
+    for l in &lines {
+        let src = serde_json::from_str::<serde_json::Value>(l)
+            .ok()
+            .and_then(|v| {
+                v.get("id.orig_h")
+                    .and_then(|h| h.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let h = src.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        if let Some(s) = streams.get_mut((h % clients as u64) as usize) {
+            s.push(l);
+        }
+    }
+    let bodies: Vec<Vec<Vec<u8>>> = streams
+        .iter()
+        .map(|stream| {
+            stream
+                .chunks(batch)
+                .map(|c| {
+                    let mut b = c.join("\n").into_bytes();
+                    b.push(b'\n');
+                    b
+                })
+                .collect()
         })
         .collect();
-    let bytes: usize = bodies.iter().map(Vec::len).sum();
+    let bytes: usize = bodies.iter().flatten().map(Vec::len).sum();
+    let n_bodies: usize = bodies.iter().map(Vec::len).sum();
     drop(lines);
     eprintln!(
         "ingest: model trained on {} flows, {} events in {} bodies ({:.0} MB) prepared in {:.1} s",
         history.flows.len(),
         args.events,
-        bodies.len(),
+        n_bodies,
         bytes as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
@@ -287,7 +314,6 @@ fn ingest(
     let state = crate::demo::app_state(store, &db, ward_server::ServerOptions::default())?
         .with_sink(Arc::clone(&pipeline) as Arc<dyn EventSink>);
     let total = args.events as u64;
-    let clients = args.ingest_clients.max(1);
     let (elapsed, retries, cpu) = rt.block_on(async {
         let (addr, stop, server) = start_server(state).await?;
         let bodies = Arc::new(bodies);
@@ -300,7 +326,7 @@ fn ingest(
             tasks.push(tokio::spawn(async move {
                 let mut cl = Client::connect(addr, &token).await?;
                 let mut retries = 0u64;
-                for b in bodies.iter().skip(c).step_by(clients) {
+                for b in bodies.get(c).into_iter().flatten() {
                     // bounded: a full queue is retried at most 10,000 times per body
                     let mut tries = 0;
                     loop {
