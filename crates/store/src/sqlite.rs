@@ -323,7 +323,9 @@ impl SqliteStore {
             "SELECT id, body, status, assignee FROM (SELECT seq, id, time, score, status, assignee \
              FROM alerts{filter}{} LIMIT ? OFFSET ?) \
              LEFT JOIN alert_bodies USING (seq){}",
-            order_by(q.sort, q.text.is_some()),
+            // Walk the chosen index in order and stop at the page end, filters included: a
+            // common search word is found within the first rows; a rare one walks the index.
+            order_by(q.sort, false),
             order_by(q.sort, true),
         );
         args.push(Value::Integer(i64::from(limit)));
