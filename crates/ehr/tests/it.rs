@@ -1,0 +1,7 @@
+//! Integration tests of ward-ehr: loaders, normalisation, explanations, signals, scoring.
+
+mod it {
+    pub mod fixture;
+    mod load;
+    mod normalise;
+}
