@@ -14,3 +14,4 @@ pub mod normalise;
 pub use error::EhrError;
 pub use load::{InputFiles, Loader, load_dir, load_files};
 pub use model::{Access, Action, Dataset, LoadReport};
+pub mod explain;

@@ -271,6 +271,20 @@ impl<T: Copy> Csr<T> {
         }
     }
 
+    /// Positions of key `k`'s items in [`Csr::items`] (empty when out of range).
+    pub fn range(&self, k: u32) -> std::ops::Range<usize> {
+        let k = k as usize;
+        match (self.offsets.get(k), self.offsets.get(k + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// All items, grouped by key.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+
     /// Total number of items.
     pub fn len(&self) -> usize {
         self.items.len()
