@@ -62,7 +62,7 @@ impl ExplainConfig {
             ("repeat_days", self.repeat_days),
         ];
         for (name, v) in fields {
-            if !v.is_finite() || v < 0.0 || v > 36_500.0 {
+            if !v.is_finite() || !(0.0..=36_500.0).contains(&v) {
                 return Err(format!("explain.{name} must be between 0 and 36500"));
             }
         }
