@@ -15,3 +15,4 @@ pub use error::EhrError;
 pub use load::{InputFiles, Loader, load_dir, load_files};
 pub use model::{Access, Action, Dataset, LoadReport};
 pub mod explain;
+pub mod signals;

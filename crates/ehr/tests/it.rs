@@ -3,6 +3,8 @@
 mod it {
     mod explain;
     pub mod fixture;
+    pub mod hospital;
     mod load;
     mod normalise;
+    mod signals;
 }
