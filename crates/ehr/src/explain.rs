@@ -78,7 +78,7 @@ fn us(v: f64, unit: f64) -> i64 {
 /// Which clinical reason explains an access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Reason {
+pub enum Link {
     /// Nothing links user and patient at that time.
     Unexplained,
     /// (b) The user is attending on an encounter of the patient around that time.
@@ -93,7 +93,7 @@ pub enum Reason {
     Repeat,
 }
 
-impl Reason {
+impl Link {
     /// Every reason, in priority order (most specific first), then `Unexplained`.
     pub const ALL: [Self; 6] = [
         Self::Attending,
@@ -120,7 +120,7 @@ impl Reason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Explained {
     /// The reason.
-    pub reason: Reason,
+    pub link: Link,
     /// For encounter reasons: the position in `Dataset::encounters.items()`; for `Repeat`:
     /// the index in `Dataset::accesses` of the anchoring access; else [`NONE`].
     pub reference: u32,
@@ -129,13 +129,13 @@ pub struct Explained {
 impl Explained {
     /// Not explained.
     pub const NONE: Self = Self {
-        reason: Reason::Unexplained,
+        link: Link::Unexplained,
         reference: NONE,
     };
 
     /// True when a clinical reason was found.
     pub fn is_explained(&self) -> bool {
-        self.reason != Reason::Unexplained
+        self.link != Link::Unexplained
     }
 
     /// A sentence naming the reason by ids and row numbers (no names, no addresses).
@@ -145,22 +145,22 @@ impl Explained {
         let enc = ds.encounters.items().get(self.reference as usize);
         let enc_row = enc.map_or(0, |e| e.row);
         let dept = enc.map_or("", |e| ds.departments.name(e.department));
-        match self.reason {
-            Reason::Unexplained => format!(
+        match self.link {
+            Link::Unexplained => format!(
                 "No encounter, attending or care-team link between user {u} and patient {p} at that time."
             ),
-            Reason::Attending => format!(
+            Link::Attending => format!(
                 "User {u} is the attending on patient {p}'s encounter (encounters.csv row {enc_row})."
             ),
-            Reason::CareTeam => format!("User {u} is on patient {p}'s care team at that time."),
-            Reason::Department => format!(
+            Link::CareTeam => format!("User {u} is on patient {p}'s care team at that time."),
+            Link::Department => format!(
                 "Patient {p} had an encounter in user {u}'s department ({dept}) at that time (encounters.csv row {enc_row})."
             ),
-            Reason::RecentEncounter => format!(
+            Link::RecentEncounter => format!(
                 "User {u} took part in patient {p}'s care within the previous {} days.",
                 cfg.recent_days
             ),
-            Reason::Repeat => {
+            Link::Repeat => {
                 let row = ds
                     .accesses
                     .get(self.reference as usize)
@@ -190,15 +190,13 @@ pub fn explain_direct(ds: &Dataset, cfg: &ExplainConfig, a: &Access) -> Explaine
     let recent = us(cfg.recent_days, DAY);
     let slack = us(cfg.care_team_slack_hours, HOUR);
     let mut best = Explained::NONE;
-    let rank = |r: Reason| {
-        Reason::ALL
-            .iter()
-            .position(|x| *x == r)
-            .unwrap_or(usize::MAX)
-    };
-    let take = |best: &mut Explained, reason: Reason, reference: u32| {
-        if rank(reason) < rank(best.reason) {
-            *best = Explained { reason, reference };
+    let rank = |r: Link| Link::ALL.iter().position(|x| *x == r).unwrap_or(usize::MAX);
+    let take = |best: &mut Explained, reason: Link, reference: u32| {
+        if rank(reason) < rank(best.link) {
+            *best = Explained {
+                link: reason,
+                reference,
+            };
         }
     };
     let range = ds.encounters.range(a.patient);
@@ -207,11 +205,11 @@ pub fn explain_direct(ds: &Dataset, cfg: &ExplainConfig, a: &Access) -> Explaine
         let pos = u32::try_from(base + i).unwrap_or(NONE);
         if e.attending == a.user && a.user != NONE {
             if t >= e.start.saturating_sub(att_before) && t <= e.end.saturating_add(att_after) {
-                take(&mut best, Reason::Attending, pos);
+                take(&mut best, Link::Attending, pos);
                 break;
             }
             if t >= e.end && t <= e.end.saturating_add(recent) {
-                take(&mut best, Reason::RecentEncounter, pos);
+                take(&mut best, Link::RecentEncounter, pos);
             }
         }
         if dept != NONE
@@ -219,10 +217,10 @@ pub fn explain_direct(ds: &Dataset, cfg: &ExplainConfig, a: &Access) -> Explaine
             && t >= e.start.saturating_sub(dept_before)
             && t <= e.end.saturating_add(dept_after)
         {
-            take(&mut best, Reason::Department, pos);
+            take(&mut best, Link::Department, pos);
         }
     }
-    if best.reason == Reason::Attending {
+    if best.link == Link::Attending {
         return best;
     }
     for c in ds.care_team.get(a.patient) {
@@ -230,11 +228,11 @@ pub fn explain_direct(ds: &Dataset, cfg: &ExplainConfig, a: &Access) -> Explaine
             continue;
         }
         if t >= c.start.saturating_sub(slack) && t <= c.end.saturating_add(slack) {
-            take(&mut best, Reason::CareTeam, NONE);
+            take(&mut best, Link::CareTeam, NONE);
             break;
         }
         if t >= c.end && t <= c.end.saturating_add(recent) {
-            take(&mut best, Reason::RecentEncounter, NONE);
+            take(&mut best, Link::RecentEncounter, NONE);
         }
     }
     best
@@ -285,7 +283,7 @@ pub fn explain_all(ds: &Dataset, cfg: &ExplainConfig, order: &[u32]) -> Vec<Expl
             && a.time.0.saturating_sub(t0) <= window
         {
             *e = Explained {
-                reason: Reason::Repeat,
+                link: Link::Repeat,
                 reference: j,
             };
         }

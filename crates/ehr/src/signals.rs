@@ -412,7 +412,7 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
     }
     for (a, e) in ds.accesses.iter().zip(expl) {
         if let Some(enc) = ds.encounters.items().get(e.reference as usize)
-            && e.reason != crate::explain::Reason::Repeat
+            && e.link != crate::explain::Link::Repeat
         {
             user_depts.push((a.user, enc.department));
         }

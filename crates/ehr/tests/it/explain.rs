@@ -1,8 +1,8 @@
 use super::fixture;
-use ward_ehr::explain::{ExplainConfig, Reason, explain_all, pair_order};
+use ward_ehr::explain::{ExplainConfig, Link, explain_all, pair_order};
 
 /// Explains a log of `user,patient,time` lines with the fixture hospital.
-fn reasons(log: &[(&str, &str, &str)]) -> Vec<Reason> {
+fn links(log: &[(&str, &str, &str)]) -> Vec<Link> {
     let mut text = String::from("time,user_id,patient_id,action\n");
     for (u, p, t) in log {
         text.push_str(&format!("{t},{u},{p},view\n"));
@@ -11,16 +11,16 @@ fn reasons(log: &[(&str, &str, &str)]) -> Vec<Reason> {
     let cfg = ExplainConfig::default();
     explain_all(&ds, &cfg, &pair_order(&ds))
         .iter()
-        .map(|e| e.reason)
+        .map(|e| e.link)
         .collect()
 }
 
 #[test]
 fn each_explanation_fires_and_stops_at_its_slack() {
-    use Reason::*;
+    use Link::*;
     // encounter e1: p1 in cardiology 03-01 08:00 to 03-03 12:00, attending u2 (oncology);
     // care team: u1 (cardiology) on p2 from 03-01, open.
-    let cases: &[(&str, (&str, &str, &str), Reason)] = &[
+    let cases: &[(&str, (&str, &str, &str), Link)] = &[
         (
             "department, during",
             ("u1", "p1", "2024-03-02T10:00:00Z"),
@@ -103,15 +103,15 @@ fn each_explanation_fires_and_stops_at_its_slack() {
         ),
     ];
     for (name, access, want) in cases {
-        assert_eq!(reasons(&[*access]), [*want], "{name}");
+        assert_eq!(links(&[*access]), [*want], "{name}");
     }
 }
 
 #[test]
 fn repeat_explains_within_its_window_without_chaining() {
-    use Reason::*;
+    use Link::*;
     // listed out of time order on purpose: the walk sorts by user, patient and time
-    let got = reasons(&[
+    let got = links(&[
         ("u2", "p1", "2024-04-20T12:00:00Z"),
         ("u2", "p1", "2024-03-25T12:00:00Z"),
         ("u2", "p1", "2024-05-30T12:00:00Z"),

@@ -1,0 +1,379 @@
+//! The detector: explanations, signals, scores, cases and the budget, end to end.
+
+use crate::EhrError;
+use crate::explain::{self, ExplainConfig, Explained, Link};
+use crate::model::{Action, Dataset};
+use crate::score::{self, ScoreConfig, Weights};
+use crate::signals::{self, Signal, SignalConfig, day_of};
+use serde::{Deserialize, Serialize};
+use ward_core::time::Timestamp;
+
+/// The detector's whole configuration (`[ehr]` in ward.toml). Every field has a default;
+/// unknown fields are an error.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EhrConfig {
+    /// When an access counts as clinically explained.
+    pub explain: ExplainConfig,
+    /// Signal thresholds.
+    pub signals: SignalConfig,
+    /// Score and budget.
+    pub score: ScoreConfig,
+}
+
+impl EhrConfig {
+    /// Checks every section.
+    pub fn validate(&self) -> Result<(), EhrError> {
+        self.explain
+            .validate()
+            .and_then(|()| self.signals.validate())
+            .and_then(|()| self.score.validate())
+            .map_err(EhrError::Config)
+    }
+}
+
+/// Case number, dense from 0, ranked: case 0 has the highest score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CaseId(pub u32);
+
+/// One plain-language reason of a flagged access.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// `unexplained`, an explanation link (`attending`, ...) or a signal name.
+    pub code: &'static str,
+    /// A sentence naming ids, never names or addresses.
+    pub text: String,
+    /// Its part in the score, in log-odds (0 for context).
+    pub weight: f64,
+}
+
+/// An access that is flagged for review.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlaggedAccess {
+    /// 0-based data row in the access file.
+    pub row: u64,
+    /// When.
+    pub time: Timestamp,
+    /// Who.
+    pub user_id: String,
+    /// Whose record.
+    pub patient_id: String,
+    /// What.
+    pub action: Action,
+    /// Risk, in log-odds.
+    pub score: f64,
+    /// How the access was explained, if at all.
+    pub link: Link,
+    /// At least one reason, strongest first.
+    pub reasons: Vec<Reason>,
+    /// Its case.
+    pub case: CaseId,
+}
+
+/// Flagged accesses of one user on one UTC day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Case {
+    /// Rank: 0 is the highest score.
+    pub id: CaseId,
+    /// The user.
+    pub user_id: String,
+    /// Start of the UTC day.
+    pub day: Timestamp,
+    /// First flagged access.
+    pub first: Timestamp,
+    /// Last flagged access.
+    pub last: Timestamp,
+    /// Case score: its best access's score plus half the log of its size.
+    pub score: f64,
+    /// Rows of its flagged accesses, in time order.
+    pub rows: Vec<u64>,
+    /// Distinct patients.
+    pub patients: u32,
+    /// Signals on any of its accesses.
+    pub signals: Vec<Signal>,
+    /// The case in a few sentences.
+    pub summary: String,
+}
+
+/// Counts of one detection run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DetectReport {
+    /// Accesses scanned.
+    pub accesses: u64,
+    /// Accesses per explanation link, in [`Link::ALL`] order.
+    pub links: Vec<(Link, u64)>,
+    /// Candidates (unexplained, or explained with a strong signal).
+    pub candidates: u64,
+    /// Accesses flagged within the budget.
+    pub flagged: u64,
+    /// Candidates left out by the budget.
+    pub over_budget: u64,
+    /// Cases.
+    pub cases: u64,
+    /// The learned weights.
+    pub weights: Weights,
+}
+
+/// The result of [`Detector::detect`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detection {
+    /// Flagged accesses, by case rank then time.
+    pub flagged: Vec<FlaggedAccess>,
+    /// Cases, best first.
+    pub cases: Vec<Case>,
+    /// Counts.
+    pub report: DetectReport,
+    /// Name of the access source, for evidence.
+    pub source: String,
+}
+
+/// The EHR-snooping detector.
+#[derive(Debug, Clone, Default)]
+pub struct Detector {
+    config: EhrConfig,
+}
+
+struct Candidate {
+    ix: u32,
+    score: f64,
+}
+
+impl Detector {
+    /// A detector with a validated configuration.
+    pub fn new(config: EhrConfig) -> Result<Self, EhrError> {
+        config.validate()?;
+        Ok(Self { config })
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &EhrConfig {
+        &self.config
+    }
+
+    /// Runs every stage over a loaded dataset.
+    pub fn detect(&self, ds: &Dataset) -> Detection {
+        let cfg = &self.config;
+        let order = explain::pair_order(ds);
+        let expl = explain::explain_all(ds, &cfg.explain, &order);
+        let sig = signals::compute(ds, &cfg.signals, &expl, &order);
+        drop(order);
+        let weights = score::learn(&sig.bits, &expl, &cfg.score);
+
+        let mut links = [0u64; Link::ALL.len()];
+        for e in &expl {
+            if let Some(c) = Link::ALL
+                .iter()
+                .position(|l| *l == e.link)
+                .and_then(|p| links.get_mut(p))
+            {
+                *c += 1;
+            }
+        }
+
+        // candidates, grouped by (user, day)
+        let mut cands: Vec<Candidate> = Vec::new();
+        for (i, (m, e)) in sig.bits.iter().zip(&expl).enumerate() {
+            if let Some(s) = score::score(&weights, *m, e.is_explained())
+                && s >= cfg.score.min_score
+            {
+                cands.push(Candidate {
+                    ix: u32::try_from(i).unwrap_or(u32::MAX),
+                    score: s,
+                });
+            }
+        }
+        let acc = |c: &Candidate| ds.accesses.get(c.ix as usize);
+        let key = |c: &Candidate| acc(c).map(|a| (a.user, day_of(a.time.0)));
+        cands.sort_unstable_by(|a, b| {
+            key(a)
+                .cmp(&key(b))
+                .then(b.score.total_cmp(&a.score))
+                .then(a.ix.cmp(&b.ix))
+        });
+        // groups: (start, end, case score, day)
+        let mut groups: Vec<(usize, usize, f64, i32)> = Vec::new();
+        let mut s = 0;
+        while s < cands.len() {
+            let k = cands.get(s).and_then(key);
+            let mut e = s + 1;
+            while e < cands.len() && cands.get(e).and_then(key) == k {
+                e += 1;
+            }
+            let best = cands.get(s).map_or(0.0, |c| c.score);
+            let n = (e - s) as f64;
+            groups.push((s, e, best + 0.5 * n.ln(), k.map_or(0, |k| k.1)));
+            s = e;
+        }
+
+        // daily budget
+        let mut per_day: std::collections::HashMap<i32, u64> = std::collections::HashMap::new();
+        for a in &ds.accesses {
+            *per_day.entry(day_of(a.time.0)).or_default() += 1;
+        }
+        groups.sort_unstable_by(|a, b| a.3.cmp(&b.3).then(b.2.total_cmp(&a.2)));
+        let mut chosen: Vec<(usize, usize, f64)> = Vec::new();
+        let mut g = 0;
+        while g < groups.len() {
+            let day = groups.get(g).map_or(0, |x| x.3);
+            let total = per_day.get(&day).copied().unwrap_or(0);
+            let mut budget = ((total as f64 * cfg.score.daily_budget_share).ceil() as u64)
+                .max(u64::from(cfg.score.daily_min_accesses));
+            let mut cases_today = 0u32;
+            while let Some(&(s, e, sc, d)) = groups.get(g) {
+                if d != day {
+                    break;
+                }
+                g += 1;
+                let full =
+                    cfg.score.max_cases_per_day != 0 && cases_today >= cfg.score.max_cases_per_day;
+                if budget == 0 || full {
+                    continue;
+                }
+                let take = ((e - s) as u64).min(budget);
+                // a case that does not fit whole keeps its best accesses
+                chosen.push((s, s + take as usize, sc));
+                budget -= take;
+                cases_today += 1;
+            }
+        }
+        chosen.sort_unstable_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+
+        let mut flagged = Vec::new();
+        let mut cases = Vec::new();
+        for (rank, &(s, e, sc)) in chosen.iter().enumerate() {
+            let id = CaseId(u32::try_from(rank).unwrap_or(u32::MAX));
+            let mut members: Vec<&Candidate> = cands.get(s..e).unwrap_or_default().iter().collect();
+            members.sort_unstable_by_key(|c| acc(c).map(|a| (a.time, a.row)));
+            let mut case_signals = 0u32;
+            let mut patients: Vec<u32> = Vec::new();
+            let first_flag = flagged.len();
+            for c in &members {
+                let Some(a) = acc(c) else { continue };
+                let i = c.ix as usize;
+                let mask = sig.bits.get(i).copied().unwrap_or(0);
+                let ex = expl.get(i).copied().unwrap_or(Explained::NONE);
+                case_signals |= mask;
+                patients.push(a.patient);
+                flagged.push(FlaggedAccess {
+                    row: a.row,
+                    time: a.time,
+                    user_id: ds.user_ids.name(a.user).to_owned(),
+                    patient_id: ds.patient_ids.name(a.patient).to_owned(),
+                    action: a.action,
+                    score: c.score,
+                    link: ex.link,
+                    reasons: self.reasons(ds, &sig, &weights, i, mask, ex),
+                    case: id,
+                });
+            }
+            patients.sort_unstable();
+            patients.dedup();
+            let rows: Vec<u64> = flagged
+                .get(first_flag..)
+                .unwrap_or_default()
+                .iter()
+                .map(|f| f.row)
+                .collect();
+            let first = flagged.get(first_flag).map_or(Timestamp(0), |f| f.time);
+            let last = flagged.last().map_or(first, |f| f.time);
+            let user_id = flagged
+                .get(first_flag)
+                .map_or_else(String::new, |f| f.user_id.clone());
+            let signals: Vec<Signal> = Signal::ALL
+                .into_iter()
+                .filter(|s| s.is_in(case_signals))
+                .collect();
+            let summary = summarise(
+                &user_id,
+                rows.len(),
+                patients.len(),
+                flagged.get(first_flag..).unwrap_or_default(),
+            );
+            cases.push(Case {
+                id,
+                user_id,
+                day: Timestamp(i64::from(day_of(first.0)) * 86_400_000_000),
+                first,
+                last,
+                score: sc,
+                rows,
+                patients: u32::try_from(patients.len()).unwrap_or(u32::MAX),
+                signals,
+                summary,
+            });
+        }
+        let report = DetectReport {
+            accesses: ds.accesses.len() as u64,
+            links: Link::ALL.iter().copied().zip(links).collect(),
+            candidates: cands.len() as u64,
+            flagged: flagged.len() as u64,
+            over_budget: (cands.len() - flagged.len().min(cands.len())) as u64,
+            cases: cases.len() as u64,
+            weights,
+        };
+        Detection {
+            flagged,
+            cases,
+            report,
+            source: ds.access_source.clone(),
+        }
+    }
+
+    /// Reasons of access `i`: each fired signal that counts for its score (strongest first),
+    /// then the missing clinical link (or, for an explained access, the link it has).
+    fn reasons(
+        &self,
+        ds: &Dataset,
+        sig: &signals::Signals,
+        w: &Weights,
+        i: usize,
+        mask: u32,
+        ex: Explained,
+    ) -> Vec<Reason> {
+        let mut out: Vec<Reason> = Signal::ALL
+            .into_iter()
+            .filter(|s| s.is_in(mask) && (!ex.is_explained() || s.is_strong()))
+            .map(|s| Reason {
+                code: s.as_str(),
+                text: signals::describe(ds, sig, &self.config.signals, i, s),
+                weight: w.of(s),
+            })
+            .collect();
+        out.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        if let Some(a) = ds.accesses.get(i) {
+            out.push(Reason {
+                code: ex.link.as_str(),
+                text: ex.describe(ds, a, &self.config.explain),
+                weight: if ex.is_explained() { 0.0 } else { w.prior },
+            });
+        }
+        out
+    }
+}
+
+/// A case in a few sentences: size, then its most frequent reasons.
+fn summarise(user: &str, accesses: usize, patients: usize, flagged: &[FlaggedAccess]) -> String {
+    let mut codes: Vec<(&'static str, usize, &str)> = Vec::new();
+    for f in flagged {
+        for r in &f.reasons {
+            match codes.iter_mut().find(|c| c.0 == r.code) {
+                Some(c) => c.1 += 1,
+                None => codes.push((r.code, 1, r.text.as_str())),
+            }
+        }
+    }
+    codes.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let mut s = format!(
+        "User {user} has {accesses} flagged access{} to {patients} patient record{} that day.",
+        if accesses == 1 { "" } else { "es" },
+        if patients == 1 { "" } else { "s" }
+    );
+    for (_, n, text) in codes.iter().take(3) {
+        s.push(' ');
+        s.push_str(text);
+        if *n > 1 {
+            s.push_str(&format!(" ({n} accesses)"));
+        }
+    }
+    s
+}

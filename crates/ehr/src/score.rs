@@ -1,0 +1,176 @@
+//! The learned risk score, cases and the daily alert budget.
+//!
+//! Without labels, the hospital's own log says which signals go with accesses that have no
+//! clinical reason: each signal's weight is the log-likelihood ratio of seeing it on an
+//! unexplained versus an explained access (naive Bayes, Laplace-smoothed, clipped to
+//! `0..=max_weight`), and the prior is the log-odds of an access being unexplained. An
+//! unexplained access scores `prior + sum of its signals' weights`; an explained access is a
+//! candidate only when a strong signal (self-access, deceased, break-the-glass without an
+//! encounter) fires, and then scores `prior + sum of its strong signals' weights`. Strong
+//! signals weigh at least `strong_min_weight`.
+
+use crate::explain::Explained;
+use crate::signals::Signal;
+use serde::{Deserialize, Serialize};
+
+/// Scoring and budget settings. Every field has a default; unknown fields are an error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoreConfig {
+    /// Laplace pseudo-count added to each signal's unexplained and explained counts.
+    /// Default 1.
+    pub laplace: f64,
+    /// Largest weight of one signal, in log-odds. Default 8.
+    pub max_weight: f64,
+    /// Smallest weight of a strong signal, in log-odds. Default 3.
+    pub strong_min_weight: f64,
+    /// Share of each day's accesses that may be flagged. Default 0.004 (0.4 %).
+    pub daily_budget_share: f64,
+    /// Accesses that may be flagged on any day with candidates, whatever the share.
+    /// Default 5.
+    pub daily_min_accesses: u32,
+    /// Most cases per day; 0 = no limit. Default 0.
+    pub max_cases_per_day: u32,
+    /// Candidates scoring below this log-odds are never flagged. Default -20 (effectively
+    /// none: the budget decides).
+    pub min_score: f64,
+}
+
+impl Default for ScoreConfig {
+    fn default() -> Self {
+        Self {
+            laplace: 1.0,
+            max_weight: 8.0,
+            strong_min_weight: 3.0,
+            daily_budget_share: 0.004,
+            daily_min_accesses: 5,
+            max_cases_per_day: 0,
+            min_score: -20.0,
+        }
+    }
+}
+
+impl ScoreConfig {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.laplace.is_finite() && self.laplace > 0.0 && self.laplace <= 1e6) {
+            return Err("score.laplace must be above 0".to_owned());
+        }
+        for (name, v) in [
+            ("max_weight", self.max_weight),
+            ("strong_min_weight", self.strong_min_weight),
+        ] {
+            if !v.is_finite() || !(0.0..=100.0).contains(&v) {
+                return Err(format!("score.{name} must be between 0 and 100"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.daily_budget_share) {
+            return Err("score.daily_budget_share must be between 0 and 1".to_owned());
+        }
+        if !self.min_score.is_finite() {
+            return Err("score.min_score must be finite".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// One signal's learned weight and the counts it rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SignalWeight {
+    /// The signal.
+    pub signal: Signal,
+    /// Log-likelihood ratio, clipped.
+    pub weight: f64,
+    /// Unexplained accesses with the signal.
+    pub unexplained: u64,
+    /// Explained accesses with the signal.
+    pub explained: u64,
+}
+
+/// The learned model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Weights {
+    /// Log-odds that an access is unexplained.
+    pub prior: f64,
+    /// Per signal, in [`Signal::ALL`] order.
+    pub signals: Vec<SignalWeight>,
+}
+
+impl Weights {
+    /// The weight of `s`.
+    pub fn of(&self, s: Signal) -> f64 {
+        self.signals
+            .iter()
+            .find(|w| w.signal == s)
+            .map_or(0.0, |w| w.weight)
+    }
+}
+
+/// Learns the weights from the signal masks and explanations of the whole log.
+pub fn learn(bits: &[u32], expl: &[Explained], cfg: &ScoreConfig) -> Weights {
+    let mut counts = [(0u64, 0u64); Signal::ALL.len()];
+    let (mut unexpl, mut expd) = (0u64, 0u64);
+    for (m, e) in bits.iter().zip(expl) {
+        let explained = e.is_explained();
+        if explained {
+            expd += 1;
+        } else {
+            unexpl += 1;
+        }
+        for (c, s) in counts.iter_mut().zip(Signal::ALL) {
+            if s.is_in(*m) {
+                if explained {
+                    c.1 += 1;
+                } else {
+                    c.0 += 1;
+                }
+            }
+        }
+    }
+    let a = cfg.laplace;
+    let (u, e) = (unexpl as f64, expd as f64);
+    let prior = ((u + a) / (e + a)).ln();
+    let signals = Signal::ALL
+        .iter()
+        .zip(counts)
+        .map(|(&signal, (cu, ce))| {
+            let llr = (((cu as f64 + a) / (u + 2.0 * a)) / ((ce as f64 + a) / (e + 2.0 * a))).ln();
+            let mut weight = llr.clamp(0.0, cfg.max_weight);
+            if signal.is_strong() {
+                weight = weight.max(cfg.strong_min_weight);
+            }
+            SignalWeight {
+                signal,
+                weight,
+                unexplained: cu,
+                explained: ce,
+            }
+        })
+        .collect();
+    Weights { prior, signals }
+}
+
+/// The score of one access, or `None` when it is not a candidate.
+pub fn score(w: &Weights, mask: u32, explained: bool) -> Option<f64> {
+    let strong = Signal::ALL
+        .iter()
+        .filter(|s| s.is_strong())
+        .fold(0u32, |m, s| m | s.bit());
+    if explained && mask & strong == 0 {
+        return None;
+    }
+    let used = if explained { mask & strong } else { mask };
+    Some(
+        w.prior
+            + w.signals
+                .iter()
+                .filter(|s| s.signal.is_in(used))
+                .map(|s| s.weight)
+                .sum::<f64>(),
+    )
+}
+
+/// Logistic function: log-odds to probability.
+pub fn probability(log_odds: f64) -> f64 {
+    1.0 / (1.0 + (-log_odds).exp())
+}

@@ -1,0 +1,116 @@
+use super::hospital;
+use ward_ehr::explain::Link;
+use ward_ehr::score::ScoreConfig;
+use ward_ehr::{Detector, EhrConfig};
+
+fn snoops() -> Vec<String> {
+    [
+        "2024-03-05T10:00:00Z,s1,ps,view",         // self, VIP, deceased
+        "2024-03-06T10:00:00Z,g1,pl,view",         // family + address
+        "2024-03-07T02:00:00Z,n01,pn,break_glass", // break glass, no encounter, off hours
+        "2024-03-08T10:00:00Z,n04,pco,view",       // coworker, unexplained
+        "2024-03-09T10:00:00Z,n06,pn,view",        // repeat across days
+        "2024-03-11T10:00:00Z,n06,pn,print",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+#[test]
+fn snooping_is_flagged_with_reasons_and_routine_is_not() {
+    let ds = hospital::with_extra(&snoops());
+    let det = Detector::new(EhrConfig::default()).unwrap().detect(&ds);
+    let routine = hospital::routine().len() as u64;
+    let flagged: Vec<u64> = det.flagged.iter().map(|f| f.row).collect();
+    for r in routine..routine + 6 {
+        assert!(
+            flagged.contains(&r),
+            "snoop row {r} not flagged: {flagged:?}"
+        );
+    }
+    assert!(
+        flagged.iter().all(|r| *r >= routine),
+        "routine access flagged: {flagged:?}"
+    );
+    for f in &det.flagged {
+        assert!(!f.reasons.is_empty(), "row {} has no reason", f.row);
+        assert!(f.reasons.iter().all(|r| r.text.ends_with('.')));
+    }
+    let self_access = det.flagged.iter().find(|f| f.row == routine).unwrap();
+    assert_eq!(
+        (
+            self_access.user_id.as_str(),
+            self_access.patient_id.as_str()
+        ),
+        ("s1", "ps")
+    );
+    assert!(self_access.reasons.iter().any(|r| r.code == "self_access"));
+    assert_eq!(
+        self_access.reasons.last().map(|r| r.code),
+        Some("unexplained")
+    );
+    assert_eq!(self_access.link, Link::Unexplained);
+    // one case per user and day; ranks are dense and ordered by score
+    assert_eq!(det.cases.len(), 6);
+    for (i, c) in det.cases.iter().enumerate() {
+        assert_eq!(c.id.0 as usize, i);
+        assert!(!c.summary.is_empty() && !c.rows.is_empty());
+        if let Some(next) = det.cases.get(i + 1) {
+            assert!(c.score >= next.score);
+        }
+    }
+    assert_eq!(det.report.flagged, det.flagged.len() as u64);
+    assert_eq!(det.report.accesses, routine + 6);
+    let strong = det.report.weights.of(ward_ehr::signals::Signal::SelfAccess);
+    assert!(strong >= 3.0, "{strong}");
+}
+
+#[test]
+fn the_daily_budget_caps_flags_and_keeps_the_best_cases() {
+    // 12 unexplained accesses by 12 users-days... all on one day: a budget of 2 per day
+    let mut extra = snoops();
+    extra.extend((1..=10).map(|k| format!("2024-03-05T12:00:00Z,n{k:02},q{k:02},view")));
+    let ds = hospital::with_extra(&extra);
+    let cfg = EhrConfig {
+        score: ScoreConfig {
+            daily_budget_share: 0.0,
+            daily_min_accesses: 2,
+            ..ScoreConfig::default()
+        },
+        ..EhrConfig::default()
+    };
+    let det = Detector::new(cfg).unwrap().detect(&ds);
+    let on_day5 = det
+        .flagged
+        .iter()
+        .filter(|f| f.time.to_string().starts_with("2024-03-05"))
+        .count();
+    assert_eq!(on_day5, 2);
+    // the self-access case outranks plain unexplained ones
+    assert!(det.flagged.iter().any(|f| f.user_id == "s1"));
+    assert!(det.report.over_budget > 0);
+}
+
+#[test]
+fn bad_config_is_refused() {
+    let cfg = EhrConfig {
+        score: ScoreConfig {
+            daily_budget_share: 1.5,
+            ..ScoreConfig::default()
+        },
+        ..EhrConfig::default()
+    };
+    let e = Detector::new(cfg).unwrap_err().to_string();
+    assert!(e.contains("daily_budget_share"), "{e}");
+    let parsed: Result<EhrConfig, _> = serde_json::from_str(r#"{"score":{"budget":1}}"#);
+    assert!(parsed.is_err());
+}
+
+#[test]
+fn empty_log_gives_an_empty_detection() {
+    let ds = ward_ehr::Loader::new().finish();
+    let det = Detector::default().detect(&ds);
+    assert!(det.flagged.is_empty() && det.cases.is_empty());
+    assert_eq!(det.report.accesses, 0);
+}
