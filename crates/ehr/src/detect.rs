@@ -377,3 +377,84 @@ fn summarise(user: &str, accesses: usize, patients: usize, flagged: &[FlaggedAcc
     }
     s
 }
+
+impl Detection {
+    /// 1-based file line of a data row: after the header for CSV, the row itself for NDJSON
+    /// (exact when the NDJSON file has no blank lines).
+    pub fn line_of(&self, row: u64) -> u64 {
+        let lower = self.source.to_ascii_lowercase();
+        let ndjson = [".ndjson", ".jsonl", ".json"]
+            .iter()
+            .any(|e| lower.ends_with(e));
+        row.saturating_add(if ndjson { 1 } else { 2 })
+    }
+
+    /// One `ward_core::Alert` per case: detector `ehr.access`, entity `user:<user_id>`, the
+    /// case summary, each signal's weight as a contribution, and the source file and line of
+    /// every flagged access as evidence.
+    pub fn to_alerts(&self) -> Vec<ward_core::alert::Alert> {
+        use ward_core::alert::{Alert, Contribution, Evidence, Explanation};
+        use ward_core::entity::{EntityId, EntityKind};
+        use ward_core::event::EventId;
+        self.cases
+            .iter()
+            .map(|c| {
+                let members: Vec<&FlaggedAccess> =
+                    self.flagged.iter().filter(|f| f.case == c.id).collect();
+                let mut contributions: Vec<Contribution> = Vec::new();
+                for f in &members {
+                    for r in &f.reasons {
+                        match contributions.iter_mut().find(|x| x.feature == r.code) {
+                            Some(x) => x.weight = x.weight.max(r.weight),
+                            None => contributions.push(Contribution {
+                                feature: r.code.to_owned(),
+                                value: String::new(),
+                                weight: r.weight,
+                            }),
+                        }
+                    }
+                }
+                for x in &mut contributions {
+                    let n = members
+                        .iter()
+                        .filter(|f| f.reasons.iter().any(|r| r.code == x.feature))
+                        .count();
+                    x.value = format!("{n} of {} accesses", members.len());
+                }
+                contributions.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+                let score = (score::probability(c.score) * 100.0)
+                    .round()
+                    .clamp(0.0, 100.0) as u8;
+                let title = format!(
+                    "possible inappropriate record access by user {} ({} patient{})",
+                    c.user_id,
+                    c.patients,
+                    if c.patients == 1 { "" } else { "s" }
+                );
+                Alert::new(
+                    c.first,
+                    "ehr.access",
+                    score,
+                    EntityId::new(EntityKind::User, c.user_id.clone()),
+                    title,
+                    Explanation {
+                        summary: c.summary.clone(),
+                        contributions,
+                        rules: c.signals.iter().map(|s| s.as_str().to_owned()).collect(),
+                    },
+                    Evidence {
+                        events: c
+                            .rows
+                            .iter()
+                            .map(|r| EventId {
+                                source: self.source.clone(),
+                                line: self.line_of(*r),
+                            })
+                            .collect(),
+                        uids: Vec::new(),
+                    },
+                )
+            })
+            .collect()
+    }
+}

@@ -114,3 +114,37 @@ fn empty_log_gives_an_empty_detection() {
     assert!(det.flagged.is_empty() && det.cases.is_empty());
     assert_eq!(det.report.accesses, 0);
 }
+
+#[test]
+fn cases_become_core_alerts_with_file_and_line_evidence() {
+    let ds = hospital::with_extra(&snoops());
+    let det = Detector::default().detect(&ds);
+    let alerts = det.to_alerts();
+    assert_eq!(alerts.len(), det.cases.len());
+    let routine = hospital::routine().len() as u64;
+    let a = alerts
+        .iter()
+        .find(|a| a.entity.to_string() == "user:s1")
+        .unwrap();
+    assert_eq!(a.detector, "ehr.access");
+    assert_eq!(a.evidence.events[0].source, "access.csv");
+    // row r is file line r + 2 (header, 1-based)
+    assert_eq!(a.evidence.events[0].line, routine + 2);
+    assert!(a.explanation.rules.iter().any(|r| r == "self_access"));
+    assert!(
+        a.explanation
+            .contributions
+            .iter()
+            .any(|c| c.feature == "self_access")
+    );
+    assert!(a.explanation.summary.contains("User s1"));
+    assert!(!a.title.contains("Smith"));
+    assert!(a.score > 0);
+    let v = serde_json::to_value(&det).unwrap();
+    assert_eq!(
+        v["flagged"][0]["reasons"][0]["text"]
+            .as_str()
+            .map(|t| t.ends_with('.')),
+        Some(true)
+    );
+}
