@@ -183,60 +183,80 @@ impl Detector {
             }
         }
         let acc = |c: &Candidate| ds.accesses.get(c.ix as usize);
-        let key = |c: &Candidate| acc(c).map(|a| (a.user, day_of(a.time.0)));
+        let day = |c: &Candidate| acc(c).map_or(0, |a| day_of(a.time.0));
+
+        // daily budget: each day's best candidates, by score
+        let mut per_day: std::collections::HashMap<i32, u64> = std::collections::HashMap::new();
+        for a in &ds.accesses {
+            *per_day.entry(day_of(a.time.0)).or_default() += 1;
+        }
         cands.sort_unstable_by(|a, b| {
+            day(a)
+                .cmp(&day(b))
+                .then(b.score.total_cmp(&a.score))
+                .then(a.ix.cmp(&b.ix))
+        });
+        let n_cands = cands.len();
+        let mut kept: Vec<Candidate> = Vec::new();
+        let mut s = 0;
+        while s < cands.len() {
+            let d = cands.get(s).map_or(0, day);
+            let mut e = s;
+            while e < cands.len() && cands.get(e).map(day) == Some(d) {
+                e += 1;
+            }
+            let total = per_day.get(&d).copied().unwrap_or(0);
+            let budget = ((total as f64 * cfg.score.daily_budget_share).ceil() as u64)
+                .max(u64::from(cfg.score.daily_min_accesses));
+            let take = (e - s).min(usize::try_from(budget).unwrap_or(usize::MAX));
+            for c in cands.get(s..s + take).unwrap_or_default() {
+                kept.push(Candidate {
+                    ix: c.ix,
+                    score: c.score,
+                });
+            }
+            s = e;
+        }
+        drop(cands);
+
+        // cases: the kept accesses of one user on one day
+        let key = |c: &Candidate| acc(c).map(|a| (a.user, day_of(a.time.0)));
+        kept.sort_unstable_by(|a, b| {
             key(a)
                 .cmp(&key(b))
                 .then(b.score.total_cmp(&a.score))
                 .then(a.ix.cmp(&b.ix))
         });
-        // groups: (start, end, case score, day)
+        // (start, end, case score, day)
         let mut groups: Vec<(usize, usize, f64, i32)> = Vec::new();
         let mut s = 0;
-        while s < cands.len() {
-            let k = cands.get(s).and_then(key);
+        while s < kept.len() {
+            let k = kept.get(s).and_then(key);
             let mut e = s + 1;
-            while e < cands.len() && cands.get(e).and_then(key) == k {
+            while e < kept.len() && kept.get(e).and_then(key) == k {
                 e += 1;
             }
-            let best = cands.get(s).map_or(0.0, |c| c.score);
+            let best = kept.get(s).map_or(0.0, |c| c.score);
             let n = (e - s) as f64;
             groups.push((s, e, best + 0.5 * n.ln(), k.map_or(0, |k| k.1)));
             s = e;
         }
-
-        // daily budget
-        let mut per_day: std::collections::HashMap<i32, u64> = std::collections::HashMap::new();
-        for a in &ds.accesses {
-            *per_day.entry(day_of(a.time.0)).or_default() += 1;
-        }
-        groups.sort_unstable_by(|a, b| a.3.cmp(&b.3).then(b.2.total_cmp(&a.2)));
-        let mut chosen: Vec<(usize, usize, f64)> = Vec::new();
-        let mut g = 0;
-        while g < groups.len() {
-            let day = groups.get(g).map_or(0, |x| x.3);
-            let total = per_day.get(&day).copied().unwrap_or(0);
-            let mut budget = ((total as f64 * cfg.score.daily_budget_share).ceil() as u64)
-                .max(u64::from(cfg.score.daily_min_accesses));
-            let mut cases_today = 0u32;
-            while let Some(&(s, e, sc, d)) = groups.get(g) {
-                if d != day {
-                    break;
+        if cfg.score.max_cases_per_day > 0 {
+            groups.sort_unstable_by(|a, b| a.3.cmp(&b.3).then(b.2.total_cmp(&a.2)));
+            let mut last_day = None;
+            let mut today = 0u32;
+            groups.retain(|g| {
+                if last_day != Some(g.3) {
+                    last_day = Some(g.3);
+                    today = 0;
                 }
-                g += 1;
-                let full =
-                    cfg.score.max_cases_per_day != 0 && cases_today >= cfg.score.max_cases_per_day;
-                if budget == 0 || full {
-                    continue;
-                }
-                let take = ((e - s) as u64).min(budget);
-                // a case that does not fit whole keeps its best accesses
-                chosen.push((s, s + take as usize, sc));
-                budget -= take;
-                cases_today += 1;
-            }
+                today += 1;
+                today <= cfg.score.max_cases_per_day
+            });
         }
+        let mut chosen: Vec<(usize, usize, f64)> = groups.iter().map(|g| (g.0, g.1, g.2)).collect();
         chosen.sort_unstable_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        let cands = kept;
 
         let mut flagged = Vec::new();
         let mut cases = Vec::new();
@@ -305,9 +325,9 @@ impl Detector {
         let report = DetectReport {
             accesses: ds.accesses.len() as u64,
             links: Link::ALL.iter().copied().zip(links).collect(),
-            candidates: cands.len() as u64,
+            candidates: n_cands as u64,
             flagged: flagged.len() as u64,
-            over_budget: (cands.len() - flagged.len().min(cands.len())) as u64,
+            over_budget: (n_cands - flagged.len().min(n_cands)) as u64,
             cases: cases.len() as u64,
             weights,
         };
@@ -344,7 +364,7 @@ impl Detector {
             out.push(Reason {
                 code: ex.link.as_str(),
                 text: ex.describe(ds, a, &self.config.explain),
-                weight: if ex.is_explained() { 0.0 } else { w.prior },
+                weight: 0.0,
             });
         }
         out

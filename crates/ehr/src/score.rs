@@ -1,13 +1,20 @@
 //! The learned risk score, cases and the daily alert budget.
 //!
-//! Without labels, the hospital's own log says which signals go with accesses that have no
-//! clinical reason: each signal's weight is the log-likelihood ratio of seeing it on an
-//! unexplained versus an explained access (naive Bayes, Laplace-smoothed, clipped to
-//! `0..=max_weight`), and the prior is the log-odds of an access being unexplained. An
-//! unexplained access scores `prior + sum of its signals' weights`; an explained access is a
-//! candidate only when a strong signal (self-access, deceased, break-the-glass without an
-//! encounter) fires, and then scores `prior + sum of its strong signals' weights`. Strong
-//! signals weigh at least `strong_min_weight`.
+//! Without labels, the weights come from the hospital's own log. Snooping is rare even among
+//! the accesses that have no clinical reason, so a signal's rate among *unexplained* accesses
+//! estimates how often it shows up on legitimate-but-unexplained work (missing data, consults,
+//! coverage). Assuming a snooping access shows each of its signals with probability `c`
+//! (`snoop_signal_rate`, default 0.5) and that signals are independent (naive Bayes), each
+//! signal's log-likelihood ratio is `ln(c / p_u(s))`, with `p_u` Laplace-smoothed; weights are
+//! clipped to `0..=max_weight`. Rare signals among unexplained accesses (self-access, shared
+//! address, break-the-glass) weigh most; a signal that fires on almost every unexplained access
+//! (e.g. outside the user's community in a hospital with sparse records) weighs almost nothing.
+//! Strong signals (self-access, deceased, break-the-glass without an encounter) weigh at least
+//! `strong_min_weight`.
+//!
+//! An unexplained access scores the sum of its signals' weights. An explained access is a
+//! candidate only when a strong signal fires, and scores the sum of its strong signals'
+//! weights minus `explained_discount`.
 
 use crate::explain::Explained;
 use crate::signals::Signal;
@@ -17,9 +24,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScoreConfig {
-    /// Laplace pseudo-count added to each signal's unexplained and explained counts.
+    /// Laplace pseudo-count added to each signal's count among unexplained accesses.
     /// Default 1.
     pub laplace: f64,
+    /// Assumed probability that a snooping access shows a given signal. Default 0.5.
+    pub snoop_signal_rate: f64,
+    /// Subtracted from the score of an explained access with a strong signal. Default 2.
+    pub explained_discount: f64,
     /// Largest weight of one signal, in log-odds. Default 8.
     pub max_weight: f64,
     /// Smallest weight of a strong signal, in log-odds. Default 3.
@@ -40,6 +51,8 @@ impl Default for ScoreConfig {
     fn default() -> Self {
         Self {
             laplace: 1.0,
+            snoop_signal_rate: 0.5,
+            explained_discount: 2.0,
             max_weight: 8.0,
             strong_min_weight: 3.0,
             daily_budget_share: 0.004,
@@ -64,6 +77,13 @@ impl ScoreConfig {
                 return Err(format!("score.{name} must be between 0 and 100"));
             }
         }
+        if !(self.snoop_signal_rate > 0.0 && self.snoop_signal_rate <= 1.0) {
+            return Err("score.snoop_signal_rate must be above 0 and at most 1".to_owned());
+        }
+        if !self.explained_discount.is_finite() || !(0.0..=100.0).contains(&self.explained_discount)
+        {
+            return Err("score.explained_discount must be between 0 and 100".to_owned());
+        }
         if !(0.0..=1.0).contains(&self.daily_budget_share) {
             return Err("score.daily_budget_share must be between 0 and 1".to_owned());
         }
@@ -79,7 +99,7 @@ impl ScoreConfig {
 pub struct SignalWeight {
     /// The signal.
     pub signal: Signal,
-    /// Log-likelihood ratio, clipped.
+    /// `ln(snoop_signal_rate / p_u)`, clipped.
     pub weight: f64,
     /// Unexplained accesses with the signal.
     pub unexplained: u64,
@@ -90,8 +110,10 @@ pub struct SignalWeight {
 /// The learned model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Weights {
-    /// Log-odds that an access is unexplained.
+    /// Log-odds that an access is unexplained (reported, not part of the score).
     pub prior: f64,
+    /// Subtracted from explained candidates.
+    pub explained_discount: f64,
     /// Per signal, in [`Signal::ALL`] order.
     pub signals: Vec<SignalWeight>,
 }
@@ -134,8 +156,10 @@ pub fn learn(bits: &[u32], expl: &[Explained], cfg: &ScoreConfig) -> Weights {
         .iter()
         .zip(counts)
         .map(|(&signal, (cu, ce))| {
-            let llr = (((cu as f64 + a) / (u + 2.0 * a)) / ((ce as f64 + a) / (e + 2.0 * a))).ln();
-            let mut weight = llr.clamp(0.0, cfg.max_weight);
+            let p_u = (cu as f64 + a) / (u + 2.0 * a);
+            let mut weight = (cfg.snoop_signal_rate / p_u)
+                .ln()
+                .clamp(0.0, cfg.max_weight);
             if signal.is_strong() {
                 weight = weight.max(cfg.strong_min_weight);
             }
@@ -147,7 +171,11 @@ pub fn learn(bits: &[u32], expl: &[Explained], cfg: &ScoreConfig) -> Weights {
             }
         })
         .collect();
-    Weights { prior, signals }
+    Weights {
+        prior,
+        explained_discount: cfg.explained_discount,
+        signals,
+    }
 }
 
 /// The score of one access, or `None` when it is not a candidate.
@@ -160,14 +188,17 @@ pub fn score(w: &Weights, mask: u32, explained: bool) -> Option<f64> {
         return None;
     }
     let used = if explained { mask & strong } else { mask };
-    Some(
-        w.prior
-            + w.signals
-                .iter()
-                .filter(|s| s.signal.is_in(used))
-                .map(|s| s.weight)
-                .sum::<f64>(),
-    )
+    let sum: f64 = w
+        .signals
+        .iter()
+        .filter(|s| s.signal.is_in(used))
+        .map(|s| s.weight)
+        .sum();
+    Some(if explained {
+        sum - w.explained_discount
+    } else {
+        sum
+    })
 }
 
 /// Logistic function: log-odds to probability.

@@ -19,7 +19,7 @@ pub enum Signal {
     Deceased,
     /// Break-the-glass without an encounter of that patient around it.
     BreakGlassNoEncounter,
-    /// User and patient share a normalised last-name part.
+    /// User and patient share a normalised last-name part that is not common.
     FamilyName,
     /// User and patient share a street address (number and street).
     SameAddress,
@@ -129,6 +129,12 @@ pub struct SignalConfig {
     /// Weight, in accesses, of the hospital-wide hour profile mixed into each user's
     /// (additive smoothing). Default 5.
     pub off_hours_prior_weight: f64,
+    /// A last-name part carried by more than this share of patients (and by more than
+    /// `family_common_min` patients) is common and does not count as family on its own
+    /// ("Smith"). Default 0.005.
+    pub family_common_share: f64,
+    /// See `family_common_share`. Default 20.
+    pub family_common_min: u32,
     /// Robust z (median/MAD of the peer group's per-user daily distinct-patient counts) above
     /// which a user-day is high volume. Default 3.5.
     pub volume_z: f64,
@@ -153,6 +159,8 @@ impl Default for SignalConfig {
     fn default() -> Self {
         Self {
             deceased_grace_hours: 24.0,
+            family_common_share: 0.005,
+            family_common_min: 20,
             break_glass_before_hours: 12.0,
             break_glass_after_hours: 24.0,
             off_hours_min_accesses: 30,
@@ -174,6 +182,7 @@ impl SignalConfig {
     pub fn validate(&self) -> Result<(), String> {
         let fields = [
             ("deceased_grace_hours", self.deceased_grace_hours),
+            ("family_common_share", self.family_common_share),
             ("break_glass_before_hours", self.break_glass_before_hours),
             ("break_glass_after_hours", self.break_glass_after_hours),
             ("off_hours_prior_weight", self.off_hours_prior_weight),
@@ -270,6 +279,71 @@ pub struct VolumeDay {
     pub distinct: u32,
     /// Median distinct patients per day in the peer group.
     pub peer_median: f64,
+    /// True when the count is of patients opened without a clinical reason.
+    pub unexplained: bool,
+}
+
+/// Marks the unexplained accesses of one (user, patient, day) session with the session's
+/// break-the-glass signal: the views that follow a break-the-glass belong to it.
+fn session_mark(bits: &mut [u32], session: &[u32], bg: u32, explained: &impl Fn(usize) -> bool) {
+    if bg == 0 {
+        return;
+    }
+    for &i in session {
+        if !explained(i as usize)
+            && let Some(b) = bits.get_mut(i as usize)
+        {
+            *b |= bg;
+        }
+    }
+}
+
+/// User-days whose distinct-patient count is a robust outlier in the user's peer group.
+fn volume_outliers(
+    mut user_days: Vec<(u32, i32)>,
+    groups: &[u32],
+    ngroups: usize,
+    cfg: &SignalConfig,
+    unexplained: bool,
+) -> Vec<VolumeDay> {
+    user_days.sort_unstable();
+    let mut counts: Vec<(u32, i32, u32)> = Vec::new();
+    for (u, d) in user_days {
+        match counts.last_mut() {
+            Some(c) if c.0 == u && c.1 == d => c.2 += 1,
+            _ => counts.push((u, d, 1)),
+        }
+    }
+    let mut per_group: Vec<Vec<f64>> = vec![Vec::new(); ngroups];
+    for &(u, _, c) in &counts {
+        if let Some(v) = groups
+            .get(u as usize)
+            .and_then(|g| per_group.get_mut(*g as usize))
+        {
+            v.push(f64::from(c));
+        }
+    }
+    let stats: Vec<(f64, f64)> = per_group.iter_mut().map(|v| median_mad(v)).collect();
+    counts
+        .iter()
+        .filter_map(|&(user, day, distinct)| {
+            let (med, mad) = groups
+                .get(user as usize)
+                .and_then(|g| stats.get(*g as usize))
+                .copied()
+                .unwrap_or((0.0, 0.0));
+            let limit = med + cfg.volume_z * 1.4826 * mad.max(1.0);
+            (distinct >= cfg.volume_min_distinct && f64::from(distinct) > limit).then_some(
+                VolumeDay {
+                    user,
+                    day,
+                    distinct,
+                    peer_median: med,
+                    unexplained,
+                },
+            )
+        })
+        .collect()
 }
 
 /// All signals of a log, and what their reason sentences quote.
@@ -277,7 +351,7 @@ pub struct VolumeDay {
 pub struct Signals {
     /// Per access, a mask of [`Signal::bit`]s.
     pub bits: Vec<u32>,
-    /// High-volume user-days, sorted by (user, day).
+    /// High-volume user-days, sorted by (user, day), unexplained counts first.
     pub volume_days: Vec<VolumeDay>,
     /// Distinct days of unexplained access, for (user, patient) pairs flagged as repeats.
     pub repeat_days: HashMap<(u32, u32), u32>,
@@ -292,6 +366,23 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
     let nu = ds.users.len();
     let mut bits = vec![0u32; n];
     let explained = |i: usize| expl.get(i).is_some_and(Explained::is_explained);
+
+    // 0. how common each last-name part is among patients
+    let mut part_count = vec![0u32; ds.name_parts.len()];
+    for p in &ds.patients {
+        for x in p.last_name {
+            if let Some(c) = part_count.get_mut(x as usize) {
+                *c += 1;
+            }
+        }
+    }
+    let common_limit =
+        (cfg.family_common_share * ds.patients.len() as f64).max(f64::from(cfg.family_common_min));
+    let rare = |x: u32| {
+        part_count
+            .get(x as usize)
+            .is_some_and(|c| f64::from(*c) <= common_limit)
+    };
 
     // 1. relationship and record signals, per access
     let grace = us(cfg.deceased_grace_hours, HOUR_US);
@@ -326,7 +417,7 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
             }
             if u.last_name
                 .iter()
-                .any(|x| *x != NONE && p.last_name.contains(x))
+                .any(|x| *x != NONE && p.last_name.contains(x) && rare(*x))
             {
                 m |= Signal::FamilyName.bit();
             }
@@ -446,6 +537,7 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
     // 4. pairs: repeated unexplained access; distinct patients per user-day
     let mut repeat_days = HashMap::new();
     let mut user_days: Vec<(u32, i32)> = Vec::new();
+    let mut unexpl_user_days: Vec<(u32, i32)> = Vec::new();
     let mut start = 0;
     while start < order.len() {
         let key = |k: usize| {
@@ -461,20 +553,39 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         }
         let run = order.get(start..end).unwrap_or_default();
         let (mut last_day, mut last_unexpl_day, mut unexpl_days) = (None, None, 0u32);
-        for &i in run {
+        let mut day_start = 0;
+        let mut day_bg = 0u32;
+        for (k, &i) in run.iter().enumerate() {
             let Some(a) = ds.accesses.get(i as usize) else {
                 continue;
             };
             let d = day_of(a.time.0);
             if last_day != Some(d) {
+                session_mark(
+                    &mut bits,
+                    run.get(day_start..k).unwrap_or_default(),
+                    day_bg,
+                    &explained,
+                );
+                day_start = k;
+                day_bg = 0;
                 user_days.push((a.user, d));
                 last_day = Some(d);
             }
+            day_bg |=
+                bits.get(i as usize).copied().unwrap_or(0) & Signal::BreakGlassNoEncounter.bit();
             if !explained(i as usize) && last_unexpl_day != Some(d) {
                 unexpl_days += 1;
+                unexpl_user_days.push((a.user, d));
                 last_unexpl_day = Some(d);
             }
         }
+        session_mark(
+            &mut bits,
+            run.get(day_start..).unwrap_or_default(),
+            day_bg,
+            &explained,
+        );
         if unexpl_days >= cfg.repeat_min_days.max(2) {
             if let Some((u, p)) = k0 {
                 repeat_days.insert((u, p), unexpl_days);
@@ -490,15 +601,7 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         start = end.max(start + 1);
     }
 
-    // 5. daily volume against the peer group
-    user_days.sort_unstable();
-    let mut counts: Vec<(u32, i32, u32)> = Vec::new();
-    for (u, d) in user_days {
-        match counts.last_mut() {
-            Some(c) if c.0 == u && c.1 == d => c.2 += 1,
-            _ => counts.push((u, d, 1)),
-        }
-    }
+    // 5. daily distinct patients (all, and unexplained) against the peer group
     let active: Vec<bool> = totals.iter().map(|t| *t > 0).collect();
     let groups = peer_groups(ds, &active, cfg.min_peers);
     let ngroups = groups
@@ -506,49 +609,18 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         .filter(|g| **g != NONE)
         .max()
         .map_or(0, |m| *m as usize + 1);
-    let mut per_group: Vec<Vec<f64>> = vec![Vec::new(); ngroups];
-    for &(u, _, c) in &counts {
-        if let Some(v) = groups
-            .get(u as usize)
-            .and_then(|g| per_group.get_mut(*g as usize))
-        {
-            v.push(f64::from(c));
+    let all_days = volume_outliers(user_days, &groups, ngroups, cfg, false);
+    let unexpl_days_out = volume_outliers(unexpl_user_days, &groups, ngroups, cfg, true);
+    for (i, (a, b)) in ds.accesses.iter().zip(bits.iter_mut()).enumerate() {
+        let k = (a.user, day_of(a.time.0));
+        let hit = |v: &[VolumeDay]| v.binary_search_by(|v| (v.user, v.day).cmp(&k)).is_ok();
+        if hit(&all_days) || (!explained(i) && hit(&unexpl_days_out)) {
+            *b |= Signal::HighVolume.bit();
         }
     }
-    let stats: Vec<(f64, f64)> = per_group.iter_mut().map(|v| median_mad(v)).collect();
-    let group_stat = |u: u32| {
-        groups
-            .get(u as usize)
-            .and_then(|g| stats.get(*g as usize))
-            .copied()
-            .unwrap_or((0.0, 0.0))
-    };
-    let volume_days: Vec<VolumeDay> = counts
-        .iter()
-        .filter_map(|&(user, day, distinct)| {
-            let (med, mad) = group_stat(user);
-            let limit = med + cfg.volume_z * 1.4826 * mad.max(1.0);
-            (distinct >= cfg.volume_min_distinct && f64::from(distinct) > limit).then_some(
-                VolumeDay {
-                    user,
-                    day,
-                    distinct,
-                    peer_median: med,
-                },
-            )
-        })
-        .collect();
-    if !volume_days.is_empty() {
-        for (a, b) in ds.accesses.iter().zip(bits.iter_mut()) {
-            let k = (a.user, day_of(a.time.0));
-            if volume_days
-                .binary_search_by(|v| (v.user, v.day).cmp(&k))
-                .is_ok()
-            {
-                *b |= Signal::HighVolume.bit();
-            }
-        }
-    }
+    let mut volume_days = unexpl_days_out;
+    volume_days.extend(all_days);
+    volume_days.sort_by_key(|v| (v.user, v.day, !v.unexplained));
 
     // 6. share of unexplained accesses against the peer group
     let mut shares: Vec<Vec<f64>> = vec![Vec::new(); ngroups];
@@ -643,8 +715,14 @@ pub fn describe(
                 .and_then(|j| sig.volume_days.get(j))
             {
                 Some(v) => format!(
-                    "User {u} opened {} distinct patients' records that day, far above their peer group's median of {:.0}.",
-                    v.distinct, v.peer_median
+                    "User {u} opened {} distinct patients' records{} that day, far above their peer group's median of {:.0}.",
+                    v.distinct,
+                    if v.unexplained {
+                        " without a clinical reason"
+                    } else {
+                        ""
+                    },
+                    v.peer_median
                 ),
                 None => format!(
                     "User {u} opened far more distinct patients' records that day than their peers."
