@@ -71,10 +71,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         let order = ward_ehr::explain::pair_order(&ds);
         let expl = ward_ehr::explain::explain_all(&ds, &EhrConfig::default().explain, &order);
+        let sig = ward_ehr::signals::compute(&ds, &EhrConfig::default().signals, &expl, &order);
+        let mut fired: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
         for r in rdr.records() {
             let r = r?;
             let row: u64 = r.get(ri).ok_or("bad row")?.parse()?;
             let ct = ci.and_then(|c| r.get(c)).unwrap_or("?").to_owned();
+            if let Some(m) = expl_of.get(&row).and_then(|i| sig.bits.get(*i)) {
+                let f = fired.entry(ct.clone()).or_default();
+                for s in ward_ehr::signals::Signal::ALL {
+                    if s.is_in(*m) {
+                        *f.entry(s.as_str()).or_default() += 1;
+                    }
+                }
+            }
             let hit = flagged.contains(&row);
             let e = per.entry(ct).or_default();
             e.0 += 1;
@@ -115,7 +125,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("  {v:>6} {k}");
         }
         for (ct, (t, h)) in per {
-            println!("  {ct:<12} {h:>5}/{t:<5} {:.2}", h as f64 / t.max(1) as f64);
+            println!(
+                "  {ct:<12} {h:>5}/{t:<5} {:.2}  {:?}",
+                h as f64 / t.max(1) as f64,
+                fired.get(&ct)
+            );
         }
     }
     if let Some(m) = peak_rss_mib() {

@@ -33,6 +33,10 @@ pub struct ExplainConfig {
     /// the same patient are explained by repeat. Repeats do not chain: only (a)-(d) anchor.
     /// 0 disables. Default 30.
     pub repeat_days: f64,
+    /// (e) Days *before* an access explained by (a)-(d) during which the same user's accesses
+    /// to the same patient are explained by repeat (the relationship began before the records
+    /// show it). 0 disables. Default 7.
+    pub repeat_before_days: f64,
 }
 
 impl Default for ExplainConfig {
@@ -45,6 +49,7 @@ impl Default for ExplainConfig {
             care_team_slack_hours: 24.0,
             recent_days: 30.0,
             repeat_days: 30.0,
+            repeat_before_days: 7.0,
         }
     }
 }
@@ -60,6 +65,7 @@ impl ExplainConfig {
             ("care_team_slack_hours", self.care_team_slack_hours),
             ("recent_days", self.recent_days),
             ("repeat_days", self.repeat_days),
+            ("repeat_before_days", self.repeat_before_days),
         ];
         for (name, v) in fields {
             if !v.is_finite() || !(0.0..=36_500.0).contains(&v) {
@@ -259,9 +265,6 @@ pub fn explain_all(ds: &Dataset, cfg: &ExplainConfig, order: &[u32]) -> Vec<Expl
         .iter()
         .map(|a| explain_direct(ds, cfg, a))
         .collect();
-    if cfg.repeat_days <= 0.0 {
-        return out;
-    }
     let window = us(cfg.repeat_days, DAY);
     // (user, patient) of the current run, and the latest directly explained access in it.
     let mut key = (NONE, NONE);
@@ -286,6 +289,35 @@ pub fn explain_all(ds: &Dataset, cfg: &ExplainConfig, order: &[u32]) -> Vec<Expl
                 link: Link::Repeat,
                 reference: j,
             };
+        }
+    }
+    if cfg.repeat_before_days > 0.0 {
+        let window = us(cfg.repeat_before_days, DAY);
+        let mut key = (NONE, NONE);
+        let mut anchor: Option<(i64, u32)> = None;
+        for &i in order.iter().rev() {
+            let Some(a) = ds.accesses.get(i as usize) else {
+                continue;
+            };
+            if (a.user, a.patient) != key {
+                key = (a.user, a.patient);
+                anchor = None;
+            }
+            let Some(e) = out.get_mut(i as usize) else {
+                continue;
+            };
+            if e.is_explained() {
+                if e.link != Link::Repeat {
+                    anchor = Some((a.time.0, i));
+                }
+            } else if let Some((t0, j)) = anchor
+                && t0.saturating_sub(a.time.0) <= window
+            {
+                *e = Explained {
+                    link: Link::Repeat,
+                    reference: j,
+                };
+            }
         }
     }
     out

@@ -39,7 +39,8 @@ pub enum Signal {
     RepeatPatient,
     /// The user's share of unexplained accesses is far above their peer group.
     ManyUnexplained,
-    /// The patient has no encounter in any department the user works with.
+    /// The patient has no encounter in any department the user works with, and none of the
+    /// patient's clinically explained accessors is from one of those departments.
     OutsideCommunity,
     /// The user is not in the HR roster.
     UnknownUser,
@@ -510,16 +511,38 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
     }
     user_depts.sort_unstable();
     user_depts.dedup();
+    // departments of the users with an explained access to each patient (Chen & Malin: the
+    // patient's accessors form the community an access should fall in)
+    let mut accessor_depts: Vec<(u32, u32)> = ds
+        .accesses
+        .iter()
+        .zip(expl)
+        .filter(|(_, e)| e.is_explained())
+        .filter_map(|(a, _)| {
+            let d = ds.user(a.user).department;
+            (d != NONE).then_some((a.patient, d))
+        })
+        .collect();
+    accessor_depts.sort_unstable();
+    accessor_depts.dedup();
     let window = us(cfg.community_window_days, DAY_US);
     let in_community = |user: u32, patient: u32, t: i64| -> bool {
         let lo = user_depts.partition_point(|x| x.0 < user);
         let hi = user_depts.partition_point(|x| x.0 <= user);
         let depts = user_depts.get(lo..hi).unwrap_or_default();
-        ds.encounters.get(patient).iter().any(|e| {
+        let by_encounter = ds.encounters.get(patient).iter().any(|e| {
             e.start <= t.saturating_add(window)
                 && e.end >= t.saturating_sub(window)
                 && depts.binary_search(&(user, e.department)).is_ok()
-        })
+        });
+        let lo = accessor_depts.partition_point(|x| x.0 < patient);
+        let hi = accessor_depts.partition_point(|x| x.0 <= patient);
+        by_encounter
+            || accessor_depts
+                .get(lo..hi)
+                .unwrap_or_default()
+                .iter()
+                .any(|&(_, d)| depts.binary_search(&(user, d)).is_ok())
     };
 
     for (i, (a, b)) in ds.accesses.iter().zip(bits.iter_mut()).enumerate() {

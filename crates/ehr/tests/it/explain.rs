@@ -133,3 +133,14 @@ fn config_rejects_unknown_fields_and_bad_values() {
     assert!(bad.validate().unwrap_err().contains("recent_days"));
     assert!(ExplainConfig::default().validate().is_ok());
 }
+
+#[test]
+fn repeat_also_looks_a_few_days_ahead() {
+    use Link::*;
+    let got = links(&[
+        ("u1", "p1", "2024-02-24T10:00:00Z"), // 7 d before the explained access: repeat
+        ("u1", "p1", "2024-02-20T10:00:00Z"), // 11 d before: unexplained
+        ("u1", "p1", "2024-03-02T10:00:00Z"), // department
+    ]);
+    assert_eq!(got, [Repeat, Unexplained, Department]);
+}

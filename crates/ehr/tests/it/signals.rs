@@ -203,3 +203,31 @@ fn config_defaults_and_validation() {
     };
     assert!(bad.validate().is_err());
 }
+
+#[test]
+fn break_glass_session_and_common_surnames() {
+    use Signal::*;
+    // the views after a break-the-glass on the same patient that day belong to its session
+    let (on, _) = last_signals(&[
+        at("10:00", "n01", "pn", "break_glass"),
+        at("10:05", "n01", "pn", "view"),
+    ]);
+    assert!(on.contains(&BreakGlassNoEncounter), "{on:?}");
+    let (on, _) = last_signals(&[
+        at("10:00", "n01", "pn", "break_glass"),
+        "2024-03-06T10:05:00Z,n01,pn,view".to_owned(),
+    ]);
+    assert!(!on.contains(&BreakGlassNoEncounter), "next day: {on:?}");
+    // a surname carried by many patients is not a family link on its own
+    let cfg = SignalConfig {
+        family_common_share: 0.0,
+        family_common_min: 0,
+        ..SignalConfig::default()
+    };
+    let ds = hospital::with_extra(&[at("10:00", "g1", "pl", "view")]);
+    let order = pair_order(&ds);
+    let expl = explain_all(&ds, &ExplainConfig::default(), &order);
+    let sig = compute(&ds, &cfg, &expl, &order);
+    let last = *sig.bits.last().unwrap();
+    assert!(!FamilyName.is_in(last) && SameAddress.is_in(last));
+}
