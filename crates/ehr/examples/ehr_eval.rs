@@ -20,7 +20,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: ehr_eval DIR")?;
     let dir = std::path::Path::new(&dir);
     let t0 = Instant::now();
-    let ds = ward_ehr::load_dir(dir)?;
+    let files = ward_ehr::InputFiles::in_dir(dir)?;
+    let mut l = ward_ehr::Loader::new();
+    let open = |p: &std::path::Path| std::fs::File::open(p);
+    let mut lap = Instant::now();
+    let mut phase = |name: &str| {
+        eprintln!("  {name}: {:.2} s", lap.elapsed().as_secs_f64());
+        lap = Instant::now();
+    };
+    l.users("users.csv", open(&files.users)?)?;
+    phase("users");
+    l.patients("patients.csv", open(&files.patients)?)?;
+    phase("patients");
+    l.encounters("encounters.csv", open(&files.encounters)?)?;
+    phase("encounters");
+    if let Some(c) = &files.care_team {
+        l.care_team("care_team.csv", open(c)?)?;
+    }
+    phase("care_team");
+    l.access_csv("access.csv", open(&files.access)?)?;
+    phase("access");
+    let ds = l.finish();
+    phase("finish");
     let load = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let det = Detector::new(EhrConfig::default())?.detect(&ds);

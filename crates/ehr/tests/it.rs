@@ -5,6 +5,7 @@ mod it {
     mod explain;
     pub mod fixture;
     pub mod hospital;
+    mod hostile;
     mod load;
     mod normalise;
     mod signals;
