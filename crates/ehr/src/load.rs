@@ -115,6 +115,8 @@ pub struct Loader {
     ds: Dataset,
     encounters: Vec<(u32, Encounter)>,
     care: Vec<(u32, CareSpell)>,
+    /// Department as written to its normalised index (a cache: most files repeat a few).
+    dept_raw: std::collections::HashMap<Box<str>, u32>,
 }
 
 /// A CSV file being read: header resolved to column indexes.
@@ -394,12 +396,19 @@ impl Loader {
     }
 
     fn dept(&mut self, d: &str) -> u32 {
+        if let Some(&ix) = self.dept_raw.get(d) {
+            return ix;
+        }
         let k = dept_key(d);
-        if k.is_empty() {
+        let ix = if k.is_empty() {
             NONE
         } else {
             self.ds.departments.intern(&k).unwrap_or(NONE)
+        };
+        if self.dept_raw.len() < 100_000 {
+            self.dept_raw.insert(d.into(), ix);
         }
+        ix
     }
 
     /// Reads `users.csv`: `user_id, last_name, role, department, address, zip` required
@@ -464,23 +473,22 @@ impl Loader {
             c.col(&h, "employee_user_id")?,
         );
         while c.next()? {
-            let pid = c.id(id, "patient_id")?.to_owned();
-            let p = self.patient_ix(&pid, file)?;
-            let last = c.text(last, "last_name")?.to_owned();
-            let addr = c.text(addr, "address")?.to_owned();
+            let p = self.patient_ix(c.id(id, "patient_id")?, file)?;
+            let last = c.text(last, "last_name")?;
+            let addr = c.text(addr, "address")?;
             let zip = normalise::zip5(c.field(zip, "zip")?).unwrap_or(NONE);
             let vip = parse_bool(c.field(vip, "vip")?)
                 .ok_or_else(|| c.bad("vip", "expected true or false"))?;
             let deceased = c.opt_time(Some(dec), "deceased_date")?.unwrap_or(i64::MAX);
-            let emp = c.text(emp, "employee_user_id")?.to_owned();
+            let emp = c.text(emp, "employee_user_id")?;
             let employee = if emp.is_empty() {
                 NONE
             } else {
-                check_id(&emp).map_err(|r| c.bad("employee_user_id", r))?;
-                self.user_ix(&emp, file)?
+                check_id(emp).map_err(|r| c.bad("employee_user_id", r))?;
+                self.user_ix(emp, file)?
             };
-            let last_name = self.name_parts(&last);
-            let (address, street) = self.address(&addr);
+            let last_name = self.name_parts(last);
+            let (address, street) = self.address(addr);
             if self.ds.patient(p).in_list {
                 self.ds.report.duplicate_patients += 1;
             } else {
@@ -516,19 +524,17 @@ impl Loader {
         );
         let mut row: u32 = 0;
         while c.next()? {
-            let p_id = c.id(pid, "patient_id")?.to_owned();
-            let p = self.patient_ix(&p_id, file)?;
-            let d = c.text(dept, "department")?.to_owned();
+            let p = self.patient_ix(c.id(pid, "patient_id")?, file)?;
             let s = c.time(start, "start")?;
             let e = c.opt_time(Some(end), "end")?.unwrap_or(OPEN_END).max(s);
-            let a = c.text(att, "attending_user_id")?.to_owned();
+            let a = c.text(att, "attending_user_id")?;
             let attending = if a.is_empty() {
                 NONE
             } else {
-                check_id(&a).map_err(|r| c.bad("attending_user_id", r))?;
-                self.user_ix(&a, file)?
+                check_id(a).map_err(|r| c.bad("attending_user_id", r))?;
+                self.user_ix(a, file)?
             };
-            let department = self.dept(&d);
+            let department = self.dept(c.text(dept, "department")?);
             self.encounters.push((
                 p,
                 Encounter {
@@ -555,10 +561,8 @@ impl Loader {
             c.col(&h, "end")?,
         );
         while c.next()? {
-            let p_id = c.id(pid, "patient_id")?.to_owned();
-            let u_id = c.id(uid, "user_id")?.to_owned();
-            let p = self.patient_ix(&p_id, file)?;
-            let user = self.user_ix(&u_id, file)?;
+            let p = self.patient_ix(c.id(pid, "patient_id")?, file)?;
+            let user = self.user_ix(c.id(uid, "user_id")?, file)?;
             let s = c.opt_time(Some(start), "start")?.unwrap_or(i64::MIN);
             let e = c.opt_time(Some(end), "end")?.unwrap_or(OPEN_END).max(s);
             self.care.push((
