@@ -6,6 +6,7 @@
 //! from the hospital's own log; [`detect`] groups flagged accesses into cases per user and day
 //! and applies the daily budget. The crate does no IO outside [`load`] and reads no clock.
 
+pub mod bench;
 pub mod detect;
 pub mod error;
 pub mod explain;

@@ -284,3 +284,26 @@ fn load_dir_reads_the_contract_file_names() {
     assert_eq!(ds.access_source, "access.csv");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bench_runs_on_a_folder() {
+    let dir = std::env::temp_dir().join(format!("ward-ehr-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("users.csv"), USERS).unwrap();
+    std::fs::write(dir.join("patients.csv"), PATIENTS).unwrap();
+    std::fs::write(dir.join("encounters.csv"), ENCOUNTERS).unwrap();
+    std::fs::write(dir.join("care_team.csv"), CARE).unwrap();
+    std::fs::write(
+        dir.join("access.csv"),
+        format!("{HEAD}2024-03-02T10:00:00Z,u1,p1,view,m,w\n"),
+    )
+    .unwrap();
+    let files = ward_ehr::InputFiles::in_dir(&dir).unwrap();
+    let r = ward_ehr::bench::run(&files, ward_ehr::EhrConfig::default()).unwrap();
+    assert_eq!(
+        (r.accesses, r.patients, r.users, r.encounters),
+        (1, 3, 3, 1)
+    );
+    assert!(r.detect_per_sec > 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
