@@ -157,7 +157,14 @@ impl Detector {
         let expl = explain::explain_all(ds, &cfg.explain, &order);
         let sig = signals::compute(ds, &cfg.signals, &expl, &order);
         drop(order);
-        let weights = score::learn(&sig.bits, &expl, &cfg.score);
+        let repeat_days_of = |i: usize| {
+            ds.accesses
+                .get(i)
+                .and_then(|a| sig.repeat_days.get(&(a.user, a.patient)))
+                .copied()
+                .unwrap_or(0)
+        };
+        let weights = score::learn(&sig.bits, &expl, repeat_days_of, &cfg.score);
 
         let mut links = [0u64; Link::ALL.len()];
         for e in &expl {
@@ -173,7 +180,7 @@ impl Detector {
         // candidates, grouped by (user, day)
         let mut cands: Vec<Candidate> = Vec::new();
         for (i, (m, e)) in sig.bits.iter().zip(&expl).enumerate() {
-            if let Some(s) = score::score(&weights, *m, e.is_explained())
+            if let Some(s) = score::score(&weights, *m, e.is_explained(), repeat_days_of(i))
                 && s >= cfg.score.min_score
             {
                 cands.push(Candidate {
@@ -356,7 +363,14 @@ impl Detector {
             .map(|s| Reason {
                 code: s.as_str(),
                 text: signals::describe(ds, sig, &self.config.signals, i, s),
-                weight: w.of(s),
+                weight: w.of_access(
+                    s,
+                    ds.accesses
+                        .get(i)
+                        .and_then(|a| sig.repeat_days.get(&(a.user, a.patient)))
+                        .copied()
+                        .unwrap_or(0),
+                ),
             })
             .collect();
         out.sort_by(|a, b| b.weight.total_cmp(&a.weight));

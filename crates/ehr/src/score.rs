@@ -116,20 +116,47 @@ pub struct Weights {
     pub explained_discount: f64,
     /// Per signal, in [`Signal::ALL`] order.
     pub signals: Vec<SignalWeight>,
+    /// Graded weight of `repeat_patient` by the pair's number of distinct days with
+    /// unexplained access: `(days, weight)` ascending; an access whose pair has `k` days uses
+    /// the last entry with `days <= k`. The rarer the repetition among unexplained accesses,
+    /// the higher the weight (same rule as the other signals, on the tail share).
+    pub repeat_by_days: Vec<(u32, f64)>,
 }
 
 impl Weights {
-    /// The weight of `s`.
+    /// The weight of `s` (for `repeat_patient`, at its lowest grade).
     pub fn of(&self, s: Signal) -> f64 {
         self.signals
             .iter()
             .find(|w| w.signal == s)
             .map_or(0.0, |w| w.weight)
     }
+
+    /// The weight of `s` on an access whose (user, patient) pair has `repeat_days` distinct
+    /// days of unexplained access.
+    pub fn of_access(&self, s: Signal, repeat_days: u32) -> f64 {
+        if s == Signal::RepeatPatient
+            && let Some(&(_, w)) = self
+                .repeat_by_days
+                .iter()
+                .take_while(|(d, _)| *d <= repeat_days)
+                .last()
+        {
+            return w.max(self.of(s));
+        }
+        self.of(s)
+    }
 }
 
 /// Learns the weights from the signal masks and explanations of the whole log.
-pub fn learn(bits: &[u32], expl: &[Explained], cfg: &ScoreConfig) -> Weights {
+/// `repeat_days_of` gives, per access, the distinct unexplained days of its (user, patient)
+/// pair (0 when not a repeat).
+pub fn learn(
+    bits: &[u32],
+    expl: &[Explained],
+    repeat_days_of: impl Fn(usize) -> u32,
+    cfg: &ScoreConfig,
+) -> Weights {
     let mut counts = [(0u64, 0u64); Signal::ALL.len()];
     let (mut unexpl, mut expd) = (0u64, 0u64);
     for (m, e) in bits.iter().zip(expl) {
@@ -171,15 +198,40 @@ pub fn learn(bits: &[u32], expl: &[Explained], cfg: &ScoreConfig) -> Weights {
             }
         })
         .collect();
+    // tail shares of repeat days among unexplained accesses
+    let mut by_days: Vec<u32> = bits
+        .iter()
+        .zip(expl)
+        .enumerate()
+        .filter(|(_, (m, e))| !e.is_explained() && Signal::RepeatPatient.is_in(**m))
+        .map(|(i, _)| repeat_days_of(i))
+        .collect();
+    by_days.sort_unstable();
+    let mut repeat_by_days = Vec::new();
+    let n_rep = by_days.len();
+    let mut i = 0;
+    while i < n_rep {
+        let d = by_days.get(i).copied().unwrap_or(0);
+        let tail = (n_rep - i) as f64;
+        let w = (cfg.snoop_signal_rate / ((tail + a) / (u + 2.0 * a)))
+            .ln()
+            .clamp(0.0, cfg.max_weight);
+        repeat_by_days.push((d, w));
+        while i < n_rep && by_days.get(i).copied() == Some(d) {
+            i += 1;
+        }
+    }
     Weights {
         prior,
         explained_discount: cfg.explained_discount,
         signals,
+        repeat_by_days,
     }
 }
 
 /// The score of one access, or `None` when it is not a candidate.
-pub fn score(w: &Weights, mask: u32, explained: bool) -> Option<f64> {
+/// `repeat_days` is the pair's distinct days of unexplained access (0 when not a repeat).
+pub fn score(w: &Weights, mask: u32, explained: bool, repeat_days: u32) -> Option<f64> {
     let strong = Signal::ALL
         .iter()
         .filter(|s| s.is_strong())
@@ -192,7 +244,7 @@ pub fn score(w: &Weights, mask: u32, explained: bool) -> Option<f64> {
         .signals
         .iter()
         .filter(|s| s.signal.is_in(used))
-        .map(|s| s.weight)
+        .map(|s| w.of_access(s.signal, repeat_days))
         .sum();
     Some(if explained {
         sum - w.explained_discount

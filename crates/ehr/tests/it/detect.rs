@@ -148,3 +148,37 @@ fn cases_become_core_alerts_with_file_and_line_evidence() {
         Some(true)
     );
 }
+
+#[test]
+fn repeat_weight_grows_with_rarer_repetition() {
+    use ward_ehr::explain::{Explained, Link};
+    use ward_ehr::score::{ScoreConfig, learn};
+    use ward_ehr::signals::Signal;
+    // 100 unexplained accesses: 40 repeats on 2 days, 5 on 6 days, the rest plain
+    let rep = Signal::RepeatPatient.bit();
+    let bits: Vec<u32> = (0..100).map(|i| if i < 45 { rep } else { 0 }).collect();
+    let expl = vec![
+        Explained {
+            link: Link::Unexplained,
+            reference: u32::MAX
+        };
+        100
+    ];
+    let days = |i: usize| {
+        if i < 40 {
+            2
+        } else if i < 45 {
+            6
+        } else {
+            0
+        }
+    };
+    let w = learn(&bits, &expl, days, &ScoreConfig::default());
+    let (w2, w6) = (
+        w.of_access(Signal::RepeatPatient, 2),
+        w.of_access(Signal::RepeatPatient, 6),
+    );
+    assert!(w6 > w2 + 1.0, "{w2} {w6}");
+    assert_eq!(w.of_access(Signal::RepeatPatient, 9), w6);
+    assert_eq!(w.of_access(Signal::RepeatPatient, 3), w2);
+}
