@@ -157,14 +157,8 @@ impl Detector {
         let expl = explain::explain_all(ds, &cfg.explain, &order);
         let sig = signals::compute(ds, &cfg.signals, &expl, &order);
         drop(order);
-        let repeat_days_of = |i: usize| {
-            ds.accesses
-                .get(i)
-                .and_then(|a| sig.repeat_days.get(&(a.user, a.patient)))
-                .copied()
-                .unwrap_or(0)
-        };
-        let weights = score::learn(&sig.bits, &expl, repeat_days_of, &cfg.score);
+        let grade_of = |i: usize| grade(ds, &sig, &expl, i);
+        let weights = score::learn(&sig.bits, &expl, grade_of, &cfg.score);
 
         let mut links = [0u64; Link::ALL.len()];
         for e in &expl {
@@ -180,7 +174,7 @@ impl Detector {
         // candidates, grouped by (user, day)
         let mut cands: Vec<Candidate> = Vec::new();
         for (i, (m, e)) in sig.bits.iter().zip(&expl).enumerate() {
-            if let Some(s) = score::score(&weights, *m, e.is_explained(), repeat_days_of(i))
+            if let Some(s) = score::score(&weights, *m, e.is_explained(), grade_of(i))
                 && s >= cfg.score.min_score
             {
                 cands.push(Candidate {
@@ -365,11 +359,10 @@ impl Detector {
                 text: signals::describe(ds, sig, &self.config.signals, i, s),
                 weight: w.of_access(
                     s,
-                    ds.accesses
-                        .get(i)
-                        .and_then(|a| sig.repeat_days.get(&(a.user, a.patient)))
-                        .copied()
-                        .unwrap_or(0),
+                    score::Grade {
+                        repeat_days: sig.repeat_days_of(ds, i),
+                        volume_ratio: sig.volume_ratio(ds, i, ex.is_explained()),
+                    },
                 ),
             })
             .collect();
@@ -382,6 +375,24 @@ impl Detector {
             });
         }
         out
+    }
+}
+
+/// The grade of access `i`'s graded signals.
+fn grade(ds: &Dataset, sig: &signals::Signals, expl: &[Explained], i: usize) -> score::Grade {
+    let explained = expl.get(i).is_some_and(Explained::is_explained);
+    let mask = sig.bits.get(i).copied().unwrap_or(0);
+    score::Grade {
+        repeat_days: if Signal::RepeatPatient.is_in(mask) {
+            sig.repeat_days_of(ds, i)
+        } else {
+            0
+        },
+        volume_ratio: if Signal::HighVolume.is_in(mask) {
+            sig.volume_ratio(ds, i, explained)
+        } else {
+            0.0
+        },
     }
 }
 

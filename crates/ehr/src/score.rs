@@ -121,6 +121,23 @@ pub struct Weights {
     /// the last entry with `days <= k`. The rarer the repetition among unexplained accesses,
     /// the higher the weight (same rule as the other signals, on the tail share).
     pub repeat_by_days: Vec<(u32, f64)>,
+    /// Sorted distinct/limit ratios of the unexplained high-volume accesses: `high_volume` is
+    /// graded by the share of them at or above an access's ratio.
+    #[serde(skip)]
+    pub volume_ratios: Vec<f64>,
+    /// Unexplained accesses, the smoothing, the snooping rate and the largest weight the
+    /// grades use.
+    #[serde(skip)]
+    grade_base: (f64, f64, f64, f64),
+}
+
+/// How strongly a graded signal fired on one access.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Grade {
+    /// Distinct days of unexplained access of the (user, patient) pair (0: not a repeat).
+    pub repeat_days: u32,
+    /// The user-day's distinct patients over its peer limit (0: not high volume).
+    pub volume_ratio: f64,
 }
 
 impl Weights {
@@ -134,14 +151,23 @@ impl Weights {
 
     /// The weight of `s` on an access whose (user, patient) pair has `repeat_days` distinct
     /// days of unexplained access.
-    pub fn of_access(&self, s: Signal, repeat_days: u32) -> f64 {
+    pub fn of_access(&self, s: Signal, grade: Grade) -> f64 {
         if s == Signal::RepeatPatient
             && let Some(&(_, w)) = self
                 .repeat_by_days
                 .iter()
-                .take_while(|(d, _)| *d <= repeat_days)
+                .take_while(|(d, _)| *d <= grade.repeat_days)
                 .last()
         {
+            return w.max(self.of(s));
+        }
+        if s == Signal::HighVolume && !self.volume_ratios.is_empty() {
+            let (u, a, c, max) = self.grade_base;
+            let n = self.volume_ratios.len();
+            let tail = (n - self
+                .volume_ratios
+                .partition_point(|r| *r < grade.volume_ratio)) as f64;
+            let w = (c / ((tail + a) / (u + 2.0 * a))).ln().clamp(0.0, max);
             return w.max(self.of(s));
         }
         self.of(s)
@@ -149,12 +175,11 @@ impl Weights {
 }
 
 /// Learns the weights from the signal masks and explanations of the whole log.
-/// `repeat_days_of` gives, per access, the distinct unexplained days of its (user, patient)
-/// pair (0 when not a repeat).
+/// `grade_of` gives each access's [`Grade`].
 pub fn learn(
     bits: &[u32],
     expl: &[Explained],
-    repeat_days_of: impl Fn(usize) -> u32,
+    grade_of: impl Fn(usize) -> Grade,
     cfg: &ScoreConfig,
 ) -> Weights {
     let mut counts = [(0u64, 0u64); Signal::ALL.len()];
@@ -204,7 +229,7 @@ pub fn learn(
         .zip(expl)
         .enumerate()
         .filter(|(_, (m, e))| !e.is_explained() && Signal::RepeatPatient.is_in(**m))
-        .map(|(i, _)| repeat_days_of(i))
+        .map(|(i, _)| grade_of(i).repeat_days)
         .collect();
     by_days.sort_unstable();
     let mut repeat_by_days = Vec::new();
@@ -221,17 +246,27 @@ pub fn learn(
             i += 1;
         }
     }
+    let mut volume_ratios: Vec<f64> = bits
+        .iter()
+        .zip(expl)
+        .enumerate()
+        .filter(|(_, (m, e))| !e.is_explained() && Signal::HighVolume.is_in(**m))
+        .map(|(i, _)| grade_of(i).volume_ratio)
+        .collect();
+    volume_ratios.sort_unstable_by(f64::total_cmp);
     Weights {
         prior,
         explained_discount: cfg.explained_discount,
         signals,
         repeat_by_days,
+        volume_ratios,
+        grade_base: (u, a, cfg.snoop_signal_rate, cfg.max_weight),
     }
 }
 
 /// The score of one access, or `None` when it is not a candidate.
-/// `repeat_days` is the pair's distinct days of unexplained access (0 when not a repeat).
-pub fn score(w: &Weights, mask: u32, explained: bool, repeat_days: u32) -> Option<f64> {
+/// `grade` says how strongly the graded signals fired.
+pub fn score(w: &Weights, mask: u32, explained: bool, grade: Grade) -> Option<f64> {
     let strong = Signal::ALL
         .iter()
         .filter(|s| s.is_strong())
@@ -244,7 +279,7 @@ pub fn score(w: &Weights, mask: u32, explained: bool, repeat_days: u32) -> Optio
         .signals
         .iter()
         .filter(|s| s.signal.is_in(used))
-        .map(|s| w.of_access(s.signal, repeat_days))
+        .map(|s| w.of_access(s.signal, grade))
         .sum();
     Some(if explained {
         sum - w.explained_discount

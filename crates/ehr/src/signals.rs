@@ -282,6 +282,8 @@ pub struct VolumeDay {
     pub peer_median: f64,
     /// True when the count is of patients opened without a clinical reason.
     pub unexplained: bool,
+    /// The count above which the day is high volume for this peer group.
+    pub limit: f64,
 }
 
 /// Marks the unexplained accesses of one (user, patient, day) session with the session's
@@ -341,6 +343,7 @@ fn volume_outliers(
                     distinct,
                     peer_median: med,
                     unexplained,
+                    limit,
                 },
             )
         })
@@ -685,6 +688,37 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         volume_days,
         repeat_days,
         unexplained_share,
+    }
+}
+
+impl Signals {
+    /// How far above its peer limit access `i`'s user-day is (distinct / limit, the larger
+    /// of the all-patients and, for an unexplained access, the unexplained-patients count);
+    /// 0 when not high volume.
+    pub fn volume_ratio(&self, ds: &Dataset, i: usize, explained: bool) -> f64 {
+        let Some(a) = ds.accesses.get(i) else {
+            return 0.0;
+        };
+        let k = (a.user, day_of(a.time.0));
+        let lo = self.volume_days.partition_point(|v| (v.user, v.day) < k);
+        self.volume_days
+            .get(lo..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|v| (v.user, v.day) == k)
+            .filter(|v| !(v.unexplained && explained))
+            .map(|v| f64::from(v.distinct) / v.limit.max(1.0))
+            .fold(0.0, f64::max)
+    }
+
+    /// Distinct days of unexplained access of access `i`'s (user, patient) pair when it is a
+    /// repeat, else 0.
+    pub fn repeat_days_of(&self, ds: &Dataset, i: usize) -> u32 {
+        ds.accesses
+            .get(i)
+            .and_then(|a| self.repeat_days.get(&(a.user, a.patient)))
+            .copied()
+            .unwrap_or(0)
     }
 }
 

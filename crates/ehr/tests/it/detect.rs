@@ -150,13 +150,24 @@ fn cases_become_core_alerts_with_file_and_line_evidence() {
 }
 
 #[test]
-fn repeat_weight_grows_with_rarer_repetition() {
+fn graded_weights_grow_with_rarer_repetition_and_volume() {
     use ward_ehr::explain::{Explained, Link};
-    use ward_ehr::score::{ScoreConfig, learn};
+    use ward_ehr::score::{Grade, ScoreConfig, learn};
     use ward_ehr::signals::Signal;
-    // 100 unexplained accesses: 40 repeats on 2 days, 5 on 6 days, the rest plain
-    let rep = Signal::RepeatPatient.bit();
-    let bits: Vec<u32> = (0..100).map(|i| if i < 45 { rep } else { 0 }).collect();
+    // 100 unexplained accesses: 40 repeats on 2 days, 5 on 6 days; 30 high volume at ratio
+    // 1.2, 3 at ratio 4; the rest plain
+    let (rep, vol) = (Signal::RepeatPatient.bit(), Signal::HighVolume.bit());
+    let bits: Vec<u32> = (0..100)
+        .map(|i| {
+            if i < 45 {
+                rep
+            } else if i < 78 {
+                vol
+            } else {
+                0
+            }
+        })
+        .collect();
     let expl = vec![
         Explained {
             link: Link::Unexplained,
@@ -164,21 +175,46 @@ fn repeat_weight_grows_with_rarer_repetition() {
         };
         100
     ];
-    let days = |i: usize| {
-        if i < 40 {
-            2
-        } else if i < 45 {
-            6
-        } else {
-            0
-        }
+    let grade = |i: usize| Grade {
+        repeat_days: match i {
+            0..40 => 2,
+            40..45 => 6,
+            _ => 0,
+        },
+        volume_ratio: match i {
+            45..75 => 1.2,
+            75..78 => 4.0,
+            _ => 0.0,
+        },
     };
-    let w = learn(&bits, &expl, days, &ScoreConfig::default());
-    let (w2, w6) = (
-        w.of_access(Signal::RepeatPatient, 2),
-        w.of_access(Signal::RepeatPatient, 6),
+    let w = learn(&bits, &expl, grade, &ScoreConfig::default());
+    let rep_at = |d: u32| {
+        w.of_access(
+            Signal::RepeatPatient,
+            Grade {
+                repeat_days: d,
+                volume_ratio: 0.0,
+            },
+        )
+    };
+    let vol_at = |r: f64| {
+        w.of_access(
+            Signal::HighVolume,
+            Grade {
+                repeat_days: 0,
+                volume_ratio: r,
+            },
+        )
+    };
+    assert!(rep_at(6) > rep_at(2) + 1.0, "{} {}", rep_at(2), rep_at(6));
+    assert_eq!(rep_at(9), rep_at(6));
+    assert_eq!(rep_at(3), rep_at(2));
+    assert!(
+        vol_at(4.0) > vol_at(1.2) + 1.0,
+        "{} {}",
+        vol_at(1.2),
+        vol_at(4.0)
     );
-    assert!(w6 > w2 + 1.0, "{w2} {w6}");
-    assert_eq!(w.of_access(Signal::RepeatPatient, 9), w6);
-    assert_eq!(w.of_access(Signal::RepeatPatient, 3), w2);
+    assert!(vol_at(1.2) >= w.of(Signal::HighVolume));
+    assert!(vol_at(100.0) <= ScoreConfig::default().max_weight);
 }
