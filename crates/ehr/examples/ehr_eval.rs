@@ -38,7 +38,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         l.care_team("care_team.csv", open(c)?)?;
     }
     phase("care_team");
-    l.access_csv("access.csv", open(&files.access)?)?;
+    if files.access.extension().is_some_and(|e| e == "ndjson") {
+        l.access_fhir(
+            "access.ndjson",
+            std::io::BufReader::new(open(&files.access)?),
+        )?;
+    } else {
+        l.access_csv("access.csv", open(&files.access)?)?;
+    }
     phase("access");
     let ds = l.finish();
     phase("finish");
