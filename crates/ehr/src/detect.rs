@@ -187,10 +187,48 @@ impl Detector {
         let day = |c: &Candidate| acc(c).map_or(0, |a| day_of(a.time.0));
 
         // daily budget: each day's best candidates, by score
-        let mut per_day: std::collections::HashMap<i32, u64> = std::collections::HashMap::new();
-        for a in &ds.accesses {
-            *per_day.entry(day_of(a.time.0)).or_default() += 1;
+        // accesses per UTC day, dense from the first day (a sparse map when the log spans
+        // more than ten years, which only hostile input does)
+        let first_day = ds
+            .accesses
+            .iter()
+            .map(|a| day_of(a.time.0))
+            .min()
+            .unwrap_or(0);
+        let last_day = ds
+            .accesses
+            .iter()
+            .map(|a| day_of(a.time.0))
+            .max()
+            .unwrap_or(0);
+        let span = usize::try_from(i64::from(last_day) - i64::from(first_day) + 1).unwrap_or(0);
+        let mut dense: Vec<u64> = Vec::new();
+        let mut sparse: std::collections::HashMap<i32, u64> = std::collections::HashMap::new();
+        if span <= 3660 {
+            dense = vec![0; span];
+            for a in &ds.accesses {
+                let k = usize::try_from(i64::from(day_of(a.time.0)) - i64::from(first_day))
+                    .unwrap_or(usize::MAX);
+                if let Some(c) = dense.get_mut(k) {
+                    *c += 1;
+                }
+            }
+        } else {
+            for a in &ds.accesses {
+                *sparse.entry(day_of(a.time.0)).or_default() += 1;
+            }
         }
+        let per_day = |d: i32| -> u64 {
+            if dense.is_empty() {
+                sparse.get(&d).copied().unwrap_or(0)
+            } else {
+                usize::try_from(i64::from(d) - i64::from(first_day))
+                    .ok()
+                    .and_then(|k| dense.get(k))
+                    .copied()
+                    .unwrap_or(0)
+            }
+        };
         cands.sort_unstable_by(|a, b| {
             day(a)
                 .cmp(&day(b))
@@ -206,7 +244,7 @@ impl Detector {
             while e < cands.len() && cands.get(e).map(day) == Some(d) {
                 e += 1;
             }
-            let total = per_day.get(&d).copied().unwrap_or(0);
+            let total = per_day(d);
             let budget = ((total as f64 * cfg.score.daily_budget_share).ceil() as u64)
                 .max(u64::from(cfg.score.daily_min_accesses));
             let take = (e - s).min(usize::try_from(budget).unwrap_or(usize::MAX));
