@@ -51,7 +51,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     phase("finish");
     let load = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let det = Detector::new(EhrConfig::default())?.detect(&ds);
+    let mut cfg = EhrConfig::default();
+    if let Some(d) = std::env::var("BUDGET_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.score.budget_days = d;
+    }
+    let det = Detector::new(cfg)?.detect(&ds);
     let detect = t1.elapsed().as_secs_f64();
     let n = ds.accesses.len();
     println!(

@@ -184,7 +184,6 @@ impl Detector {
             }
         }
         let acc = |c: &Candidate| ds.accesses.get(c.ix as usize);
-        let day = |c: &Candidate| acc(c).map_or(0, |a| day_of(a.time.0));
 
         // daily budget: each day's best candidates, by score
         // accesses per UTC day, dense from the first day (a sparse map when the log spans
@@ -229,6 +228,15 @@ impl Detector {
                     .unwrap_or(0)
             }
         };
+        // budget windows of `budget_days` days from the first day of the log
+        let n_days = cfg.score.budget_days.max(1);
+        let day = |c: &Candidate| {
+            acc(c).map_or(0, |a| {
+                let off = (i64::from(day_of(a.time.0)) - i64::from(first_day))
+                    .div_euclid(i64::from(n_days));
+                i32::try_from(i64::from(first_day) + off * i64::from(n_days)).unwrap_or(0)
+            })
+        };
         cands.sort_unstable_by(|a, b| {
             day(a)
                 .cmp(&day(b))
@@ -244,7 +252,9 @@ impl Detector {
             while e < cands.len() && cands.get(e).map(day) == Some(d) {
                 e += 1;
             }
-            let total = per_day(d);
+            let total: u64 = (0..n_days)
+                .map(|k| per_day(d.saturating_add(i32::try_from(k).unwrap_or(0))))
+                .sum();
             let budget = ((total as f64 * cfg.score.daily_budget_share).ceil() as u64)
                 .max(u64::from(cfg.score.daily_min_accesses));
             let take = (e - s).min(usize::try_from(budget).unwrap_or(usize::MAX));

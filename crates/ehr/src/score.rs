@@ -35,8 +35,11 @@ pub struct ScoreConfig {
     pub max_weight: f64,
     /// Smallest weight of a strong signal, in log-odds. Default 3.
     pub strong_min_weight: f64,
-    /// Share of each day's accesses that may be flagged. Default 0.004 (0.4 %).
+    /// Share of each budget window's accesses that may be flagged. Default 0.004 (0.4 %).
     pub daily_budget_share: f64,
+    /// Length of the budget window in days (1 = a daily budget; a larger window lets a busy
+    /// day borrow from quiet ones). Default 1.
+    pub budget_days: u32,
     /// Accesses that may be flagged on any day with candidates, whatever the share.
     /// Default 5.
     pub daily_min_accesses: u32,
@@ -56,6 +59,7 @@ impl Default for ScoreConfig {
             max_weight: 8.0,
             strong_min_weight: 3.0,
             daily_budget_share: 0.004,
+            budget_days: 1,
             daily_min_accesses: 5,
             max_cases_per_day: 0,
             min_score: -20.0,
@@ -86,6 +90,9 @@ impl ScoreConfig {
         }
         if !(0.0..=1.0).contains(&self.daily_budget_share) {
             return Err("score.daily_budget_share must be between 0 and 1".to_owned());
+        }
+        if !(1..=3660).contains(&self.budget_days) {
+            return Err("score.budget_days must be between 1 and 3660".to_owned());
         }
         if !self.min_score.is_finite() {
             return Err("score.min_score must be finite".to_owned());

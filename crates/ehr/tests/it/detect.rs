@@ -218,3 +218,31 @@ fn graded_weights_grow_with_rarer_repetition_and_volume() {
     assert!(vol_at(1.2) >= w.of(Signal::HighVolume));
     assert!(vol_at(100.0) <= ScoreConfig::default().max_weight);
 }
+
+#[test]
+fn a_longer_budget_window_shares_one_budget() {
+    let ds = hospital::with_extra(&snoops());
+    let flagged = |days: u32| {
+        let cfg = EhrConfig {
+            score: ScoreConfig {
+                daily_budget_share: 0.0,
+                daily_min_accesses: 2,
+                budget_days: days,
+                ..ScoreConfig::default()
+            },
+            ..EhrConfig::default()
+        };
+        Detector::new(cfg).unwrap().detect(&ds).flagged.len()
+    };
+    // six snooping days, two flags each; one 30-day window: two in all
+    assert_eq!(flagged(1), 6);
+    assert_eq!(flagged(30), 2);
+    let bad = EhrConfig {
+        score: ScoreConfig {
+            budget_days: 0,
+            ..ScoreConfig::default()
+        },
+        ..EhrConfig::default()
+    };
+    assert!(Detector::new(bad).is_err());
+}
