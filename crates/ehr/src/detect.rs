@@ -410,6 +410,7 @@ impl Detector {
                     score::Grade {
                         repeat_days: sig.repeat_days_of(ds, i),
                         volume_ratio: sig.volume_ratio(ds, i, ex.is_explained()),
+                        hour_share: sig.hour_share_of(ds, i),
                     },
                 ),
             })
@@ -440,6 +441,11 @@ fn grade(ds: &Dataset, sig: &signals::Signals, expl: &[Explained], i: usize) -> 
             sig.volume_ratio(ds, i, explained)
         } else {
             0.0
+        },
+        hour_share: if Signal::OffHours.is_in(mask) {
+            sig.hour_share_of(ds, i)
+        } else {
+            1.0
         },
     }
 }

@@ -132,6 +132,10 @@ pub struct Weights {
     /// graded by the share of them at or above an access's ratio.
     #[serde(skip)]
     pub volume_ratios: Vec<f64>,
+    /// Sorted hour shares of the unexplained off-hours accesses: `off_hours` is graded by the
+    /// share of them at or below an access's share.
+    #[serde(skip)]
+    pub hour_shares: Vec<f64>,
     /// Unexplained accesses, the smoothing, the snooping rate and the largest weight the
     /// grades use.
     #[serde(skip)]
@@ -139,12 +143,24 @@ pub struct Weights {
 }
 
 /// How strongly a graded signal fired on one access.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Grade {
     /// Distinct days of unexplained access of the (user, patient) pair (0: not a repeat).
     pub repeat_days: u32,
     /// The user-day's distinct patients over its peer limit (0: not high volume).
     pub volume_ratio: f64,
+    /// The user's share of explained accesses at that hour (1: not off hours).
+    pub hour_share: f64,
+}
+
+impl Default for Grade {
+    fn default() -> Self {
+        Self {
+            repeat_days: 0,
+            volume_ratio: 0.0,
+            hour_share: 1.0,
+        }
+    }
 }
 
 impl Weights {
@@ -166,6 +182,12 @@ impl Weights {
                 .take_while(|(d, _)| *d <= grade.repeat_days)
                 .last()
         {
+            return w.max(self.of(s));
+        }
+        if s == Signal::OffHours && !self.hour_shares.is_empty() {
+            let (u, a, c, max) = self.grade_base;
+            let tail = self.hour_shares.partition_point(|x| *x <= grade.hour_share) as f64;
+            let w = (c / ((tail + a) / (u + 2.0 * a))).ln().clamp(0.0, max);
             return w.max(self.of(s));
         }
         if s == Signal::HighVolume && !self.volume_ratios.is_empty() {
@@ -261,12 +283,21 @@ pub fn learn(
         .map(|(i, _)| grade_of(i).volume_ratio)
         .collect();
     volume_ratios.sort_unstable_by(f64::total_cmp);
+    let mut hour_shares: Vec<f64> = bits
+        .iter()
+        .zip(expl)
+        .enumerate()
+        .filter(|(_, (m, e))| !e.is_explained() && Signal::OffHours.is_in(**m))
+        .map(|(i, _)| grade_of(i).hour_share)
+        .collect();
+    hour_shares.sort_unstable_by(f64::total_cmp);
     Weights {
         prior,
         explained_discount: cfg.explained_discount,
         signals,
         repeat_by_days,
         volume_ratios,
+        hour_shares,
         grade_base: (u, a, cfg.snoop_signal_rate, cfg.max_weight),
     }
 }

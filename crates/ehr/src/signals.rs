@@ -122,7 +122,8 @@ pub struct SignalConfig {
     pub break_glass_before_hours: f64,
     /// ... or starting up to this many hours after it. Default 24.
     pub break_glass_after_hours: f64,
-    /// Users with fewer accesses have no usual-hours profile. Default 30.
+    /// Users with fewer clinically explained accesses (the profile is learned from those
+    /// only) have no usual-hours profile. Default 30.
     pub off_hours_min_accesses: u32,
     /// An hour is unusual for a user when its smoothed share of their accesses is below this.
     /// Default 0.01.
@@ -361,6 +362,9 @@ pub struct Signals {
     pub repeat_days: HashMap<(u32, u32), u32>,
     /// Per user: (unexplained accesses, all accesses, peer median share).
     pub unexplained_share: Vec<(u32, u32, f64)>,
+    /// Per user and UTC hour: the smoothed share of their explained accesses (1 without a
+    /// profile).
+    pub hour_share: Vec<[f32; 24]>,
 }
 
 /// Computes every signal. `expl` is from [`crate::explain::explain_all`] and `order` from
@@ -396,6 +400,7 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
     );
     let mut hist = vec![[0u32; 24]; nu];
     let mut totals = vec![0u32; nu];
+    let mut profile_n = vec![0u32; nu];
     let mut unexplained = vec![0u32; nu];
     for (i, (a, b)) in ds.accesses.iter().zip(bits.iter_mut()).enumerate() {
         let u = ds.user(a.user);
@@ -448,14 +453,21 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
             }
         }
         *b = m;
-        if let (Some(h), Some(tot)) = (
-            hist.get_mut(a.user as usize),
-            totals.get_mut(a.user as usize),
-        ) {
+        if let Some(tot) = totals.get_mut(a.user as usize) {
+            *tot += 1;
+        }
+        // the usual-hours profile is learned from the user's clinically explained accesses
+        // only, so that the behaviour being looked for does not teach the profile
+        if explained(i)
+            && let (Some(h), Some(n)) = (
+                hist.get_mut(a.user as usize),
+                profile_n.get_mut(a.user as usize),
+            )
+        {
             if let Some(c) = h.get_mut(hour_of(t)) {
                 *c += 1;
             }
-            *tot += 1;
+            *n += 1;
         }
         if !explained(i)
             && let Some(c) = unexplained.get_mut(a.user as usize)
@@ -476,20 +488,23 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
     for g in &mut global {
         *g /= gsum;
     }
+    let mut hour_share: Vec<[f32; 24]> = vec![[1.0; 24]; nu];
     let unusual: Vec<u32> = hist
         .iter()
-        .zip(&totals)
-        .map(|(h, &tot)| {
+        .zip(&profile_n)
+        .zip(hour_share.iter_mut())
+        .map(|((h, &tot), shares)| {
             if tot < cfg.off_hours_min_accesses {
                 return 0;
             }
             let mut mask = 0u32;
-            for hour in 0..24 {
+            for (hour, slot) in shares.iter_mut().enumerate() {
                 let c = |k: usize| f64::from(h.get(k % 24).copied().unwrap_or(0));
                 let smooth = (c(hour + 23) + 2.0 * c(hour) + c(hour + 1)) / 4.0;
                 let share = (smooth
                     + cfg.off_hours_prior_weight * global.get(hour).copied().unwrap_or(0.0))
                     / (f64::from(tot) + cfg.off_hours_prior_weight);
+                *slot = share as f32;
                 if share < cfg.off_hours_max_share {
                     mask |= 1 << hour;
                 }
@@ -688,6 +703,7 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         volume_days,
         repeat_days,
         unexplained_share,
+        hour_share,
     }
 }
 
@@ -709,6 +725,16 @@ impl Signals {
             .filter(|v| !(v.unexplained && explained))
             .map(|v| f64::from(v.distinct) / v.limit.max(1.0))
             .fold(0.0, f64::max)
+    }
+
+    /// The user's smoothed share of explained accesses at access `i`'s hour (1 without a
+    /// profile).
+    pub fn hour_share_of(&self, ds: &Dataset, i: usize) -> f64 {
+        ds.accesses
+            .get(i)
+            .and_then(|a| self.hour_share.get(a.user as usize).map(|h| (h, a)))
+            .and_then(|(h, a)| h.get(hour_of(a.time.0)))
+            .map_or(1.0, |s| f64::from(*s))
     }
 
     /// Distinct days of unexplained access of access `i`'s (user, patient) pair when it is a

@@ -186,6 +186,7 @@ fn graded_weights_grow_with_rarer_repetition_and_volume() {
             75..78 => 4.0,
             _ => 0.0,
         },
+        hour_share: 1.0,
     };
     let w = learn(&bits, &expl, grade, &ScoreConfig::default());
     let rep_at = |d: u32| {
@@ -193,7 +194,7 @@ fn graded_weights_grow_with_rarer_repetition_and_volume() {
             Signal::RepeatPatient,
             Grade {
                 repeat_days: d,
-                volume_ratio: 0.0,
+                ..Grade::default()
             },
         )
     };
@@ -201,8 +202,8 @@ fn graded_weights_grow_with_rarer_repetition_and_volume() {
         w.of_access(
             Signal::HighVolume,
             Grade {
-                repeat_days: 0,
                 volume_ratio: r,
+                ..Grade::default()
             },
         )
     };
@@ -217,6 +218,28 @@ fn graded_weights_grow_with_rarer_repetition_and_volume() {
     );
     assert!(vol_at(1.2) >= w.of(Signal::HighVolume));
     assert!(vol_at(100.0) <= ScoreConfig::default().max_weight);
+    // off hours: 10 unexplained accesses at hours with share 0.009, one at share 0
+    let off = Signal::OffHours.bit();
+    let bits: Vec<u32> = (0..100).map(|i| if i < 11 { off } else { 0 }).collect();
+    let grade = |i: usize| Grade {
+        hour_share: match i {
+            0 => 0.0,
+            1..11 => 0.009,
+            _ => 1.0,
+        },
+        ..Grade::default()
+    };
+    let w = learn(&bits, &expl, grade, &ScoreConfig::default());
+    let at = |h: f64| {
+        w.of_access(
+            Signal::OffHours,
+            Grade {
+                hour_share: h,
+                ..Grade::default()
+            },
+        )
+    };
+    assert!(at(0.0) > at(0.009) + 1.0, "{} {}", at(0.0), at(0.009));
 }
 
 #[test]
