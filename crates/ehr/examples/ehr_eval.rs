@@ -1,0 +1,174 @@
+//! Measures load and detection time on a folder in the input contract and, when the folder has
+//! a `truth.csv` (`row,...,case_type`), recall per case type, precision and the share of
+//! accesses flagged. A measuring tool for development; the CLI's `ward eval ehr` is the real
+//! thing.
+//!
+//! `cargo run --release -p ward-ehr --example ehr_eval -- DIR`
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Instant;
+use ward_ehr::{Detector, EhrConfig};
+
+fn peak_rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::env::args().nth(1).ok_or("usage: ehr_eval DIR")?;
+    let dir = std::path::Path::new(&dir);
+    let t0 = Instant::now();
+    let files = ward_ehr::InputFiles::in_dir(dir)?;
+    let mut l = ward_ehr::Loader::new();
+    let open = |p: &std::path::Path| std::fs::File::open(p);
+    let mut lap = Instant::now();
+    let mut phase = |name: &str| {
+        eprintln!("  {name}: {:.2} s", lap.elapsed().as_secs_f64());
+        lap = Instant::now();
+    };
+    l.users("users.csv", open(&files.users)?)?;
+    phase("users");
+    l.patients("patients.csv", open(&files.patients)?)?;
+    phase("patients");
+    l.encounters("encounters.csv", open(&files.encounters)?)?;
+    phase("encounters");
+    if let Some(c) = &files.care_team {
+        l.care_team("care_team.csv", open(c)?)?;
+    }
+    phase("care_team");
+    if files.access.extension().is_some_and(|e| e == "ndjson") {
+        l.access_fhir(
+            "access.ndjson",
+            std::io::BufReader::new(open(&files.access)?),
+        )?;
+    } else {
+        l.access_csv("access.csv", open(&files.access)?)?;
+    }
+    phase("access");
+    let ds = l.finish();
+    phase("finish");
+    let load = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let mut cfg = EhrConfig::default();
+    if let Some(d) = std::env::var("BUDGET_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.score.budget_days = d;
+    }
+    let det = Detector::new(cfg)?.detect(&ds);
+    let detect = t1.elapsed().as_secs_f64();
+    let n = ds.accesses.len();
+    println!(
+        "load: {load:.2} s; detect: {detect:.2} s = {:.0} accesses/s",
+        n as f64 / detect.max(1e-9)
+    );
+    println!("{}", serde_json::to_string(&ds.report)?);
+    println!("links: {:?}", det.report.links);
+    println!(
+        "candidates {} flagged {} ({:.3}% of {n}) cases {} over budget {}",
+        det.report.candidates,
+        det.report.flagged,
+        100.0 * det.report.flagged as f64 / n.max(1) as f64,
+        det.report.cases,
+        det.report.over_budget
+    );
+    for w in &det.report.weights.signals {
+        println!(
+            "  {:<26} w {:>5.2}  unexpl {:>7} expl {:>8}",
+            w.signal.as_str(),
+            w.weight,
+            w.unexplained,
+            w.explained
+        );
+    }
+    println!("  prior {:.2}", det.report.weights.prior);
+    let truth = dir.join("truth.csv");
+    if truth.is_file() {
+        let flagged: HashSet<u64> = det.flagged.iter().map(|f| f.row).collect();
+        let mut rdr = csv::Reader::from_path(&truth)?;
+        let h = rdr.headers()?.clone();
+        let ri = h
+            .iter()
+            .position(|c| c == "row")
+            .ok_or("truth.csv: no row column")?;
+        let ci = h.iter().position(|c| c == "case_type");
+        let mut per: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let mut unexpl_truth = 0u64;
+        let (mut tp, mut total) = (0u64, 0u64);
+        let expl_of: std::collections::HashMap<u64, usize> = ds
+            .accesses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.row, i))
+            .collect();
+        let order = ward_ehr::explain::pair_order(&ds);
+        let expl = ward_ehr::explain::explain_all(&ds, &EhrConfig::default().explain, &order);
+        let sig = ward_ehr::signals::compute(&ds, &EhrConfig::default().signals, &expl, &order);
+        let mut fired: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
+        for r in rdr.records() {
+            let r = r?;
+            let row: u64 = r.get(ri).ok_or("bad row")?.parse()?;
+            let ct = ci.and_then(|c| r.get(c)).unwrap_or("?").to_owned();
+            if let Some(m) = expl_of.get(&row).and_then(|i| sig.bits.get(*i)) {
+                let f = fired.entry(ct.clone()).or_default();
+                for s in ward_ehr::signals::Signal::ALL {
+                    if s.is_in(*m) {
+                        *f.entry(s.as_str()).or_default() += 1;
+                    }
+                }
+            }
+            let hit = flagged.contains(&row);
+            let e = per.entry(ct).or_default();
+            e.0 += 1;
+            total += 1;
+            if hit {
+                e.1 += 1;
+                tp += 1;
+            }
+            if expl_of
+                .get(&row)
+                .and_then(|i| expl.get(*i))
+                .is_some_and(|x| !x.is_explained())
+            {
+                unexpl_truth += 1;
+            }
+        }
+        println!(
+            "recall {:.3} ({tp}/{total}); precision {:.3}; snooping accesses left unexplained {unexpl_truth}",
+            tp as f64 / total.max(1) as f64,
+            tp as f64 / det.flagged.len().max(1) as f64
+        );
+        let truth_rows: HashSet<u64> = {
+            let mut rdr = csv::Reader::from_path(&truth)?;
+            rdr.records()
+                .filter_map(|r| r.ok().and_then(|r| r.get(ri).and_then(|v| v.parse().ok())))
+                .collect()
+        };
+        let mut fp: BTreeMap<String, u64> = BTreeMap::new();
+        for f in det.flagged.iter().filter(|f| !truth_rows.contains(&f.row)) {
+            let mut codes: Vec<&str> = f.reasons.iter().map(|r| r.code).collect();
+            codes.sort_unstable();
+            *fp.entry(codes.join("+")).or_default() += 1;
+        }
+        let mut fp: Vec<(String, u64)> = fp.into_iter().collect();
+        fp.sort_by_key(|x| std::cmp::Reverse(x.1));
+        println!("false positives by reasons:");
+        for (k, v) in fp.iter().take(12) {
+            println!("  {v:>6} {k}");
+        }
+        for (ct, (t, h)) in per {
+            println!(
+                "  {ct:<12} {h:>5}/{t:<5} {:.2}  {:?}",
+                h as f64 / t.max(1) as f64,
+                fired.get(&ct)
+            );
+        }
+    }
+    if let Some(m) = peak_rss_mib() {
+        println!("peak RSS {m:.0} MiB");
+    }
+    Ok(())
+}
