@@ -104,13 +104,7 @@ fn parse_params(params: &[(String, String)]) -> Result<(AlertQuery, u32), ApiErr
                 );
             }
             _ => {
-                let shown = if name.len() <= 32
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                {
-                    name.as_str()
-                } else {
-                    "(unprintable)"
-                };
+                let shown = body::shown_name(name);
                 return Err(ApiError::BadRequest(format!(
                     "unknown parameter {shown}: expected severity, detector, entity, q, status, from, to, sort, limit or cursor"
                 )));

@@ -97,29 +97,22 @@ fn redact_unexpected(s: &str) -> String {
         Some(i) => s.split_at(i),
         None => (s, ""),
     };
-    let mut out = String::with_capacity(s.len());
-    let mut inside = false;
-    for c in head.chars() {
-        if c == '`' {
-            if inside {
-                out.push('…');
-            }
-            inside = !inside;
-            out.push(c);
-        } else if !inside {
-            out.push(c);
-        }
-    }
+    let mut out = redact_between(head, '`');
     out.push_str(tail);
     out
 }
 
 /// Replaces the content of every double-quoted string with `…`.
 fn redact_strings(s: &str) -> String {
+    redact_between(s, '"')
+}
+
+/// Replaces whatever stands between each pair of `delim` with `…`, keeping the delimiters.
+fn redact_between(s: &str, delim: char) -> String {
     let mut out = String::with_capacity(s.len());
     let mut inside = false;
     for c in s.chars() {
-        if c == '"' {
+        if c == delim {
             if inside {
                 out.push('…');
             }
@@ -130,6 +123,16 @@ fn redact_strings(s: &str) -> String {
         }
     }
     out
+}
+
+/// A query parameter's name as it may appear in an error: short identifiers as they are,
+/// anything else (it may be a pasted value) as `(unprintable)`.
+pub(crate) fn shown_name(name: &str) -> &str {
+    if name.len() <= 32 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        name
+    } else {
+        "(unprintable)"
+    }
 }
 
 #[cfg(test)]

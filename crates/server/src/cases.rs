@@ -26,13 +26,7 @@ fn params(
     let mut seen: Vec<&str> = Vec::new();
     for (name, _) in &p {
         if !known.contains(&name.as_str()) {
-            let shown = if name.len() <= 32
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
-                name.as_str()
-            } else {
-                "(unprintable)"
-            };
+            let shown = body::shown_name(name);
             return Err(ApiError::BadRequest(format!(
                 "unknown parameter {shown}: expected {}",
                 known.join(", ")

@@ -83,30 +83,17 @@ pub(crate) fn append_in(
     Ok(entry)
 }
 
-/// Up to `limit` newest-last entries whose target is `target`, oldest first.
+/// The newest `limit` entries whose target is `target`, oldest first.
 pub(crate) fn list_for_target(
     s: &SqliteStore,
     target: &str,
     limit: u32,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    if limit == 0 || limit > MAX_AUDIT_PAGE {
-        return Err(StoreError::InvalidQuery(format!(
-            "audit page size must be 1 to {MAX_AUDIT_PAGE}, got {limit}"
-        )));
-    }
     let sql = format!(
         "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM audit_log WHERE target = ?1 \
          ORDER BY seq DESC LIMIT ?2) ORDER BY seq"
     );
-    let mut st = s.conn.prepare_cached(&sql).map_err(|e| s.err(e))?;
-    let mut rows = st
-        .query(params![target, i64::from(limit)])
-        .map_err(|e| s.err(e))?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(|e| s.err(e))? {
-        out.push(decode_or_bad_record(s, row)?);
-    }
-    Ok(out)
+    page(s, &sql, Value::Text(target.to_owned()), limit)
 }
 
 pub(crate) fn list(
@@ -114,16 +101,21 @@ pub(crate) fn list(
     from_seq: u64,
     limit: u32,
 ) -> Result<Vec<AuditEntry>, StoreError> {
+    let from = i64::try_from(from_seq).unwrap_or(i64::MAX);
+    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
+    page(s, &sql, Value::Integer(from), limit)
+}
+
+/// Runs a listing `sql` with `?1 = key` and `?2 = limit` (1 to [`MAX_AUDIT_PAGE`]).
+fn page(s: &SqliteStore, sql: &str, key: Value, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
     if limit == 0 || limit > MAX_AUDIT_PAGE {
         return Err(StoreError::InvalidQuery(format!(
             "audit page size must be 1 to {MAX_AUDIT_PAGE}, got {limit}"
         )));
     }
-    let from = i64::try_from(from_seq).unwrap_or(i64::MAX);
-    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
-    let mut st = s.conn.prepare_cached(&sql).map_err(|e| s.err(e))?;
+    let mut st = s.conn.prepare_cached(sql).map_err(|e| s.err(e))?;
     let mut rows = st
-        .query(params![from, i64::from(limit)])
+        .query(params![key, i64::from(limit)])
         .map_err(|e| s.err(e))?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(|e| s.err(e))? {
