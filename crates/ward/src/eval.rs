@@ -28,6 +28,8 @@ pub enum EvalCmd {
         ward eval net --format nsl-kdd --novel 5 KDDTrain+_20Percent.txt --json\n  \
         ward eval net train.csv --test test.csv --min f1=0.98")]
     Net(EvalArgs),
+    /// Measure EHR-snooping detection against a ground-truth file.
+    Ehr(crate::ehr::EhrEvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -275,7 +277,10 @@ fn train_on(
 }
 
 pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
-    let EvalCmd::Net(args) = cmd;
+    let args = match cmd {
+        EvalCmd::Net(a) => a,
+        EvalCmd::Ehr(a) => return crate::ehr::eval(a),
+    };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);
     let (schema, flows, _, summary) = inputs::read_all(&args.inputs, &opts, args.input.strict)?;
@@ -397,7 +402,7 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
     } else {
         print_result(&result);
     }
-    check_gates(&result, &args.min, &args.max)
+    check_gates_with(|m| result.metric(m), &args.min, &args.max)
 }
 
 /// A seeded permutation of `0..n`.
@@ -453,7 +458,13 @@ fn print_result(r: &EvalResult) {
     );
 }
 
-fn check_gates(r: &EvalResult, min: &[String], max: &[String]) -> Result<()> {
+/// Checks `--min`/`--max METRIC=VALUE` gates against `metric`; prints each and exits with
+/// status 2 when one fails.
+pub(crate) fn check_gates_with(
+    metric: impl Fn(&str) -> Option<f64>,
+    min: &[String],
+    max: &[String],
+) -> Result<()> {
     let mut failed = Vec::new();
     for (specs, is_min) in [(min, true), (max, false)] {
         for spec in specs {
@@ -463,7 +474,7 @@ fn check_gates(r: &EvalResult, min: &[String], max: &[String]) -> Result<()> {
             let Ok(want) = value.trim().parse::<f64>() else {
                 bail!("gate {spec:?}: {value:?} is not a number");
             };
-            let Some(got) = r.metric(name.trim()) else {
+            let Some(got) = metric(name.trim()) else {
                 bail!("gate {spec:?}: metric {name:?} is unknown or not measured by this protocol");
             };
             let ok = if is_min { got >= want } else { got <= want };

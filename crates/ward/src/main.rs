@@ -4,6 +4,7 @@ mod admin;
 mod bench;
 mod config;
 mod demo;
+mod ehr;
 mod eval;
 mod inputs;
 mod net;
@@ -46,6 +47,9 @@ enum Command {
     /// Run detectors over inputs and emit alerts.
     #[command(subcommand)]
     Detect(net::DetectCmd),
+    /// EHR access auditing: find snooping in patient-record access logs.
+    #[command(subcommand)]
+    Ehr(ehr::EhrCmd),
     /// Measure detection quality on labelled data.
     #[command(subcommand)]
     Eval(net::EvalCmd),
@@ -115,6 +119,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(c) => net::train(c, &cfg),
         Command::Detect(c) => net::detect(c, &cfg),
         Command::Eval(c) => net::eval(c, &cfg),
+        Command::Ehr(c) => ehr::run(c),
         Command::Bench(c) => net::bench(c, &cfg),
         Command::Parse(c) => net::parse(c, &cfg),
         Command::Sim(c) => demo::sim(c),

@@ -879,3 +879,6 @@ mod browser;
 
 #[path = "it/serve_pipeline.rs"]
 mod serve_pipeline;
+
+#[path = "it/ehr.rs"]
+mod ehr;

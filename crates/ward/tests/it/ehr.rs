@@ -1,0 +1,140 @@
+//! `ward sim ehr`, `ward ehr detect` and `ward eval ehr` as a user runs them.
+
+use super::ward;
+use std::path::Path;
+
+fn sim(dir: &Path) {
+    let out = ward(
+        &[
+            "sim",
+            "ehr",
+            "--out",
+            "ehr",
+            "--patients",
+            "2000",
+            "--users",
+            "200",
+            "--days",
+            "4",
+        ],
+        dir,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn detect_names_the_row_time_user_and_patient_of_every_flagged_access() {
+    let dir = tempfile::tempdir().unwrap();
+    sim(dir.path());
+    let out = ward(
+        &[
+            "ehr",
+            "detect",
+            "ehr",
+            "--flagged",
+            "flagged.csv",
+            "--cases",
+            "cases.jsonl",
+            "--alerts",
+            "alerts.jsonl",
+            "--store",
+            "ward.db",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let access: Vec<csv::StringRecord> = csv::Reader::from_path(dir.path().join("ehr/access.csv"))
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let mut flagged = csv::Reader::from_path(dir.path().join("flagged.csv")).unwrap();
+    assert_eq!(
+        flagged.headers().unwrap(),
+        vec![
+            "row",
+            "time",
+            "user_id",
+            "patient_id",
+            "score",
+            "case",
+            "reasons"
+        ]
+    );
+    let mut n = 0;
+    for r in flagged.records() {
+        let r = r.unwrap();
+        let row: usize = r[0].parse().unwrap();
+        let a = &access[row];
+        // Same instant (the output writes microseconds), same user, same patient.
+        let t_out = ward_core::Timestamp::parse_rfc3339(&r[1]).unwrap();
+        let t_in = ward_core::Timestamp::parse_rfc3339(&a[0]).unwrap();
+        assert_eq!((t_out, &r[2], &r[3]), (t_in, &a[1], &a[2]), "row {row}");
+        assert!(!r[6].trim().is_empty(), "row {row} has no reason");
+        n += 1;
+    }
+    assert!(n > 0, "nothing flagged");
+    let alerts = std::fs::read_to_string(dir.path().join("alerts.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(alerts.lines().next().unwrap()).unwrap();
+    assert_eq!(first["detector"], "ehr.access");
+    let cases = std::fs::read_to_string(dir.path().join("cases.jsonl")).unwrap();
+    assert_eq!(cases.lines().count(), alerts.lines().count());
+}
+
+#[test]
+fn eval_reports_recall_precision_and_share_and_applies_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    sim(dir.path());
+    let out = ward(&["eval", "ehr", "ehr", "--json"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in ["recall", "precision", "flagged_share"] {
+        let x = v[k].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&x), "{k} {x}");
+    }
+    assert!(v["truth"].as_u64().unwrap() > 0);
+    assert!(v["per_type"]["self"].is_array(), "{v}");
+    // An impossible gate fails with exit status 2; an unknown metric is an error.
+    let out = ward(&["eval", "ehr", "ehr", "--min", "recall=1.01"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let out = ward(&["eval", "ehr", "ehr", "--min", "nonsense=1"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    sim(dir.path());
+    let users = dir.path().join("ehr/users.csv");
+    let text = std::fs::read_to_string(&users).unwrap();
+    let without_role: String = text
+        .lines()
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            let mut keep: Vec<&str> = cols[..3].to_vec();
+            keep.extend_from_slice(&cols[4..]);
+            keep.join(",")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&users, without_role).unwrap();
+    let out = ward(&["ehr", "detect", "ehr"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("role") && err.contains("users.csv"), "{err}");
+    let out = ward(&["ehr", "detect", "missing-folder"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing-folder"));
+}
