@@ -294,3 +294,57 @@ pub fn eval(args: EhrEvalArgs) -> Result<()> {
     }
     check_gates_with(|m| r.metric(m), &args.min, &args.max)
 }
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example (the issue's size):\n  ward sim ehr --out big/ --patients 1000000 \
+--users 50000 --encounters 5000000 --days 7\n  ward bench ehr big/"
+)]
+pub struct EhrBenchArgs {
+    /// Folder with the input files.
+    pub dir: PathBuf,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `ward bench ehr`: one load and one detection, timed, with peak memory.
+pub fn bench(args: EhrBenchArgs) -> Result<()> {
+    let files = ward_ehr::InputFiles::in_dir(&args.dir)?;
+    let pb = crate::inputs::spinner("loading and detecting");
+    let r = ward_ehr::bench::run(&files, EhrConfig::default())?;
+    pb.finish_and_clear();
+    let rss = crate::bench::peak_rss();
+    let total = r.load_secs + r.detect_secs;
+    if args.json {
+        let mut v = serde_json::to_value(&r)?;
+        if let serde_json::Value::Object(m) = &mut v {
+            m.insert("peak_rss_bytes".into(), serde_json::json!(rss));
+            m.insert(
+                "end_to_end_per_sec".into(),
+                serde_json::json!(r.accesses as f64 / total.max(1e-9)),
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "{} accesses, {} patients, {} users, {} encounters",
+        r.accesses, r.patients, r.users, r.encounters
+    );
+    println!("load and join: {:.2} s", r.load_secs);
+    println!(
+        "detect: {:.2} s = {:.0} accesses/s (explanations, signals, score, cases, budget)",
+        r.detect_secs, r.detect_per_sec
+    );
+    println!(
+        "end to end: {:.2} s = {:.0} accesses/s; {} flagged",
+        total,
+        r.accesses as f64 / total.max(1e-9),
+        r.flagged
+    );
+    if let Some(b) = rss {
+        println!("peak memory: {:.2} GiB", b as f64 / (1u64 << 30) as f64);
+    }
+    Ok(())
+}

@@ -503,6 +503,9 @@ pub enum BenchCmd {
     /// Measure `ward serve`: event ingest through `POST /api/v1/events` with the detectors
     /// running, and alert-list query latency under concurrent clients (loopback, in-process).
     Serve(crate::pipeline::bench::BenchServeArgs),
+    /// Measure EHR-snooping detection: load and join time, accesses per second through
+    /// detection, and peak memory, on a folder in the input contract (`ward sim ehr` makes one).
+    Ehr(crate::ehr::EhrBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -526,6 +529,7 @@ pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
     let args = match cmd {
         BenchCmd::Net(a) => a,
         BenchCmd::Serve(a) => return crate::pipeline::bench::run(&a, cfg),
+        BenchCmd::Ehr(a) => return crate::ehr::bench(a),
     };
     match &args.input {
         Some(p) => {

@@ -138,3 +138,25 @@ fn bad_input_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing-folder"));
 }
+
+#[test]
+fn bench_reports_load_detect_and_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    sim(dir.path());
+    let out = ward(&["bench", "ehr", "ehr", "--json"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["accesses"].as_u64().unwrap() > 0);
+    for k in [
+        "load_secs",
+        "detect_secs",
+        "detect_per_sec",
+        "end_to_end_per_sec",
+    ] {
+        assert!(v[k].as_f64().unwrap() > 0.0, "{k}: {v}");
+    }
+}
