@@ -13,6 +13,8 @@ pub struct Config {
     pub store: StoreConfig,
     pub net: NetConfig,
     pub server: ServerConfig,
+    /// EHR-snooping detection (`ward ehr detect`, `ward eval ehr`, `ward bench ehr`).
+    pub ehr: ward_ehr::EhrConfig,
 }
 
 /// `ward serve` and `ward demo` (`[server]`).
@@ -139,6 +141,9 @@ impl Config {
             .validate()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         cfg.server.options().context("invalid configuration")?;
+        cfg.ehr
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(cfg)
     }
 
@@ -167,6 +172,52 @@ session_idle_minutes = 30
 session_max_hours = 12
 # Mark the session cookie Secure: turn on when a TLS proxy serves ward over HTTPS.
 secure_cookies = false
+
+[ehr.explain]
+# When an access counts as clinically explained (an encounter in the user's department, the
+# user attending, the care team, a recent encounter, or a repeat of an explained access).
+department_before_hours = 24.0
+department_after_days = 3.0
+attending_before_hours = 24.0
+attending_after_days = 14.0
+care_team_slack_hours = 24.0
+recent_days = 30.0
+repeat_days = 30.0
+repeat_before_days = 7.0
+
+[ehr.signals]
+# Thresholds of the per-access signals (see crates/ehr/README.md).
+deceased_grace_hours = 24.0
+break_glass_before_hours = 12.0
+break_glass_after_hours = 24.0
+off_hours_min_accesses = 30
+off_hours_max_share = 0.01
+off_hours_prior_weight = 5.0
+family_common_share = 0.005
+family_common_min = 20
+volume_z = 3.5
+volume_min_distinct = 10
+min_peers = 5
+repeat_min_days = 2
+unexplained_z = 3.5
+unexplained_min = 5
+community_window_days = 365.0
+
+[ehr.score]
+# The learned risk score and the alert budget.
+laplace = 1.0
+snoop_signal_rate = 0.5
+explained_discount = 2.0
+max_weight = 8.0
+strong_min_weight = 3.0
+# Share of each budget window's accesses that may be flagged (the daily alert budget).
+daily_budget_share = 0.004
+# Budget window in days (1 = daily).
+budget_days = 1
+daily_min_accesses = 5
+# Most cases per day; 0 = no limit.
+max_cases_per_day = 0
+min_score = -20.0
 
 [ingest.pcap]
 # A flow ends after this many seconds without packets.
@@ -269,6 +320,8 @@ mod tests {
         assert_eq!(cfg.net.train, ward_detect::net::NetTrainConfig::default());
         assert_eq!(cfg.ingest.pcap.max_flows, PcapConfig::default().max_flows);
         assert_eq!(cfg.server, ServerConfig::default());
+        assert_eq!(cfg.ehr, ward_ehr::EhrConfig::default());
+        assert!(toml::from_str::<Config>("[ehr.score]\nbudget = 1\n").is_err());
         assert_eq!(
             cfg.server.options().expect("valid"),
             ward_server::ServerOptions::default()

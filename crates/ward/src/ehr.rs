@@ -66,7 +66,7 @@ pub struct EhrEvalArgs {
     pub max: Vec<String>,
 }
 
-fn load(dir: &Path) -> Result<(Dataset, Detection)> {
+fn load(dir: &Path, cfg: &EhrConfig) -> Result<(Dataset, Detection)> {
     if !dir.is_dir() {
         bail!("{} is not a folder with the EHR input files", dir.display());
     }
@@ -88,7 +88,7 @@ fn load(dir: &Path) -> Result<(Dataset, Detection)> {
         );
     }
     let pb = crate::inputs::spinner("explaining and scoring accesses");
-    let det = Detector::new(EhrConfig::default())?.detect(&ds);
+    let det = Detector::new(*cfg)?.detect(&ds);
     pb.finish_and_clear();
     Ok((ds, det))
 }
@@ -103,9 +103,9 @@ fn create(p: &Path) -> Result<Box<dyn Write>> {
 }
 
 /// Runs `ward ehr ...`.
-pub fn run(cmd: EhrCmd) -> Result<()> {
+pub fn run(cmd: EhrCmd, cfg: &crate::config::Config) -> Result<()> {
     let EhrCmd::Detect(args) = cmd;
-    let (ds, det) = load(&args.dir)?;
+    let (ds, det) = load(&args.dir, &cfg.ehr)?;
     let mut w = csv::Writer::from_writer(create(&args.flagged)?);
     w.write_record([
         "row",
@@ -223,13 +223,13 @@ fn read_truth(p: &Path) -> Result<Vec<(u64, String)>> {
 }
 
 /// Runs `ward eval ehr`.
-pub fn eval(args: EhrEvalArgs) -> Result<()> {
+pub fn eval(args: EhrEvalArgs, cfg: &crate::config::Config) -> Result<()> {
     let truth_path = args
         .truth
         .clone()
         .unwrap_or_else(|| args.dir.join("truth.csv"));
     let truth = read_truth(&truth_path)?;
-    let (ds, det) = load(&args.dir)?;
+    let (ds, det) = load(&args.dir, &cfg.ehr)?;
     let n = ds.accesses.len() as u64;
     let rows: HashSet<u64> = ds.accesses.iter().map(|a| a.row).collect();
     let flagged: HashSet<u64> = det.flagged.iter().map(|f| f.row).collect();
@@ -309,10 +309,10 @@ pub struct EhrBenchArgs {
 }
 
 /// Runs `ward bench ehr`: one load and one detection, timed, with peak memory.
-pub fn bench(args: EhrBenchArgs) -> Result<()> {
+pub fn bench(args: EhrBenchArgs, cfg: &crate::config::Config) -> Result<()> {
     let files = ward_ehr::InputFiles::in_dir(&args.dir)?;
     let pb = crate::inputs::spinner("loading and detecting");
-    let r = ward_ehr::bench::run(&files, EhrConfig::default())?;
+    let r = ward_ehr::bench::run(&files, cfg.ehr)?;
     pb.finish_and_clear();
     let rss = crate::bench::peak_rss();
     let total = r.load_secs + r.detect_secs;

@@ -279,7 +279,7 @@ fn train_on(
 pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
     let args = match cmd {
         EvalCmd::Net(a) => a,
-        EvalCmd::Ehr(a) => return crate::ehr::eval(a),
+        EvalCmd::Ehr(a) => return crate::ehr::eval(a, cfg),
     };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);
@@ -529,7 +529,7 @@ pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
     let args = match cmd {
         BenchCmd::Net(a) => a,
         BenchCmd::Serve(a) => return crate::pipeline::bench::run(&a, cfg),
-        BenchCmd::Ehr(a) => return crate::ehr::bench(a),
+        BenchCmd::Ehr(a) => return crate::ehr::bench(a, cfg),
     };
     match &args.input {
         Some(p) => {

@@ -119,7 +119,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(c) => net::train(c, &cfg),
         Command::Detect(c) => net::detect(c, &cfg),
         Command::Eval(c) => net::eval(c, &cfg),
-        Command::Ehr(c) => ehr::run(c),
+        Command::Ehr(c) => ehr::run(c, &cfg),
         Command::Bench(c) => net::bench(c, &cfg),
         Command::Parse(c) => net::parse(c, &cfg),
         Command::Sim(c) => demo::sim(c),

@@ -160,3 +160,31 @@ fn bench_reports_load_detect_and_memory() {
         assert!(v[k].as_f64().unwrap() > 0.0, "{k}: {v}");
     }
 }
+
+#[test]
+fn the_daily_budget_comes_from_ward_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    sim(dir.path());
+    let flagged = |dir: &Path| -> u64 {
+        let out = ward(&["eval", "ehr", "ehr", "--json"], dir);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["flagged"].as_u64().unwrap()
+    };
+    let default = flagged(dir.path());
+    std::fs::write(
+        dir.path().join("ward.toml"),
+        "[ehr.score]\ndaily_budget_share = 0.0005\ndaily_min_accesses = 1\n",
+    )
+    .unwrap();
+    let tight = flagged(dir.path());
+    assert!(tight < default, "{tight} !< {default}");
+    std::fs::write(dir.path().join("ward.toml"), "[ehr.score]\nbudget = 1\n").unwrap();
+    let out = ward(&["eval", "ehr", "ehr"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ward.toml"));
+}
