@@ -386,23 +386,6 @@ fn demo_password() -> Result<String> {
     Ok(out)
 }
 
-/// The server state over an open store: the store for writes plus a pool of read-only
-/// handles on the same file (one per core, at most four) for the read routes.
-pub(crate) fn app_state(
-    store: ward_store::SqliteStore,
-    path: &Path,
-    opts: ward_server::ServerOptions,
-) -> Result<ward_server::AppState> {
-    let n = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-    let mut readers: Vec<Box<dyn Store>> = Vec::with_capacity(n);
-    for _ in 0..n {
-        readers.push(Box::new(ward_store::SqliteStore::open_reader(path)?));
-    }
-    Ok(ward_server::AppState::new(Box::new(store))
-        .with_options(opts)
-        .with_readers(readers))
-}
-
 /// Adds the `admin` user with a fresh password and serves the dashboard until Ctrl-C.
 fn serve_demo(db: &Path, listen: std::net::SocketAddr, cfg: &Config) -> Result<()> {
     let mut store = ward_store::SqliteStore::open(db)?;
@@ -436,7 +419,7 @@ fn serve_demo(db: &Path, listen: std::net::SocketAddr, cfg: &Config) -> Result<(
             "Ctrl-C stops the server; the store stays in {}",
             db.display()
         );
-        let state = app_state(store, db, opts)?;
+        let state = crate::serve::app_state(store, db, opts)?;
         ward_server::serve(listener, state, async {
             if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;

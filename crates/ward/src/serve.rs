@@ -103,7 +103,7 @@ pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let mut state = crate::demo::app_state(store, &store_path, cfg.server.options()?)?;
+    let mut state = app_state(store, &store_path, cfg.server.options()?)?;
     if let Some(p) = &pipeline {
         state = state.with_sink(Arc::clone(p) as Arc<dyn ward_server::EventSink>);
     }
@@ -169,4 +169,21 @@ async fn shutdown_signal() {
         () = ctrl_c => {}
         () = term => {}
     }
+}
+
+/// The server state over an open store: the store for writes plus a pool of read-only
+/// handles on the same file (one per core, at most four) for the read routes.
+pub(crate) fn app_state(
+    store: ward_store::SqliteStore,
+    path: &std::path::Path,
+    opts: ward_server::ServerOptions,
+) -> Result<ward_server::AppState> {
+    let n = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let mut readers: Vec<Box<dyn ward_store::Store>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        readers.push(Box::new(ward_store::SqliteStore::open_reader(path)?));
+    }
+    Ok(ward_server::AppState::new(Box::new(store))
+        .with_options(opts)
+        .with_readers(readers))
 }

@@ -41,21 +41,8 @@ fn push_num(buf: &mut Vec<u8>, n: u64, width: usize) {
     buf.extend_from_slice(tmp.get(i..).unwrap_or(&[]));
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 fn push_date(buf: &mut Vec<u8>, days: i64) {
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = ward_core::time::civil_from_days(days);
     push_num(buf, y.max(0) as u64, 4);
     buf.push(b'-');
     push_num(buf, m as u64, 2);

@@ -311,7 +311,7 @@ fn ingest(
     let db = dir.path().join("bench.db");
     let (store, token) = store_with_token(&db)?;
     let pipeline = Pipeline::start(model, &db, &PipelineConfig::default())?;
-    let state = crate::demo::app_state(store, &db, ward_server::ServerOptions::default())?
+    let state = crate::serve::app_state(store, &db, ward_server::ServerOptions::default())?
         .with_sink(Arc::clone(&pipeline) as Arc<dyn EventSink>);
     let total = args.events as u64;
     let (elapsed, retries, cpu) = rt.block_on(async {
@@ -500,7 +500,7 @@ fn query(args: &BenchServeArgs, rt: &tokio::runtime::Runtime) -> Result<()> {
         args.alerts,
         t.elapsed().as_secs_f64()
     );
-    let state = crate::demo::app_state(store, &db, ward_server::ServerOptions::default())?;
+    let state = crate::serve::app_state(store, &db, ward_server::ServerOptions::default())?;
     let clients = args.clients.max(1);
     let per = args.requests.max(1);
     let no_search = args.no_search;
