@@ -36,24 +36,29 @@ pub struct EhrSimArgs {
     /// Output folder (created if missing).
     #[arg(long, short, default_value = "ward-ehr-sim", value_name = "DIR")]
     pub out: PathBuf,
-    /// Seed: the same seed gives byte-identical files.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Days of access log.
-    #[arg(long, default_value_t = 14)]
-    pub days: u32,
-    /// Patients in the registry.
-    #[arg(long, default_value_t = 20_000)]
-    pub patients: u32,
-    /// Staff on the HR roster.
-    #[arg(long, default_value_t = 1_500)]
-    pub users: u32,
+    /// Every simulation parameter (TOML: seed, days, history_days, patients, users,
+    /// encounters, snoop_rate, off_hours_share, vip_share, deceased_share, case_weights, ...;
+    /// see docs/ehr-sim.md); the flags below override it.
+    #[arg(long, value_name = "FILE")]
+    pub params: Option<PathBuf>,
+    /// Seed: the same seed gives byte-identical files [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Days of access log [default: 14].
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Patients in the registry [default: 20000].
+    #[arg(long)]
+    pub patients: Option<u32>,
+    /// Staff on the HR roster [default: 1500].
+    #[arg(long)]
+    pub users: Option<u32>,
     /// Encounters over the history and the window (default: half an encounter per user per day).
     #[arg(long)]
     pub encounters: Option<u32>,
-    /// Snooping accesses as a share of all accesses.
-    #[arg(long, default_value_t = 0.002)]
-    pub snoop_rate: f64,
+    /// Snooping accesses as a share of all accesses [default: 0.002].
+    #[arg(long)]
+    pub snoop_rate: Option<f64>,
     /// Also write the accesses as FHIR R4 AuditEvent NDJSON (access.ndjson).
     #[arg(long)]
     pub fhir: bool,
@@ -62,15 +67,34 @@ pub struct EhrSimArgs {
 /// `ward sim ehr`: simulate, write the files, print a summary.
 fn sim_ehr(args: EhrSimArgs) -> Result<()> {
     use ward_sim::ehr::{EhrSimConfig, generate, write_all};
-    let cfg = EhrSimConfig {
-        seed: args.seed,
-        days: args.days,
-        patients: args.patients,
-        users: args.users,
-        encounters: args.encounters,
-        snoop_rate: args.snoop_rate,
-        ..EhrSimConfig::default()
+    let mut cfg = match &args.params {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            toml::from_str::<EhrSimConfig>(&text).with_context(|| {
+                format!("{}: not a valid simulation parameter file", p.display())
+            })?
+        }
+        None => EhrSimConfig::default(),
     };
+    if let Some(v) = args.seed {
+        cfg.seed = v;
+    }
+    if let Some(v) = args.days {
+        cfg.days = v;
+    }
+    if let Some(v) = args.patients {
+        cfg.patients = v;
+    }
+    if let Some(v) = args.users {
+        cfg.users = v;
+    }
+    if args.encounters.is_some() {
+        cfg.encounters = args.encounters;
+    }
+    if let Some(v) = args.snoop_rate {
+        cfg.snoop_rate = v;
+    }
     cfg.validate()?;
     let clock = std::time::Instant::now();
     let out = generate(&cfg);

@@ -129,6 +129,7 @@ pub struct CaseWeights {
     /// A deceased patient, after death. Default 0.05.
     pub deceased: f64,
     /// The snooper's own record. Default 0.06.
+    #[serde(rename = "self")]
     pub self_: f64,
     /// Break-the-glass with no encounter following. Default 0.06.
     pub break_glass: f64,

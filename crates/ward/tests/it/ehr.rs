@@ -188,3 +188,50 @@ fn the_daily_budget_comes_from_ward_toml() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ward.toml"));
 }
+
+#[test]
+fn sim_parameters_come_from_a_file_and_flags_override_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.toml"),
+        "patients = 1500\nusers = 150\ndays = 3\nvip_share = 0.01\n[case_weights]\nvolume = 0.0\n",
+    )
+    .unwrap();
+    let out = ward(
+        &[
+            "sim", "ehr", "--params", "p.toml", "--days", "2", "--out", "p",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("150 users on 1500 patients"), "{said}");
+    let truth = std::fs::read_to_string(dir.path().join("p/truth.csv")).unwrap();
+    // volume weighs nothing, so only the minimum incidents of it are injected
+    let volume = truth.lines().filter(|l| l.ends_with(",volume")).count();
+    let all = truth.lines().count() - 1;
+    assert!(all > 0 && volume < all / 2, "{volume} of {all}");
+    let access = std::fs::read_to_string(dir.path().join("p/access.csv")).unwrap();
+    let days: std::collections::BTreeSet<&str> = access.lines().skip(1).map(|l| &l[..10]).collect();
+    assert_eq!(days.len(), 2, "--days overrides the file");
+
+    for (text, want) in [
+        ("patients = \"many\"\n", "p.toml"),
+        ("unknown_knob = 1\n", "unknown_knob"),
+        ("snoop_rate = 0.9\n", "snoop_rate"),
+    ] {
+        std::fs::write(dir.path().join("p.toml"), text).unwrap();
+        let out = ward(
+            &["sim", "ehr", "--params", "p.toml", "--out", "q"],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{text}: {err}");
+    }
+}
