@@ -58,6 +58,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         cfg.score.budget_days = d;
     }
+    for (k, slot) in [("BUDGET", &mut cfg.score.daily_budget_share)] {
+        if let Some(v) = std::env::var(k).ok().and_then(|v| v.parse().ok()) {
+            *slot = v;
+        }
+    }
     let det = Detector::new(cfg)?.detect(&ds);
     let detect = t1.elapsed().as_secs_f64();
     let n = ds.accesses.len();
@@ -108,6 +113,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let expl = ward_ehr::explain::explain_all(&ds, &EhrConfig::default().explain, &order);
         let sig = ward_ehr::signals::compute(&ds, &EhrConfig::default().signals, &expl, &order);
         let mut fired: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
+        let truth_set: HashSet<u64> = {
+            let mut r2 = csv::Reader::from_path(&truth)?;
+            r2.records()
+                .filter_map(|r| r.ok().and_then(|r| r.get(ri).and_then(|v| v.parse().ok())))
+                .collect()
+        };
+        if std::env::var_os("DIAG_ROLE").is_some() {
+            // per role: unexplained accesses (legit, snoop) and the share whose patient has an
+            // encounter in any department within +-7 days
+            let near = |a: &ward_ehr::Access| {
+                let t = a.time.0;
+                let w = 7 * 86_400_000_000i64;
+                ds.encounters
+                    .get(a.patient)
+                    .iter()
+                    .any(|e| e.start <= t.saturating_add(w) && e.end.saturating_add(w) >= t)
+            };
+            let mut per_role: BTreeMap<String, [u64; 6]> = BTreeMap::new();
+            for (i, a) in ds.accesses.iter().enumerate() {
+                let role = ds.roles.name(ds.user(a.user).role).to_owned();
+                let e = per_role.entry(role).or_default();
+                let ex = expl.get(i).is_some_and(|x| x.is_explained());
+                let snoop = truth_set.contains(&a.row);
+                let k = if ex {
+                    0
+                } else if snoop {
+                    2
+                } else {
+                    4
+                };
+                e[k] += 1;
+                if near(a) {
+                    e[k + 1] += 1;
+                }
+            }
+            for (r, c) in per_role {
+                eprintln!(
+                    "{r:<20} expl {:>8} near {:.2} | snoop-unexpl {:>5} near {:.2} | legit-unexpl {:>7} near {:.2}",
+                    c[0],
+                    c[1] as f64 / c[0].max(1) as f64,
+                    c[2],
+                    c[3] as f64 / c[2].max(1) as f64,
+                    c[4],
+                    c[5] as f64 / c[4].max(1) as f64
+                );
+            }
+        }
         for r in rdr.records() {
             let r = r?;
             let row: u64 = r.get(ri).ok_or("bad row")?.parse()?;
@@ -119,6 +171,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         *f.entry(s.as_str()).or_default() += 1;
                     }
                 }
+            }
+            if std::env::var_os("DIAG_OFF").is_some()
+                && ct == "off_hours"
+                && let Some(i) = expl_of.get(&row)
+                && let Some(a) = ds.accesses.get(*i)
+            {
+                let h = ward_ehr::signals::hour_of(a.time.0);
+                let share = sig.hour_share_of(&ds, *i);
+                let m = sig.bits.get(*i).copied().unwrap_or(0);
+                eprintln!(
+                    "off_hours row {row} user {} hour {h} share {share:.4} fired {} flagged {}",
+                    a.user,
+                    ward_ehr::signals::Signal::OffHours.is_in(m),
+                    flagged.contains(&row)
+                );
             }
             let hit = flagged.contains(&row);
             let e = per.entry(ct).or_default();

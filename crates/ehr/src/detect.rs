@@ -255,7 +255,7 @@ impl Detector {
             let total: u64 = (0..n_days)
                 .map(|k| per_day(d.saturating_add(i32::try_from(k).unwrap_or(0))))
                 .sum();
-            let budget = ((total as f64 * cfg.score.daily_budget_share).ceil() as u64)
+            let budget = ((total as f64 * cfg.score.daily_budget_share).floor() as u64)
                 .max(u64::from(cfg.score.daily_min_accesses));
             let take = (e - s).min(usize::try_from(budget).unwrap_or(usize::MAX));
             for c in cands.get(s..s + take).unwrap_or_default() {

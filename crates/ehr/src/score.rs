@@ -35,7 +35,8 @@ pub struct ScoreConfig {
     pub max_weight: f64,
     /// Smallest weight of a strong signal, in log-odds. Default 3.
     pub strong_min_weight: f64,
-    /// Share of each budget window's accesses that may be flagged. Default 0.004 (0.4 %).
+    /// Share of each budget window's accesses that may be flagged (rounded down). Default
+    /// 0.005 (0.5 %).
     pub daily_budget_share: f64,
     /// Length of the budget window in days (1 = a daily budget; a larger window lets a busy
     /// day borrow from quiet ones). Default 1.
@@ -58,7 +59,7 @@ impl Default for ScoreConfig {
             explained_discount: 2.0,
             max_weight: 8.0,
             strong_min_weight: 3.0,
-            daily_budget_share: 0.004,
+            daily_budget_share: 0.005,
             budget_days: 1,
             daily_min_accesses: 5,
             max_cases_per_day: 0,
@@ -149,7 +150,8 @@ pub struct Grade {
     pub repeat_days: u32,
     /// The user-day's distinct patients over its peer limit (0: not high volume).
     pub volume_ratio: f64,
-    /// The user's share of explained accesses at that hour (1: not off hours).
+    /// The share of the user's other active days with access around that hour (1: not off
+    /// hours).
     pub hour_share: f64,
 }
 

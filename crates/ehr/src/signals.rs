@@ -46,11 +46,14 @@ pub enum Signal {
     UnknownUser,
     /// The patient is not in the patient list.
     UnknownPatient,
+    /// The patient had no encounter in any department around the access (nobody was caring
+    /// for them at the hospital then).
+    NoEncounter,
 }
 
 impl Signal {
     /// Every signal, in bit order.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::SelfAccess,
         Self::Deceased,
         Self::BreakGlassNoEncounter,
@@ -67,6 +70,7 @@ impl Signal {
         Self::OutsideCommunity,
         Self::UnknownUser,
         Self::UnknownPatient,
+        Self::NoEncounter,
     ];
 
     /// The bit of this signal in a mask.
@@ -106,6 +110,7 @@ impl Signal {
             Self::OutsideCommunity => "outside_community",
             Self::UnknownUser => "unknown_user",
             Self::UnknownPatient => "unknown_patient",
+            Self::NoEncounter => "no_encounter",
         }
     }
 }
@@ -122,15 +127,13 @@ pub struct SignalConfig {
     pub break_glass_before_hours: f64,
     /// ... or starting up to this many hours after it. Default 24.
     pub break_glass_after_hours: f64,
-    /// Users with fewer clinically explained accesses (the profile is learned from those
-    /// only) have no usual-hours profile. Default 30.
-    pub off_hours_min_accesses: u32,
-    /// An hour is unusual for a user when its smoothed share of their accesses is below this.
-    /// Default 0.01.
+    /// A user needs at least this many active days in the log besides the day of an access
+    /// for that access to be judged against their usual hours. Default 3.
+    pub off_hours_min_days: u32,
+    /// An access is outside the user's usual hours when, on at most this share of their
+    /// other active days, they accessed any record within an hour of that time of day.
+    /// Default 0.1.
     pub off_hours_max_share: f64,
-    /// Weight, in accesses, of the hospital-wide hour profile mixed into each user's
-    /// (additive smoothing). Default 5.
-    pub off_hours_prior_weight: f64,
     /// A last-name part carried by more than this share of patients (and by more than
     /// `family_common_min` patients) is common and does not count as family on its own
     /// ("Smith"). Default 0.005.
@@ -155,6 +158,9 @@ pub struct SignalConfig {
     /// Days around an access in which a patient's encounters count for the community
     /// check. Default 365.
     pub community_window_days: f64,
+    /// An unexplained access is `no_encounter` when the patient had no encounter in any
+    /// department from this many days before to this many days after it. Default 7.
+    pub no_encounter_days: f64,
 }
 
 impl Default for SignalConfig {
@@ -165,9 +171,8 @@ impl Default for SignalConfig {
             family_common_min: 20,
             break_glass_before_hours: 12.0,
             break_glass_after_hours: 24.0,
-            off_hours_min_accesses: 30,
-            off_hours_max_share: 0.01,
-            off_hours_prior_weight: 5.0,
+            off_hours_min_days: 3,
+            off_hours_max_share: 0.1,
             volume_z: 3.5,
             volume_min_distinct: 10,
             min_peers: 5,
@@ -175,6 +180,7 @@ impl Default for SignalConfig {
             unexplained_z: 3.5,
             unexplained_min: 5,
             community_window_days: 365.0,
+            no_encounter_days: 7.0,
         }
     }
 }
@@ -187,10 +193,10 @@ impl SignalConfig {
             ("family_common_share", self.family_common_share),
             ("break_glass_before_hours", self.break_glass_before_hours),
             ("break_glass_after_hours", self.break_glass_after_hours),
-            ("off_hours_prior_weight", self.off_hours_prior_weight),
             ("volume_z", self.volume_z),
             ("unexplained_z", self.unexplained_z),
             ("community_window_days", self.community_window_days),
+            ("no_encounter_days", self.no_encounter_days),
         ];
         for (name, v) in fields {
             if !v.is_finite() || !(0.0..=1.0e6).contains(&v) {
@@ -362,9 +368,106 @@ pub struct Signals {
     pub repeat_days: HashMap<(u32, u32), u32>,
     /// Per user: (unexplained accesses, all accesses, peer median share).
     pub unexplained_share: Vec<(u32, u32, f64)>,
-    /// Per user and UTC hour: the smoothed share of their explained accesses (1 without a
-    /// profile).
-    pub hour_share: Vec<[f32; 24]>,
+    /// Each user's usual hours.
+    pub usual: UsualHours,
+}
+
+/// Each user's usual hours, learned from all their accesses, one vote per day: the days on
+/// which they accessed any record, and per hour of day (UTC) the days on which they did so
+/// within an hour of it. An access is judged against the user's *other* days (leave one day
+/// out), so a single night of snooping does not make its own hours usual, and a user who
+/// works nights has usual hours at night.
+#[derive(Debug, Clone, Default)]
+pub struct UsualHours {
+    days: Vec<u32>,
+    near: Vec<[u32; 24]>,
+}
+
+/// Largest dense user-by-day table, in entries; longer logs use a map.
+const DENSE_USER_DAYS: u64 = 32 << 20;
+
+impl UsualHours {
+    /// Learns the profile of every user of `ds`.
+    pub fn learn(ds: &Dataset) -> Self {
+        let nu = ds.users.len();
+        let mut out = Self {
+            days: vec![0; nu],
+            near: vec![[0; 24]; nu],
+        };
+        let (mut first, mut last) = (i32::MAX, i32::MIN);
+        for a in &ds.accesses {
+            let d = day_of(a.time.0);
+            first = first.min(d);
+            last = last.max(d);
+        }
+        if first > last {
+            return out;
+        }
+        let span = u64::try_from(i64::from(last) - i64::from(first) + 1).unwrap_or(u64::MAX);
+        let mut add = |u: usize, mask: u32| {
+            if mask == 0 {
+                return;
+            }
+            if let (Some(d), Some(near)) = (out.days.get_mut(u), out.near.get_mut(u)) {
+                *d += 1;
+                for (h, n) in near.iter_mut().enumerate() {
+                    if mask & window(h) != 0 {
+                        *n += 1;
+                    }
+                }
+            }
+        };
+        if span.saturating_mul(nu as u64) <= DENSE_USER_DAYS {
+            let span = usize::try_from(span).unwrap_or(0);
+            let mut masks = vec![0u32; nu * span];
+            for a in &ds.accesses {
+                let d =
+                    usize::try_from(i64::from(day_of(a.time.0)) - i64::from(first)).unwrap_or(0);
+                if let Some(m) = masks.get_mut(a.user as usize * span + d) {
+                    *m |= 1 << hour_of(a.time.0);
+                }
+            }
+            for (k, m) in masks.iter().enumerate() {
+                add(k / span.max(1), *m);
+            }
+        } else {
+            let mut masks: HashMap<(u32, i32), u32> = HashMap::new();
+            for a in &ds.accesses {
+                *masks.entry((a.user, day_of(a.time.0))).or_default() |= 1 << hour_of(a.time.0);
+            }
+            for ((u, _), m) in masks {
+                add(u as usize, m);
+            }
+        }
+        out
+    }
+
+    /// Days on which `user` accessed any record.
+    pub fn active_days(&self, user: UserIx) -> u32 {
+        self.days.get(user as usize).copied().unwrap_or(0)
+    }
+
+    /// Of `user`'s active days other than the day of time `t`, how many had an access within
+    /// an hour of `t`'s hour of day.
+    pub fn near_days(&self, user: UserIx, t: i64) -> u32 {
+        self.near
+            .get(user as usize)
+            .and_then(|n| n.get(hour_of(t)))
+            .map_or(0, |n| n.saturating_sub(1))
+    }
+
+    /// The share of `user`'s other active days with an access within an hour of time `t`'s
+    /// hour of day, or `None` when they have fewer than `min_days` other active days.
+    pub fn share(&self, user: UserIx, t: i64, min_days: u32) -> Option<f64> {
+        let other = self.active_days(user).saturating_sub(1);
+        (other >= min_days.max(1)).then(|| f64::from(self.near_days(user, t)) / f64::from(other))
+    }
+}
+
+/// The hours `h - 1`, `h` and `h + 1` (mod 24) as a mask.
+fn window(h: usize) -> u32 {
+    let h = h % 24;
+    (1 << h) | (1 << ((h + 1) % 24)) | (1 << ((h + 23) % 24))
 }
 
 /// Computes every signal. `expl` is from [`crate::explain::explain_all`] and `order` from
@@ -398,9 +501,7 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         us(cfg.break_glass_before_hours, HOUR_US),
         us(cfg.break_glass_after_hours, HOUR_US),
     );
-    let mut hist = vec![[0u32; 24]; nu];
     let mut totals = vec![0u32; nu];
-    let mut profile_n = vec![0u32; nu];
     let mut unexplained = vec![0u32; nu];
     for (i, (a, b)) in ds.accesses.iter().zip(bits.iter_mut()).enumerate() {
         let u = ds.user(a.user);
@@ -456,19 +557,6 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         if let Some(tot) = totals.get_mut(a.user as usize) {
             *tot += 1;
         }
-        // the usual-hours profile is learned from the user's clinically explained accesses
-        // only, so that the behaviour being looked for does not teach the profile
-        if explained(i)
-            && let (Some(h), Some(n)) = (
-                hist.get_mut(a.user as usize),
-                profile_n.get_mut(a.user as usize),
-            )
-        {
-            if let Some(c) = h.get_mut(hour_of(t)) {
-                *c += 1;
-            }
-            *n += 1;
-        }
         if !explained(i)
             && let Some(c) = unexplained.get_mut(a.user as usize)
         {
@@ -476,42 +564,15 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         }
     }
 
-    // 2. usual hours: each user's hour-of-day profile, smoothed over neighbouring hours and
-    //    towards the hospital-wide profile
-    let mut global = [0f64; 24];
-    for h in &hist {
-        for (g, c) in global.iter_mut().zip(h) {
-            *g += f64::from(*c);
-        }
-    }
-    let gsum: f64 = global.iter().sum::<f64>().max(1.0);
-    for g in &mut global {
-        *g /= gsum;
-    }
-    let mut hour_share: Vec<[f32; 24]> = vec![[1.0; 24]; nu];
-    let unusual: Vec<u32> = hist
-        .iter()
-        .zip(&profile_n)
-        .zip(hour_share.iter_mut())
-        .map(|((h, &tot), shares)| {
-            if tot < cfg.off_hours_min_accesses {
-                return 0;
-            }
-            let mut mask = 0u32;
-            for (hour, slot) in shares.iter_mut().enumerate() {
-                let c = |k: usize| f64::from(h.get(k % 24).copied().unwrap_or(0));
-                let smooth = (c(hour + 23) + 2.0 * c(hour) + c(hour + 1)) / 4.0;
-                let share = (smooth
-                    + cfg.off_hours_prior_weight * global.get(hour).copied().unwrap_or(0.0))
-                    / (f64::from(tot) + cfg.off_hours_prior_weight);
-                *slot = share as f32;
-                if share < cfg.off_hours_max_share {
-                    mask |= 1 << hour;
-                }
-            }
-            mask
-        })
-        .collect();
+    let no_enc = us(cfg.no_encounter_days, DAY_US);
+
+    // 2. usual hours: on which of their days each user was active around each hour
+    let usual = UsualHours::learn(ds);
+    let off_hours = |a: &crate::model::Access| {
+        usual
+            .share(a.user, a.time.0, cfg.off_hours_min_days)
+            .is_some_and(|s| s <= cfg.off_hours_max_share)
+    };
 
     // 3. community: departments each user works with, from their explained accesses
     let mut user_depts: Vec<(u32, u32)> = Vec::new();
@@ -564,14 +625,21 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
     };
 
     for (i, (a, b)) in ds.accesses.iter().zip(bits.iter_mut()).enumerate() {
-        if unusual
-            .get(a.user as usize)
-            .is_some_and(|m| m & (1 << hour_of(a.time.0)) != 0)
-        {
+        if off_hours(a) {
             *b |= Signal::OffHours.bit();
         }
         if !explained(i) && !in_community(a.user, a.patient, a.time.0) {
             *b |= Signal::OutsideCommunity.bit();
+        }
+        if !explained(i) {
+            let t = a.time.0;
+            let near =
+                ds.encounters.get(a.patient).iter().any(|e| {
+                    e.start <= t.saturating_add(no_enc) && e.end.saturating_add(no_enc) >= t
+                });
+            if !near {
+                *b |= Signal::NoEncounter.bit();
+            }
         }
     }
 
@@ -703,7 +771,7 @@ pub fn compute(ds: &Dataset, cfg: &SignalConfig, expl: &[Explained], order: &[u3
         volume_days,
         repeat_days,
         unexplained_share,
-        hour_share,
+        usual,
     }
 }
 
@@ -727,14 +795,13 @@ impl Signals {
             .fold(0.0, f64::max)
     }
 
-    /// The user's smoothed share of explained accesses at access `i`'s hour (1 without a
-    /// profile).
+    /// The share of the user's other active days with an access within an hour of access
+    /// `i`'s hour of day (1 without a profile).
     pub fn hour_share_of(&self, ds: &Dataset, i: usize) -> f64 {
         ds.accesses
             .get(i)
-            .and_then(|a| self.hour_share.get(a.user as usize).map(|h| (h, a)))
-            .and_then(|(h, a)| h.get(hour_of(a.time.0)))
-            .map_or(1.0, |s| f64::from(*s))
+            .and_then(|a| self.usual.share(a.user, a.time.0, 1))
+            .unwrap_or(1.0)
     }
 
     /// Distinct days of unexplained access of access `i`'s (user, patient) pair when it is a
@@ -784,11 +851,19 @@ pub fn describe(
             format!("Patient {p} is a hospital employee (user {e}) in another department.")
         }
         Signal::Vip => format!("Patient {p} is flagged as a VIP."),
-        Signal::OffHours => format!(
-            "User {u} accessed the record at {:02}:00 UTC, an hour in which they make fewer than {}% of their accesses.",
-            hour_of(a.time.0),
-            cfg.off_hours_max_share * 100.0
-        ),
+        Signal::OffHours => {
+            let near = sig.usual.near_days(a.user, a.time.0);
+            let other = sig.usual.active_days(a.user).saturating_sub(1);
+            format!(
+                "User {u} accessed the record at {:02}:00 UTC; on {} of their {other} other active days in the log did they access any record within an hour of that time.",
+                hour_of(a.time.0),
+                if near == 0 {
+                    "none".to_owned()
+                } else {
+                    format!("only {near}")
+                }
+            )
+        }
         Signal::HighVolume => {
             let k = (a.user, day_of(a.time.0));
             match sig
@@ -838,5 +913,9 @@ pub fn describe(
         }
         Signal::UnknownUser => format!("User {u} is not in the HR roster."),
         Signal::UnknownPatient => format!("Patient {p} is not in the patient list."),
+        Signal::NoEncounter => format!(
+            "Patient {p} had no encounter in any department within {} days of the access.",
+            cfg.no_encounter_days
+        ),
     }
 }

@@ -190,9 +190,8 @@ repeat_before_days = 7.0
 deceased_grace_hours = 24.0
 break_glass_before_hours = 12.0
 break_glass_after_hours = 24.0
-off_hours_min_accesses = 30
-off_hours_max_share = 0.01
-off_hours_prior_weight = 5.0
+off_hours_min_days = 3
+off_hours_max_share = 0.1
 family_common_share = 0.005
 family_common_min = 20
 volume_z = 3.5
@@ -202,6 +201,7 @@ repeat_min_days = 2
 unexplained_z = 3.5
 unexplained_min = 5
 community_window_days = 365.0
+no_encounter_days = 7.0
 
 [ehr.score]
 # The learned risk score and the alert budget.
@@ -211,7 +211,7 @@ explained_discount = 2.0
 max_weight = 8.0
 strong_min_weight = 3.0
 # Share of each budget window's accesses that may be flagged (the daily alert budget).
-daily_budget_share = 0.004
+daily_budget_share = 0.005
 # Budget window in days (1 = daily).
 budget_days = 1
 daily_min_accesses = 5

@@ -30,6 +30,8 @@ fn every_signal_fires_and_stays_quiet() {
     let day = |d: u32, user: &str, patient: &str| {
         format!("2024-03-{d:02}T10:00:00Z,{user},{patient},view")
     };
+    let day_at =
+        |d: u32, hhmm: &str, user: &str| format!("2024-03-{d:02}T{hhmm}:00Z,{user},c01,view");
     let burst: Vec<String> = (1..=15)
         .map(|k| at("10:00", "n03", &format!("c{k:02}"), "view"))
         .collect();
@@ -90,7 +92,13 @@ fn every_signal_fires_and_stays_quiet() {
             "break glass, encounter active",
             vec![at("10:00", "g1", "c01", "break_glass")],
             &[],
-            &[BreakGlassNoEncounter],
+            &[BreakGlassNoEncounter, NoEncounter],
+        ),
+        (
+            "no encounter anywhere around it",
+            vec![at("10:00", "g1", "pn", "view")],
+            &[NoEncounter, OutsideCommunity],
+            &[],
         ),
         (
             "plain explained access",
@@ -103,6 +111,29 @@ fn every_signal_fires_and_stays_quiet() {
             vec![at("03:00", "n01", "c01", "view")],
             &[OffHours],
             &[OutsideCommunity],
+        ),
+        (
+            "a second night is still off hours",
+            vec![day_at(2, "03:00", "n06"), day_at(5, "03:10", "n06")],
+            &[OffHours],
+            &[],
+        ),
+        (
+            "nights on several days become usual hours",
+            vec![
+                day_at(2, "03:00", "n06"),
+                day_at(3, "02:30", "n06"),
+                day_at(4, "04:00", "n06"),
+                day_at(5, "03:10", "n06"),
+            ],
+            &[],
+            &[OffHours],
+        ),
+        (
+            "too few active days for usual hours",
+            vec![day_at(3, "10:00", "w1"), day_at(5, "03:00", "w1")],
+            &[],
+            &[OffHours],
         ),
         (
             "unknown user",
@@ -150,7 +181,7 @@ fn every_signal_fires_and_stays_quiet() {
         (
             "inside community, outside time",
             vec!["2024-05-01T10:00:00Z,n01,c01,view".into()],
-            &[],
+            &[NoEncounter],
             &[OutsideCommunity],
         ),
     ];
@@ -187,6 +218,12 @@ fn reasons_quote_ids_and_figures() {
     assert!(
         text.iter()
             .any(|t| t == "User g1 shares the last name of patient pl."),
+        "{text:?}"
+    );
+    let (_, text) = last_signals(&[at("03:00", "n01", "c01", "view")]);
+    assert!(
+        text.iter().any(|t| t
+            == "User n01 accessed the record at 03:00 UTC; on none of their 19 other active days in the log did they access any record within an hour of that time."),
         "{text:?}"
     );
 }
