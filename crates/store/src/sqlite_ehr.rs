@@ -143,33 +143,25 @@ fn bad(s: &SqliteStore, key: String, reason: &str) -> StoreError {
 
 fn decode_case(s: &SqliteStore, r: &Row<'_>) -> Result<EhrCaseRecord, StoreError> {
     let id: String = r.get(0).map_err(|e| s.err(e))?;
-    let read = || -> rusqlite::Result<(String, i64, i64, i64, f64, i64, String, String)> {
-        Ok((
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-        ))
+    let wrong = || bad(s, format!("ehr case {id}"), "a column has the wrong type");
+    let read = || -> rusqlite::Result<(EhrCaseRecord, String)> {
+        let case = EhrCaseRecord {
+            id: id.clone(),
+            user_id: r.get(1)?,
+            day: Timestamp(r.get(2)?),
+            first: Timestamp(r.get(3)?),
+            last: Timestamp(r.get(4)?),
+            score: r.get(5)?,
+            patients: u32::try_from(r.get::<_, i64>(6)?).unwrap_or(u32::MAX),
+            signals: Vec::new(),
+            summary: r.get(8)?,
+        };
+        Ok((case, r.get(7)?))
     };
-    let (user_id, day, first, last, score, patients, signals, summary) =
-        read().map_err(|_| bad(s, format!("ehr case {id}"), "a column has the wrong type"))?;
-    let signals: Vec<String> = serde_json::from_str(&signals)
+    let (mut case, signals) = read().map_err(|_| wrong())?;
+    case.signals = serde_json::from_str(&signals)
         .map_err(|_| bad(s, format!("ehr case {id}"), "signals are not a JSON list"))?;
-    Ok(EhrCaseRecord {
-        user_id,
-        day: Timestamp(day),
-        first: Timestamp(first),
-        last: Timestamp(last),
-        score,
-        patients: u32::try_from(patients).unwrap_or(u32::MAX),
-        signals,
-        summary,
-        id,
-    })
+    Ok(case)
 }
 
 fn decode_access(s: &SqliteStore, r: &Row<'_>) -> Result<EhrAccessRecord, StoreError> {
