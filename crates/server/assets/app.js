@@ -248,7 +248,7 @@ function query(params) {
 function setView(title, ...nodes) {
   document.title = `${title} · ward`;
   const view = $('#view');
-  view.replaceChildren(...nodes.flat());
+  view.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
   const h1 = view.querySelector('h1');
   if (h1) {
     h1.setAttribute('tabindex', '-1');
@@ -1311,7 +1311,7 @@ function fmtScore(x) {
 function signalList(signals) {
   const list = Array.isArray(signals) ? signals : [];
   if (!list.length) return '—';
-  return h('ul', { class: 'tag-list' }, list.map((x) => h('li', null, h('code', null, x))));
+  return h('ul', { class: 'tag-list signals' }, list.map((x) => h('li', null, h('code', null, x))));
 }
 
 function namesNotice(data) {
@@ -1349,8 +1349,8 @@ async function viewPrivacy(g) {
       users.length
         ? table('Users with EHR-access cases', headers, users.map((u) => h(
           'tr',
-          { 'data-user': u.user_id },
-          h('td', null, h('a', { href: privacyLink(u.user_id) }, h('code', null, u.user_id))),
+          { 'data-user': u.user_id, 'data-named': data.names && u.name ? 'yes' : null },
+          h('td', { class: 'nowrap' }, h('a', { href: privacyLink(u.user_id) }, h('code', null, u.user_id))),
           data.names ? h('td', null, u.name || '—') : null,
           data.names ? h('td', null, [u.role, u.department].filter(Boolean).join(', ') || '—') : null,
           h('td', { class: 'num' }, fmtNum(u.cases)),
@@ -1394,7 +1394,7 @@ async function viewPrivacyUser(g, userId) {
           'tr',
           { 'data-row': a.row },
           h('td', { class: 'time' }, fmtTime(a.time)),
-          h('td', null, h('code', null, a.patient_id), data.names && a.patient_name ? h('div', null, a.patient_name) : null),
+          h('td', { class: 'nowrap' }, h('code', null, a.patient_id), data.names && a.patient_name ? h('div', null, a.patient_name) : null),
           h('td', null, String(a.action || '').replace('_', ' ')),
           h('td', null, String(a.link || '').replace('_', ' ')),
           h('td', { class: 'num' }, fmtScore(a.score)),
