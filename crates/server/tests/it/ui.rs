@@ -93,7 +93,12 @@ async fn the_privacy_page_is_in_the_navigation_and_the_script() {
     ] {
         assert!(js.contains(needle), "app.js lacks {needle}");
     }
-    for bad in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"] {
+    for bad in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+    ] {
         assert!(!js.contains(bad), "app.js uses {bad}");
     }
 }

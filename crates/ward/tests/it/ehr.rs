@@ -225,7 +225,7 @@ fn detect_store_fills_the_privacy_view_with_names_for_the_privacy_officer_only()
         .unwrap()
         .records()
         .count() as u64;
-    let mut store = SqliteStore::open(&db).unwrap();
+    let store = SqliteStore::open(&db).unwrap();
     let users = store.ehr_users(&EhrUserQuery::default()).unwrap();
     assert!(!users.is_empty());
     let all = EhrUserQuery {
