@@ -137,8 +137,7 @@ pub const MIGRATIONS: &[&str] = &[
         signals  TEXT    NOT NULL,
         summary  TEXT    NOT NULL
     ) WITHOUT ROWID;
-    CREATE INDEX ehr_cases_user  ON ehr_cases (user_id, first);
-    CREATE INDEX ehr_cases_score ON ehr_cases (score, user_id);
+    CREATE INDEX ehr_cases_user ON ehr_cases (user_id, first);
     CREATE TABLE ehr_accesses (
         case_id    TEXT    NOT NULL REFERENCES ehr_cases (id),
         row        INTEGER NOT NULL,
