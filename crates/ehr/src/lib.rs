@@ -12,6 +12,7 @@ pub mod error;
 pub mod explain;
 pub mod load;
 pub mod model;
+pub mod names;
 pub mod normalise;
 pub mod score;
 pub mod signals;

@@ -13,6 +13,7 @@ const STATUSES = ['open', 'acknowledged', 'closed'];
 const DETECTORS = ['net.supervised', 'net.anomaly', 'net.device'];
 const ACT_ROLES = new Set(['admin', 'analyst', 'privacy_officer']);
 const AUDIT_ROLES = new Set(['admin', 'auditor', 'privacy_officer']);
+const PRIVACY_ROLES = new Set(['admin', 'auditor', 'privacy_officer']);
 const RESOLUTIONS = [
   ['true_positive', 'True positive (a real attack or misuse)'],
   ['false_positive', 'False positive (the detector was wrong)'],
@@ -42,6 +43,7 @@ const mem = {
   deviceSort: { key: 'criticality', dir: 1 },
   deviceCrit: '',
   auditFrom: 1,
+  privacyOffset: 0,
   auditStack: [],
   flash: '',
 };
@@ -246,7 +248,7 @@ function query(params) {
 function setView(title, ...nodes) {
   document.title = `${title} · ward`;
   const view = $('#view');
-  view.replaceChildren(...nodes.flat());
+  view.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
   const h1 = view.querySelector('h1');
   if (h1) {
     h1.setAttribute('tabindex', '-1');
@@ -272,6 +274,8 @@ function setSignedIn(s) {
   // Only roles that may read the audit trail see it in the navigation.
   const audit = document.querySelector('[data-nav="audit"]');
   if (audit) audit.parentElement.hidden = Boolean(s) && !AUDIT_ROLES.has(s.role);
+  const privacy = document.querySelector('[data-nav="privacy"]');
+  if (privacy) privacy.parentElement.hidden = Boolean(s) && !PRIVACY_ROLES.has(s.role);
 }
 
 function showSignIn(message) {
@@ -370,6 +374,7 @@ async function route() {
     devices: ['devices', () => viewDevices(g)],
     cases: ['cases', () => (id ? viewCase(g, id) : viewCases(g))],
     audit: ['audit', () => viewAudit(g)],
+    privacy: ['privacy', () => (id ? viewPrivacyUser(g, id) : viewPrivacy(g))],
   };
   const entry = views[section || ''];
   if (!entry) {
@@ -1288,6 +1293,124 @@ async function viewAudit(g) {
         : h('p', { class: 'muted' }, 'No entries.'),
       h('nav', { class: 'pager', 'aria-label': 'Audit pages' }, oldest, prev, h('span', null, entries.length ? `Entries ${first}–${last}` : ''), next, newest),
     ),
+  );
+}
+
+// ------------------------------------------------------------------------------------------
+// Privacy: EHR-snooping cases by user (ward ehr detect --store)
+// ------------------------------------------------------------------------------------------
+
+function privacyLink(userId) {
+  return `#/privacy/${encodeURIComponent(userId)}`;
+}
+
+function fmtScore(x) {
+  return typeof x === 'number' ? x.toFixed(2) : '—';
+}
+
+function signalList(signals) {
+  const list = Array.isArray(signals) ? signals : [];
+  if (!list.length) return '—';
+  return h('ul', { class: 'tag-list signals' }, list.map((x) => h('li', null, h('code', null, x))));
+}
+
+function namesNotice(data) {
+  return data.names
+    ? h('p', { class: 'notice warn' }, 'Names are shown because you are a privacy officer. This view has been recorded in the audit trail.')
+    : h('p', { class: 'notice' }, 'Users and patients are shown by id. Only privacy officers see names, and each such view is audited.');
+}
+
+async function viewPrivacy(g) {
+  if (!PRIVACY_ROLES.has(session.role)) {
+    setView(
+      'Privacy',
+      h('h1', null, 'Privacy'),
+      h('p', { class: 'notice warn' }, `EHR-access cases are open to administrators, auditors and privacy officers. Your role (${ROLE_NAMES[session.role] || session.role}) may not read them.`),
+    );
+    return;
+  }
+  const data = await api('GET', `/privacy/users${query({ limit: PAGE, offset: mem.privacyOffset || null })}`);
+  if (g !== generation) return;
+  const users = Array.isArray(data.users) ? data.users : [];
+  const go = (offset) => {
+    mem.privacyOffset = Math.max(0, offset);
+    route();
+  };
+  const prev = h('button', { type: 'button', class: 'secondary', disabled: mem.privacyOffset <= 0, onclick: () => go(mem.privacyOffset - PAGE) }, '← Previous page');
+  const next = h('button', { type: 'button', class: 'secondary', disabled: data.next_offset === null || data.next_offset === undefined, onclick: () => go(data.next_offset) }, 'Next page →');
+  const headers = [th('User'), data.names ? th('Name') : null, data.names ? th('Role and department') : null, th('Cases', 'num'), th('Flagged accesses', 'num'), th('Patients', 'num'), th('Highest score', 'num'), th('Last access'), th('Signals')].filter(Boolean);
+  setView(
+    'Privacy',
+    h('div', { class: 'page-head' }, h('h1', null, 'Privacy: record access by user'), h('span', { class: 'sub' }, `${fmtNum(data.total)} user${data.total === 1 ? '' : 's'} with cases, highest score first`)),
+    namesNotice(data),
+    h(
+      'section',
+      { class: 'panel', 'aria-label': 'Users with cases' },
+      users.length
+        ? table('Users with EHR-access cases', headers, users.map((u) => h(
+          'tr',
+          { 'data-user': u.user_id, 'data-named': data.names && u.name ? 'yes' : null },
+          h('td', { class: 'nowrap' }, h('a', { href: privacyLink(u.user_id) }, h('code', null, u.user_id))),
+          data.names ? h('td', null, u.name || '—') : null,
+          data.names ? h('td', null, [u.role, u.department].filter(Boolean).join(', ') || '—') : null,
+          h('td', { class: 'num' }, fmtNum(u.cases)),
+          h('td', { class: 'num' }, fmtNum(u.accesses)),
+          h('td', { class: 'num' }, fmtNum(u.patients)),
+          h('td', { class: 'num' }, fmtScore(u.max_score)),
+          h('td', { class: 'time' }, fmtTime(u.last)),
+          h('td', null, signalList(u.signals)),
+        )), { hideCaption: true })
+        : h('p', { class: 'muted' }, 'No EHR-access cases are stored. Run ward ehr detect DIR --store with this store.'),
+      h('nav', { class: 'pager', 'aria-label': 'User pages' }, prev, next),
+    ),
+  );
+}
+
+async function viewPrivacyUser(g, userId) {
+  const data = await api('GET', `/privacy/users/${encodeURIComponent(userId)}`);
+  if (g !== generation) return;
+  const user = data.user || {};
+  const cases = Array.isArray(data.cases) ? data.cases : [];
+  const accesses = Array.isArray(data.accesses) ? data.accesses : [];
+  const who = data.names && user.name ? `${user.name} (${user.user_id})` : `user ${user.user_id}`;
+  const sections = cases.map((c, i) => {
+    const rows = accesses.filter((a) => a.case === c.id);
+    const headId = nextId('case');
+    return h(
+      'section',
+      { class: 'panel', 'aria-labelledby': headId, 'data-case': c.id },
+      h('h2', { id: headId }, `Case ${i + 1}: ${fmtTime(c.first)} to ${fmtTime(c.last)}`),
+      h('p', null, c.summary),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', null, 'Score'), h('dd', null, fmtScore(c.score)),
+        h('dt', null, 'Patients'), h('dd', null, fmtNum(c.patients)),
+        h('dt', null, 'Signals'), h('dd', null, signalList(c.signals)),
+        h('dt', null, 'Alert'), h('dd', null, h('a', { href: `#/alerts/${encodeURIComponent(c.id)}` }, 'Open the alert')),
+      ),
+      rows.length
+        ? table(`Flagged accesses of case ${i + 1}`, [th('Time'), th('Patient'), th('Action'), th('Explanation'), th('Score', 'num'), th('Reasons')], rows.map((a) => h(
+          'tr',
+          { 'data-row': a.row },
+          h('td', { class: 'time' }, fmtTime(a.time)),
+          h('td', { class: 'nowrap' }, h('code', null, a.patient_id), data.names && a.patient_name ? h('div', null, a.patient_name) : null),
+          h('td', null, String(a.action || '').replace('_', ' ')),
+          h('td', null, String(a.link || '').replace('_', ' ')),
+          h('td', { class: 'num' }, fmtScore(a.score)),
+          h('td', null, h('ul', { class: 'reasons' }, (Array.isArray(a.reasons) ? a.reasons : []).map((r) => h('li', null, r.text)))),
+        )))
+        : h('p', { class: 'muted' }, data.truncated ? 'Accesses of this case are beyond the shown limit.' : 'No flagged accesses stored for this case.'),
+    );
+  });
+  setView(
+    `Privacy: ${user.user_id}`,
+    h('p', null, h('a', { href: '#/privacy' }, '← All users')),
+    h('div', { class: 'page-head' }, h('h1', null, `Record access by ${who}`), h('span', { class: 'sub' }, `${cases.length} case${cases.length === 1 ? '' : 's'}, ${accesses.length} flagged access${accesses.length === 1 ? '' : 'es'}, oldest first`)),
+    namesNotice(data),
+    data.names && (user.role || user.department) ? h('p', null, [user.role, user.department].filter(Boolean).join(', ')) : null,
+    data.truncated ? h('p', { class: 'notice warn' }, 'Only the first flagged accesses are shown.') : null,
+    sections,
   );
 }
 

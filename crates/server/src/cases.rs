@@ -18,7 +18,7 @@ const HOUR: i64 = 3_600_000_000;
 const DAY: i64 = 24 * HOUR;
 
 /// Rejects repeated and unknown parameters, naming them (never echoing values).
-fn params(
+pub(crate) fn params(
     raw: Result<Query<Params>, QueryRejection>,
     known: &[&str],
 ) -> Result<Vec<(String, String)>, ApiError> {
@@ -42,7 +42,7 @@ fn params(
     Ok(p)
 }
 
-fn get<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn get<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
     p.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 

@@ -19,6 +19,7 @@ mod error;
 mod events;
 mod metrics;
 mod openapi;
+mod privacy;
 mod ui;
 
 pub use alerts::{API_DEFAULT_LIMIT, API_MAX_LIMIT};
@@ -32,6 +33,7 @@ pub use events::{
 };
 pub use metrics::Metrics;
 pub use openapi::OPENAPI_JSON;
+pub use privacy::{READ_PRIVACY, SEE_NAMES};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::{self, CONTENT_LENGTH, HeaderValue};
@@ -274,7 +276,9 @@ pub fn app(state: AppState) -> Router {
         .route("/devices", get(alerts::devices))
         .route("/events", post(events::submit))
         .route("/stats", get(cases::stats))
-        .route("/audit", get(cases::audit));
+        .route("/audit", get(cases::audit))
+        .route("/privacy/users", get(privacy::users))
+        .route("/privacy/users/{user_id}", get(privacy::timeline));
     Router::new()
         .nest("/api/v1", api)
         .route("/metrics", get(metrics::metrics))
@@ -314,6 +318,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/events"),
     ("GET", "/api/v1/stats"),
     ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/privacy/users"),
+    ("GET", "/api/v1/privacy/users/{user_id}"),
     ("GET", "/metrics"),
 ];
 

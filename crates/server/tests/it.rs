@@ -447,3 +447,6 @@ mod ui;
 
 #[path = "it/events.rs"]
 mod events;
+
+#[path = "it/privacy.rs"]
+mod privacy;

@@ -11,6 +11,8 @@ use crate::{
     StoreError,
 };
 use std::collections::{BTreeMap, HashSet};
+
+mod ehr;
 use ward_core::{
     Alert, Contribution, EntityId, EventId, Evidence, Explanation, Severity, Timestamp,
 };
@@ -50,6 +52,8 @@ pub fn run(make: impl Fn() -> Box<dyn Store>) {
         ("cases", cases),
         ("alert statistics", stats),
         ("raw pages and generations", raw_pages),
+        ("ehr cases, timelines and names", ehr::cases),
+        ("ehr input limits", ehr::limits),
     ];
     for (name, check) in checks {
         let mut store = make();

@@ -10,6 +10,8 @@
 //! - **devices**: the medical/IoT device inventory ([`DeviceRecord`]);
 //! - the **audit trail** ([`AuditEntry`]): append-only and hash-chained, checked by
 //!   [`Store::verify_audit`] (see [`audit`]);
+//! - **EHR-snooping cases** for the privacy officer's view ([`ehr`]): cases, their flagged
+//!   accesses with reasons, and display names of the people in them;
 //! - **users** and **API tokens** for sign-in ([`User`], [`ApiToken`]); hashing, roles and
 //!   token generation are in [`auth`].
 //!
@@ -21,9 +23,11 @@ pub mod auth;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod device;
+pub mod ehr;
 mod query;
 mod sqlite;
 mod sqlite_audit;
+mod sqlite_ehr;
 mod sqlite_users;
 mod sqlite_workflow;
 pub mod workflow;
@@ -31,6 +35,10 @@ pub mod workflow;
 pub use audit::{AuditEntry, AuditProblem, AuditVerification};
 pub use auth::{ApiToken, Role, User};
 pub use device::DeviceRecord;
+pub use ehr::{
+    EhrAccessRecord, EhrCaseRecord, EhrImport, EhrImportCounts, EhrPerson, EhrReason, EhrTimeline,
+    EhrUserQuery, EhrUserSummary, PersonKind,
+};
 pub use query::{AlertCursor, AlertQuery, AlertSort, DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LEN};
 pub use sqlite::{MIGRATIONS, SqliteStore};
 pub use workflow::{
@@ -394,6 +402,33 @@ pub trait Store: Send {
         to: Timestamp,
         bucket_micros: i64,
     ) -> Result<AlertStats, StoreError>;
+
+    // ---- EHR-snooping cases (see [`ehr`]) ----
+
+    /// Stores one detection run (alerts, cases, flagged accesses, names) and appends `audit`,
+    /// all in one transaction. Idempotent on alert ids, case ids and (case, row); a name
+    /// replaces the stored one of the same kind and id. A case whose id is not an alert id,
+    /// or an access whose case is unknown, is [`StoreError::InvalidInput`] and nothing is
+    /// written. `audit.details` must carry counts, never names.
+    fn import_ehr(
+        &mut self,
+        run: &EhrImport,
+        audit: &AuditRecord,
+    ) -> Result<EhrImportCounts, StoreError>;
+
+    /// Users with stored cases, ranked by their highest case score, then user id; one page.
+    fn ehr_users(&self, query: &EhrUserQuery) -> Result<Vec<EhrUserSummary>, StoreError>;
+
+    /// How many users [`Store::ehr_users`] would list over all pages.
+    fn count_ehr_users(&self, query: &EhrUserQuery) -> Result<u64, StoreError>;
+
+    /// One user's cases and up to `limit` (1 to [`ehr::MAX_EHR_TIMELINE`]) flagged accesses
+    /// in time order; `None` when the user has no stored case.
+    fn ehr_timeline(&self, user_id: &str, limit: u32) -> Result<Option<EhrTimeline>, StoreError>;
+
+    /// The stored names of these people (unknown ids are left out, repeats once; at most
+    /// [`ehr::MAX_EHR_LOOKUP`] ids). PHI: callers show them to the privacy officer only.
+    fn ehr_people(&self, kind: PersonKind, ids: &[String]) -> Result<Vec<EhrPerson>, StoreError>;
 }
 
 /// Checks an alert before storage; shared by backends so they reject the same input.

@@ -2,6 +2,10 @@
 
 use crate::audit::{AuditEntry, AuditVerification};
 use crate::auth::{ApiToken, Role, User};
+use crate::ehr::{
+    EhrImport, EhrImportCounts, EhrPerson, EhrTimeline, EhrUserQuery, EhrUserSummary, PersonKind,
+};
+use crate::sqlite_ehr as ehr;
 use crate::sqlite_users as users;
 use crate::sqlite_workflow as workflow;
 use crate::workflow::{AlertStats, AuditRecord, Case, CaseStatus, Session};
@@ -27,6 +31,10 @@ use ward_core::{Alert, Severity, Timestamp};
 /// - v5: `users` (Argon2id PHC password hashes) and `api_tokens` (SHA-256 of each token only).
 /// - v6: browser `sessions` (SHA-256 of the cookie secret only), `cases` and `case_alerts`,
 ///   and an index on the audit trail's `target` for an alert's history.
+/// - v7: EHR-snooping cases for the privacy view (see [`crate::ehr`]): `ehr_cases` (keyed by
+///   the id of the alert raised for the case), `ehr_accesses` (the flagged accesses of each
+///   case with their reasons as JSON) and `ehr_people` (display names of the users and
+///   patients in stored cases only).
 pub const MIGRATIONS: &[&str] = &[
     // v1
     "CREATE TABLE alerts (
@@ -117,6 +125,40 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX case_alerts_alert ON case_alerts (alert_seq);
     CREATE INDEX audit_log_target ON audit_log (target, seq);",
+    // v7
+    "CREATE TABLE ehr_cases (
+        id       TEXT    NOT NULL PRIMARY KEY,
+        user_id  TEXT    NOT NULL,
+        day      INTEGER NOT NULL,
+        first    INTEGER NOT NULL,
+        last     INTEGER NOT NULL,
+        score    REAL    NOT NULL,
+        patients INTEGER NOT NULL,
+        signals  TEXT    NOT NULL,
+        summary  TEXT    NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX ehr_cases_user ON ehr_cases (user_id, first);
+    CREATE TABLE ehr_accesses (
+        case_id    TEXT    NOT NULL REFERENCES ehr_cases (id),
+        row        INTEGER NOT NULL,
+        time       INTEGER NOT NULL,
+        user_id    TEXT    NOT NULL,
+        patient_id TEXT    NOT NULL,
+        action     TEXT    NOT NULL,
+        score      REAL    NOT NULL,
+        link       TEXT    NOT NULL,
+        reasons    TEXT    NOT NULL,
+        PRIMARY KEY (case_id, row)
+    ) WITHOUT ROWID;
+    CREATE INDEX ehr_accesses_user_time ON ehr_accesses (user_id, time, row);
+    CREATE TABLE ehr_people (
+        kind       TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        role       TEXT,
+        department TEXT,
+        PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;",
 ];
 
 /// How long a writer waits for another connection's lock before failing.
@@ -381,6 +423,54 @@ impl SqliteStore {
     }
 }
 
+/// Inserts alerts inside the caller's transaction (see [`Store::insert_alerts`]); returns how
+/// many were newly stored.
+pub(crate) fn insert_alerts_in(
+    tx: &rusqlite::Transaction<'_>,
+    location: &str,
+    alerts: &[Alert],
+) -> Result<usize, StoreError> {
+    let mut rows = Vec::with_capacity(alerts.len());
+    for a in alerts {
+        validate_alert(a)?;
+        let body = serde_json::to_string(a).map_err(|e| {
+            StoreError::InvalidInput(format!("alert {} cannot be encoded: {e}", a.id))
+        })?;
+        rows.push((a, body));
+    }
+    let fail = |e| classify(location, e);
+    let mut inserted = 0;
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO alerts (id, time, severity, score, detector, entity, title)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(fail)?;
+    let mut put_body = tx
+        .prepare_cached("INSERT INTO alert_bodies (seq, body) VALUES (?1, ?2)")
+        .map_err(fail)?;
+    for (a, body) in &rows {
+        let n = stmt
+            .execute(params![
+                a.id,
+                a.time.0,
+                severity_rank(a.severity),
+                i64::from(a.score),
+                a.detector,
+                a.entity.to_string(),
+                a.title,
+            ])
+            .map_err(fail)?;
+        if n == 1 {
+            put_body
+                .execute(params![tx.last_insert_rowid(), body])
+                .map_err(fail)?;
+            inserted += 1;
+        }
+    }
+    Ok(inserted)
+}
+
 /// Errors while opening: keep "not a database" and "corrupt" distinct, everything else is an
 /// open failure.
 /// A new store holds password hashes, the audit trail and alerts: readable by its owner only
@@ -523,49 +613,16 @@ fn order_by(sort: AlertSort, scan: bool) -> &'static str {
 
 impl Store for SqliteStore {
     fn insert_alerts(&mut self, alerts: &[Alert]) -> Result<usize, StoreError> {
-        let mut rows = Vec::with_capacity(alerts.len());
         for a in alerts {
             validate_alert(a)?;
-            let body = serde_json::to_string(a).map_err(|e| {
-                StoreError::InvalidInput(format!("alert {} cannot be encoded: {e}", a.id))
-            })?;
-            rows.push((a, body));
         }
         let location = self.location.clone();
-        let fail = |e| classify(&location, e);
-        let tx = self.conn.transaction().map_err(fail)?;
-        let mut inserted = 0;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO alerts (id, time, severity, score, detector, entity, title)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )
-                .map_err(fail)?;
-            let mut put_body = tx
-                .prepare_cached("INSERT INTO alert_bodies (seq, body) VALUES (?1, ?2)")
-                .map_err(fail)?;
-            for (a, body) in &rows {
-                let n = stmt
-                    .execute(params![
-                        a.id,
-                        a.time.0,
-                        severity_rank(a.severity),
-                        i64::from(a.score),
-                        a.detector,
-                        a.entity.to_string(),
-                        a.title,
-                    ])
-                    .map_err(fail)?;
-                if n == 1 {
-                    put_body
-                        .execute(params![tx.last_insert_rowid(), body])
-                        .map_err(fail)?;
-                    inserted += 1;
-                }
-            }
-        }
-        tx.commit().map_err(fail)?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| classify(&location, e))?;
+        let inserted = insert_alerts_in(&tx, &location, alerts)?;
+        tx.commit().map_err(|e| classify(&location, e))?;
         Ok(inserted)
     }
 
@@ -920,6 +977,30 @@ impl Store for SqliteStore {
         bucket_micros: i64,
     ) -> Result<AlertStats, StoreError> {
         workflow::alert_stats(self, from, to, bucket_micros)
+    }
+
+    fn import_ehr(
+        &mut self,
+        run: &EhrImport,
+        audit: &AuditRecord,
+    ) -> Result<EhrImportCounts, StoreError> {
+        ehr::import(self, run, audit)
+    }
+
+    fn ehr_users(&self, query: &EhrUserQuery) -> Result<Vec<EhrUserSummary>, StoreError> {
+        ehr::users(self, query)
+    }
+
+    fn count_ehr_users(&self, query: &EhrUserQuery) -> Result<u64, StoreError> {
+        ehr::count_users(self, query)
+    }
+
+    fn ehr_timeline(&self, user_id: &str, limit: u32) -> Result<Option<EhrTimeline>, StoreError> {
+        ehr::timeline(self, user_id, limit)
+    }
+
+    fn ehr_people(&self, kind: PersonKind, ids: &[String]) -> Result<Vec<EhrPerson>, StoreError> {
+        ehr::people(self, kind, ids)
     }
 }
 

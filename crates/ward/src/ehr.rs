@@ -4,10 +4,11 @@
 use crate::eval::check_gates_with;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use ward_ehr::{Dataset, Detection, Detector, EhrConfig};
+use ward_store::{EhrAccessRecord, EhrCaseRecord, EhrImport, EhrPerson, EhrReason, PersonKind};
 
 #[derive(Debug, Subcommand)]
 pub enum EhrCmd {
@@ -36,7 +37,9 @@ pub struct EhrDetectArgs {
     /// One alert per case as JSON lines (docs/alert-format.md).
     #[arg(long, value_name = "FILE")]
     pub alerts: Option<PathBuf>,
-    /// Also keep the alerts in this store.
+    /// Also keep the alerts, the cases with their flagged accesses and reasons, and the names
+    /// of the people in them (read from users.csv and patients.csv) in this store, for the
+    /// privacy view of `ward serve`. One audited transaction (`ehr.import`).
     #[arg(long, value_name = "FILE")]
     pub store: Option<PathBuf>,
 }
@@ -102,6 +105,131 @@ fn create(p: &Path) -> Result<Box<dyn Write>> {
     )))
 }
 
+/// The detection run as store records: the alerts, one case per alert (same order), the
+/// flagged accesses, and names read from the input folder for the people in those cases.
+fn to_import(dir: &Path, det: &Detection, alerts: Vec<ward_core::Alert>) -> Result<EhrImport> {
+    let case_ids: HashMap<u32, &str> = det
+        .cases
+        .iter()
+        .zip(&alerts)
+        .map(|(c, a)| (c.id.0, a.id.as_str()))
+        .collect();
+    let cases = det
+        .cases
+        .iter()
+        .zip(&alerts)
+        .map(|(c, a)| EhrCaseRecord {
+            id: a.id.clone(),
+            user_id: c.user_id.clone(),
+            day: c.day,
+            first: c.first,
+            last: c.last,
+            score: c.score,
+            patients: c.patients,
+            signals: c.signals.iter().map(|s| s.as_str().to_owned()).collect(),
+            summary: c.summary.clone(),
+        })
+        .collect();
+    let mut accesses = Vec::with_capacity(det.flagged.len());
+    for f in &det.flagged {
+        // Every flagged access has a case; one without (a detector bug) is not stored.
+        let Some(case) = case_ids.get(&f.case.0) else {
+            continue;
+        };
+        let action = match serde_json::to_value(f.action)? {
+            serde_json::Value::String(a) => a,
+            _ => "other".to_owned(),
+        };
+        accesses.push(EhrAccessRecord {
+            case: (*case).to_owned(),
+            row: f.row,
+            time: f.time,
+            user_id: f.user_id.clone(),
+            patient_id: f.patient_id.clone(),
+            action,
+            score: f.score,
+            link: f.link.as_str().to_owned(),
+            reasons: f
+                .reasons
+                .iter()
+                .map(|r| EhrReason {
+                    code: r.code.to_owned(),
+                    text: r.text.clone(),
+                    weight: r.weight,
+                })
+                .collect(),
+        });
+    }
+    let users: HashSet<&str> = det.cases.iter().map(|c| c.user_id.as_str()).collect();
+    let patients: HashSet<&str> = det.flagged.iter().map(|f| f.patient_id.as_str()).collect();
+    let names = ward_ehr::names::read_names(
+        &dir.join("users.csv"),
+        &users,
+        &dir.join("patients.csv"),
+        &patients,
+    )
+    .context("cannot read display names for the privacy view")?;
+    let mut people: Vec<EhrPerson> = Vec::new();
+    for (kind, map) in [
+        (PersonKind::User, names.users),
+        (PersonKind::Patient, names.patients),
+    ] {
+        for (id, d) in map {
+            people.push(EhrPerson {
+                kind,
+                id,
+                name: d.name,
+                role: d.role,
+                department: d.department,
+            });
+        }
+    }
+    people.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+    Ok(EhrImport {
+        alerts,
+        cases,
+        accesses,
+        people,
+    })
+}
+
+/// Stores alerts, cases, flagged accesses and names in one audited transaction
+/// (`ehr.import`, with counts only).
+fn store_run(p: &Path, dir: &Path, det: &Detection, alerts: Vec<ward_core::Alert>) -> Result<()> {
+    use ward_store::Store;
+    let run = to_import(dir, det, alerts)?;
+    let mut s = ward_store::SqliteStore::open(p)
+        .with_context(|| format!("cannot open store {}", p.display()))?;
+    let source = Path::new(&det.source)
+        .file_name()
+        .map_or_else(|| det.source.clone(), |n| n.to_string_lossy().into_owned());
+    let audit = ward_store::AuditRecord::new(
+        crate::pipeline::now(),
+        "cli",
+        "ehr.import",
+        source,
+        serde_json::json!({
+            "alerts": run.alerts.len(),
+            "cases": run.cases.len(),
+            "accesses": run.accesses.len(),
+            "user_names": run.people.iter().filter(|p| p.kind == PersonKind::User).count(),
+            "patient_names": run.people.iter().filter(|p| p.kind == PersonKind::Patient).count(),
+        }),
+    );
+    let n = s
+        .import_ehr(&run, &audit)
+        .context("cannot store the EHR cases")?;
+    eprintln!(
+        "stored {} new alerts, {} cases, {} flagged accesses and {} names in {}",
+        n.alerts,
+        n.cases,
+        n.accesses,
+        n.people,
+        p.display()
+    );
+    Ok(())
+}
+
 /// Runs `ward ehr ...`.
 pub fn run(cmd: EhrCmd, cfg: &crate::config::Config) -> Result<()> {
     let EhrCmd::Detect(args) = cmd;
@@ -147,10 +275,7 @@ pub fn run(cmd: EhrCmd, cfg: &crate::config::Config) -> Result<()> {
         w.flush()?;
     }
     if let Some(p) = &args.store {
-        use ward_store::Store;
-        let mut s = ward_store::SqliteStore::open(p)
-            .with_context(|| format!("cannot open store {}", p.display()))?;
-        s.insert_alerts(&alerts).context("cannot store alerts")?;
+        store_run(p, &args.dir, &det, alerts)?;
     }
     eprintln!(
         "{} of {} accesses flagged ({:.3}%) in {} cases; {} candidates, {} left out by the daily budget",

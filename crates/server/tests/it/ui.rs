@@ -73,6 +73,37 @@ async fn the_page_and_its_assets_are_served_without_credentials() {
 }
 
 #[tokio::test]
+async fn the_privacy_page_is_in_the_navigation_and_the_script() {
+    let (_, _, _, page) = fetch(Method::GET, "/").await;
+    let page = String::from_utf8(page).expect("utf-8 page");
+    assert!(
+        page.contains("href=\"#/privacy\" data-nav=\"privacy\""),
+        "no Privacy link in the navigation"
+    );
+    let (status, _, _, js) = fetch(Method::GET, "/assets/app.js").await;
+    assert_eq!(status, StatusCode::OK);
+    let js = String::from_utf8(js).expect("utf-8 script");
+    for needle in [
+        "/privacy/users",
+        "function viewPrivacy(",
+        "function viewPrivacyUser(",
+        "privacy: ['privacy'",
+        // Names only ever as text nodes, never as markup.
+        "a.patient_name ? h('div', null, a.patient_name)",
+    ] {
+        assert!(js.contains(needle), "app.js lacks {needle}");
+    }
+    for bad in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+    ] {
+        assert!(!js.contains(bad), "app.js uses {bad}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_and_hostile_asset_names_are_json_404s() {
     let long = format!("/assets/{}", "a".repeat(10_000));
     for uri in [

@@ -239,15 +239,15 @@ async fn roles_are_checked_on_every_route() {
         let b = sign_in(&f.app, "u_admin").await;
         first_alert_id(&f.app, &b).await
     };
-    // (role, may triage, may read the audit trail)
+    // (role, may triage, may read the audit trail, may read the privacy view)
     let table = [
-        ("u_admin", true, true),
-        ("u_analyst", true, false),
-        ("u_privacy_officer", true, true),
-        ("u_auditor", false, true),
-        ("u_viewer", false, false),
+        ("u_admin", true, true, true),
+        ("u_analyst", true, false, false),
+        ("u_privacy_officer", true, true, true),
+        ("u_auditor", false, true, true),
+        ("u_viewer", false, false, false),
     ];
-    for (user, triage, audit) in table {
+    for (user, triage, audit, privacy) in table {
         let b = sign_in(&f.app, user).await;
         let (s, v) = post(
             &f.app,
@@ -276,6 +276,20 @@ async fn roles_are_checked_on_every_route() {
             StatusCode::FORBIDDEN
         };
         assert_eq!(s, want, "{user} audit");
+        // The fixture has no EHR cases: the list is empty, a user is 404; the role check
+        // comes first.
+        for (uri, allowed) in [
+            ("/api/v1/privacy/users", StatusCode::OK),
+            ("/api/v1/privacy/users/e1", StatusCode::NOT_FOUND),
+        ] {
+            let (s, _) = call(&f.app, "GET", uri, &b, None, None).await;
+            let want = if privacy {
+                allowed
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(s, want, "{user} {uri}");
+        }
         for uri in ["/api/v1/stats", "/api/v1/cases", "/api/v1/devices"] {
             let (s, _) = call(&f.app, "GET", uri, &b, None, None).await;
             assert_eq!(s, StatusCode::OK, "{user} {uri}");
@@ -288,7 +302,7 @@ async fn roles_are_checked_on_every_route() {
     }
     // No session at all: 401 everywhere but the public routes.
     for (method, path) in ward_server::ROUTES {
-        let uri = path.replace("{id}", &id);
+        let uri = path.replace("{id}", &id).replace("{user_id}", "e1");
         let req = Request::builder()
             .method(*method)
             .uri(&uri)

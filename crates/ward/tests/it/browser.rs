@@ -452,6 +452,50 @@ fn dashboard_sign_in_alerts_acknowledge_and_audit_in_chromium() {
         &["user", "add", user, "--role", "admin", "--store", "ward.db"],
         Some(&password),
     );
+    // EHR-access cases for the Privacy page, and a privacy officer who may see names.
+    ward_ok(
+        d,
+        &[
+            "sim",
+            "ehr",
+            "--out",
+            "ehr",
+            "--patients",
+            "2000",
+            "--users",
+            "200",
+            "--days",
+            "3",
+        ],
+        None,
+    );
+    ward_ok(
+        d,
+        &[
+            "ehr",
+            "detect",
+            "ehr",
+            "--flagged",
+            "flagged.csv",
+            "--store",
+            "ward.db",
+        ],
+        None,
+    );
+    let officer = "dash.privacy";
+    ward_ok(
+        d,
+        &[
+            "user",
+            "add",
+            officer,
+            "--role",
+            "privacy_officer",
+            "--store",
+            "ward.db",
+        ],
+        Some(&password),
+    );
 
     let mut server = Command::new(env!("CARGO_BIN_EXE_ward"))
         .args(["serve", "--store", "ward.db", "--listen", "127.0.0.1:0"])
@@ -558,6 +602,44 @@ fn dashboard_sign_in_alerts_acknowledge_and_audit_in_chromium() {
     assert!(row_text.contains(user), "audit row: {row_text:?}");
     b.screenshot("06-audit");
 
+    // The Privacy page: an administrator sees users by id, without a name column.
+    b.click(&b.wait("a[data-nav=privacy]"));
+    b.wait("tr[data-user] a");
+    let head = b
+        .find_all("th")
+        .iter()
+        .map(|t| b.text(t))
+        .collect::<Vec<_>>();
+    assert!(
+        !head.iter().any(|t| t == "Name"),
+        "admin sees names: {head:?}"
+    );
+    // A privacy officer signs in, sees names, and opens the first user's timeline.
+    b.click(&b.wait("#sign-out"));
+    let name = b.wait("#signin-form input[name=username]");
+    b.type_into(&name, officer);
+    b.type_into(&b.wait("#signin-form input[name=password]"), &password);
+    b.click(&b.wait("#signin-submit"));
+    b.wait_text("#who", officer);
+    b.goto(&format!("{base}/#/privacy"));
+    b.wait_text(".notice.warn", "recorded in the audit trail");
+    let head = b
+        .find_all("th")
+        .iter()
+        .map(|t| b.text(t))
+        .collect::<Vec<_>>();
+    assert!(head.iter().any(|t| t == "Name"), "no name column: {head:?}");
+    b.screenshot("07-privacy-users");
+    b.click(&b.wait("tr[data-named] a"));
+    let reason = b.text(&b.wait("section[data-case] ul.reasons li"));
+    assert!(reason.ends_with('.'), "reason sentence: {reason:?}");
+    let title = b.text(&b.wait("h1"));
+    assert!(
+        title.starts_with("Record access by ") && !title.contains("by user "),
+        "the officer sees the user's name: {title:?}"
+    );
+    b.screenshot("08-privacy-timeline");
+
     // A tablet: the navigation folds behind the menu button, the chart still draws.
     b.resize(768, 1024);
     b.goto(&format!("{base}/#/"));
@@ -565,7 +647,7 @@ fn dashboard_sign_in_alerts_acknowledge_and_audit_in_chromium() {
     b.wait("svg.chart rect");
     let toggle = b.wait("#nav-toggle");
     assert!(b.displayed(&toggle), "menu button hidden at 768 px");
-    b.screenshot("07-overview-tablet");
+    b.screenshot("09-overview-tablet");
 
     // Browser first (its Drop ends the session), then chromedriver, then the server.
     drop(b);

@@ -235,3 +235,149 @@ fn sim_parameters_come_from_a_file_and_flags_override_them() {
         assert!(err.contains(want), "{text}: {err}");
     }
 }
+
+/// The body of an HTTP answer from `http_get`, as JSON.
+fn json_body(resp: &str) -> serde_json::Value {
+    let body = resp.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {resp}"))
+}
+
+#[test]
+fn detect_store_fills_the_privacy_view_with_names_for_the_privacy_officer_only() {
+    use ward_store::{EhrUserQuery, PersonKind, Role, SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    sim(dir.path());
+    let run = |dir: &Path| {
+        let out = ward(
+            &[
+                "ehr",
+                "detect",
+                "ehr",
+                "--flagged",
+                "flagged.csv",
+                "--store",
+                "ward.db",
+            ],
+            dir,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(dir.path());
+    let db = dir.path().join("ward.db");
+    let flagged = csv::Reader::from_path(dir.path().join("flagged.csv"))
+        .unwrap()
+        .records()
+        .count() as u64;
+    let store = SqliteStore::open(&db).unwrap();
+    let users = store.ehr_users(&EhrUserQuery::default()).unwrap();
+    assert!(!users.is_empty());
+    let all = EhrUserQuery {
+        limit: 1000,
+        ..EhrUserQuery::default()
+    };
+    let stored: u64 = store
+        .ehr_users(&all)
+        .unwrap()
+        .iter()
+        .map(|u| u.accesses)
+        .sum();
+    assert_eq!(stored, flagged, "every flagged access is stored");
+    let head = store.audit_head().unwrap().unwrap();
+    assert_eq!(
+        (head.action.as_str(), head.target.as_str()),
+        ("ehr.import", "access.csv")
+    );
+    assert_eq!(head.details["accesses"], flagged);
+
+    // The stored names are the input's, for the people in cases only.
+    let mut roster = csv::Reader::from_path(dir.path().join("ehr/users.csv")).unwrap();
+    let h = roster.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (id, first, last) = (col("user_id"), col("first_name"), col("last_name"));
+    let mut names = std::collections::HashMap::new();
+    for r in roster.records() {
+        let r = r.unwrap();
+        names.insert(r[id].to_owned(), format!("{} {}", &r[first], &r[last]));
+    }
+    let every_user: Vec<String> = names.keys().cloned().collect();
+    let stored_people = store.ehr_people(PersonKind::User, &every_user).unwrap();
+    for p in &stored_people {
+        assert!(
+            store.ehr_timeline(&p.id, 1).unwrap().is_some(),
+            "{} has no case",
+            p.id
+        );
+        assert_eq!(Some(&p.name), names.get(&p.id));
+    }
+    let in_cases = stored_people.len();
+    assert!(in_cases > 0 && in_cases < every_user.len(), "{in_cases}");
+    // The highest-ranked user who is in the roster.
+    let top = store
+        .ehr_users(&all)
+        .unwrap()
+        .into_iter()
+        .map(|u| u.user_id)
+        .find(|u| names.contains_key(u))
+        .unwrap();
+    let top_name = names[&top].clone();
+
+    // Running again stores nothing twice.
+    let before = store.count_ehr_users(&EhrUserQuery::default()).unwrap();
+    drop(store);
+    run(dir.path());
+    let mut store = SqliteStore::open(&db).unwrap();
+    assert_eq!(
+        store.count_ehr_users(&EhrUserQuery::default()).unwrap(),
+        before
+    );
+
+    // The API shows them: names to the privacy officer (audited), ids to the auditor.
+    let t = ward_core::Timestamp(0);
+    let mut tokens = Vec::new();
+    for (name, role) in [("po", Role::PrivacyOfficer), ("au", Role::Auditor)] {
+        let hash = ward_store::auth::hash_password("correct horse battery").unwrap();
+        store.add_user(name, role, &hash, t).unwrap();
+        let (token, th) = ward_store::auth::new_token().unwrap();
+        store.add_token(name, &th, t).unwrap();
+        tokens.push(token);
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = ward_server::AppState::new(Box::new(store));
+    let server = rt.spawn(ward_server::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let path = format!("/api/v1/privacy/users/{top}");
+    let po = json_body(&super::http_get(&addr, &path, Some(&tokens[0])));
+    assert_eq!(po["user"]["name"], top_name.as_str(), "{po}");
+    assert!(!po["accesses"].as_array().unwrap().is_empty());
+    let reasons = &po["accesses"][0]["reasons"];
+    assert!(!reasons.as_array().unwrap().is_empty(), "{po}");
+    let au = super::http_get(&addr, &path, Some(&tokens[1]));
+    assert!(au.starts_with("HTTP/1.1 200"), "{au}");
+    assert!(!au.contains(&top_name), "the auditor sees ids only");
+    let list = json_body(&super::http_get(
+        &addr,
+        "/api/v1/privacy/users",
+        Some(&tokens[1]),
+    ));
+    assert_eq!(list["users"][0]["user_id"], users[0].user_id.as_str());
+    stop.send(()).unwrap();
+    rt.block_on(server).unwrap().unwrap();
+
+    let store = SqliteStore::open(&db).unwrap();
+    let head = store.audit_head().unwrap().unwrap();
+    assert_eq!(head.action, "privacy.view_names");
+    assert_eq!(head.actor, "po");
+    assert!(!head.details.to_string().contains(&top_name));
+    let v = super::ward(&["audit", "verify", "--store", "ward.db"], dir.path());
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+}
