@@ -58,10 +58,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         cfg.score.budget_days = d;
     }
-    for (k, slot) in [("BUDGET", &mut cfg.score.daily_budget_share)] {
+    // development overrides: BUDGET, OFF_MAX_SHARE, SNOOP_RATE, OFF_MIN_DAYS
+    for (k, slot) in [
+        ("BUDGET", &mut cfg.score.daily_budget_share),
+        ("OFF_MAX_SHARE", &mut cfg.signals.off_hours_max_share),
+        ("SNOOP_RATE", &mut cfg.score.snoop_signal_rate),
+    ] {
         if let Some(v) = std::env::var(k).ok().and_then(|v| v.parse().ok()) {
             *slot = v;
         }
+    }
+    if let Some(v) = std::env::var("OFF_MIN_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.signals.off_hours_min_days = v;
     }
     let det = Detector::new(cfg)?.detect(&ds);
     let detect = t1.elapsed().as_secs_f64();
@@ -110,8 +121,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(i, a)| (a.row, i))
             .collect();
         let order = ward_ehr::explain::pair_order(&ds);
-        let expl = ward_ehr::explain::explain_all(&ds, &EhrConfig::default().explain, &order);
-        let sig = ward_ehr::signals::compute(&ds, &EhrConfig::default().signals, &expl, &order);
+        let expl = ward_ehr::explain::explain_all(&ds, &cfg.explain, &order);
+        let sig = ward_ehr::signals::compute(&ds, &cfg.signals, &expl, &order);
         let mut fired: BTreeMap<String, BTreeMap<&str, u64>> = BTreeMap::new();
         let truth_set: HashSet<u64> = {
             let mut r2 = csv::Reader::from_path(&truth)?;

@@ -128,11 +128,11 @@ pub struct SignalConfig {
     /// ... or starting up to this many hours after it. Default 24.
     pub break_glass_after_hours: f64,
     /// A user needs at least this many active days in the log besides the day of an access
-    /// for that access to be judged against their usual hours. Default 3.
+    /// for that access to be judged against their usual hours. Default 2.
     pub off_hours_min_days: u32,
     /// An access is outside the user's usual hours when, on at most this share of their
     /// other active days, they accessed any record within an hour of that time of day.
-    /// Default 0.1.
+    /// Default 0.2.
     pub off_hours_max_share: f64,
     /// A last-name part carried by more than this share of patients (and by more than
     /// `family_common_min` patients) is common and does not count as family on its own
@@ -171,8 +171,8 @@ impl Default for SignalConfig {
             family_common_min: 20,
             break_glass_before_hours: 12.0,
             break_glass_after_hours: 24.0,
-            off_hours_min_days: 3,
-            off_hours_max_share: 0.1,
+            off_hours_min_days: 2,
+            off_hours_max_share: 0.2,
             volume_z: 3.5,
             volume_min_distinct: 10,
             min_peers: 5,

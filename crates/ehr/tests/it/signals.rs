@@ -124,6 +124,7 @@ fn every_signal_fires_and_stays_quiet() {
                 day_at(2, "03:00", "n06"),
                 day_at(3, "02:30", "n06"),
                 day_at(4, "04:00", "n06"),
+                day_at(6, "03:20", "n06"),
                 day_at(5, "03:10", "n06"),
             ],
             &[],
