@@ -130,6 +130,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .filter_map(|r| r.ok().and_then(|r| r.get(ri).and_then(|v| v.parse().ok())))
                 .collect()
         };
+        if std::env::var_os("DIAG_EM").is_some() {
+            let t: HashSet<usize> = ds
+                .accesses
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| truth_set.contains(&a.row))
+                .map(|(i, _)| i)
+                .collect();
+            em_probe(&sig.bits, &expl, &t);
+        }
         if std::env::var_os("DIAG_ROLE").is_some() {
             // per role: unexplained accesses (legit, snoop) and the share whose patient has an
             // encounter in any department within +-7 days
@@ -249,4 +259,94 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("peak RSS {m:.0} MiB");
     }
     Ok(())
+}
+
+/// Development: a two-class latent naive Bayes (EM) over the signal masks of unexplained
+/// accesses, printing what it learns next to the label-free weights.
+pub fn em_probe(bits: &[u32], expl: &[ward_ehr::explain::Explained], truth: &HashSet<usize>) {
+    use ward_ehr::signals::Signal;
+    let mut hist: std::collections::HashMap<u32, (f64, f64)> = std::collections::HashMap::new();
+    for (i, (m, e)) in bits.iter().zip(expl).enumerate() {
+        if !e.is_explained() {
+            let h = hist.entry(*m).or_default();
+            h.0 += 1.0;
+            if truth.contains(&i) {
+                h.1 += 1.0;
+            }
+        }
+    }
+    let masks: Vec<(u32, f64, f64)> = hist.into_iter().map(|(m, (n, t))| (m, n, t)).collect();
+    let n: f64 = masks.iter().map(|x| x.1).sum();
+    let k = Signal::ALL.len();
+    let mut pi: f64 = 0.05;
+    let mut ps: Vec<f64> = vec![0.5; k];
+    let mut pl: Vec<f64> = (0..k)
+        .map(|j| {
+            (masks
+                .iter()
+                .filter(|x| x.0 & (1 << j) != 0)
+                .map(|x| x.1)
+                .sum::<f64>()
+                + 1.0)
+                / (n + 2.0)
+        })
+        .collect();
+    for it in 0..200 {
+        let mut rs = 0.0;
+        let mut cs = vec![0.0; k];
+        let mut cl = vec![0.0; k];
+        for &(m, cnt, _) in &masks {
+            let (mut ls, mut ll) = (pi.ln(), (1.0 - pi).ln());
+            for j in 0..k {
+                let on = m & (1 << j) != 0;
+                ls += if on { ps[j] } else { 1.0 - ps[j] }.max(1e-12).ln();
+                ll += if on { pl[j] } else { 1.0 - pl[j] }.max(1e-12).ln();
+            }
+            let r = 1.0 / (1.0 + (ll - ls).exp());
+            rs += r * cnt;
+            for j in 0..k {
+                if m & (1 << j) != 0 {
+                    cs[j] += r * cnt;
+                    cl[j] += (1.0 - r) * cnt;
+                }
+            }
+        }
+        pi = rs / n;
+        for j in 0..k {
+            ps[j] = (cs[j] + 0.5) / (rs + 1.0);
+            pl[j] = (cl[j] + 0.5) / (n - rs + 1.0);
+        }
+        if it % 50 == 49 {
+            eprintln!("em iter {it}: pi {pi:.4}");
+        }
+    }
+    let tn: f64 = masks.iter().map(|x| x.2).sum();
+    eprintln!(
+        "em: pi {pi:.4} (true snoop share of unexplained {:.4})",
+        tn / n
+    );
+    for (j, s) in Signal::ALL.iter().enumerate() {
+        let true_s = masks
+            .iter()
+            .filter(|x| x.0 & (1 << j) != 0)
+            .map(|x| x.2)
+            .sum::<f64>()
+            / tn.max(1.0);
+        let true_l = masks
+            .iter()
+            .filter(|x| x.0 & (1 << j) != 0)
+            .map(|x| x.1 - x.2)
+            .sum::<f64>()
+            / (n - tn).max(1.0);
+        eprintln!(
+            "  {:<26} P(s|S) {:.3} (true {:.3})  P(s|L) {:.4} (true {:.4})  w {:+.2} (true {:+.2})",
+            s.as_str(),
+            ps[j],
+            true_s,
+            pl[j],
+            true_l,
+            (ps[j] / pl[j]).ln(),
+            ((true_s + 1e-4) / (true_l + 1e-6)).ln()
+        );
+    }
 }

@@ -145,6 +145,13 @@ pub struct SignalConfig {
     pub volume_z: f64,
     /// A user-day below this many distinct patients is never high volume. Default 10.
     pub volume_min_distinct: u32,
+    /// A user-day is high volume only when it is also more than this many times the user's
+    /// own median over their other active days (when they have `volume_self_min_days` of
+    /// them): a user whose every day is busy is busy, not snooping. 0 turns the check off.
+    /// Default 2.
+    pub volume_self_factor: f64,
+    /// See `volume_self_factor`. Default 2.
+    pub volume_self_min_days: u32,
     /// A peer group (role + department) with fewer users falls back to the role, then to all
     /// users. Default 5.
     pub min_peers: u32,
@@ -175,6 +182,8 @@ impl Default for SignalConfig {
             off_hours_max_share: 0.2,
             volume_z: 3.5,
             volume_min_distinct: 10,
+            volume_self_factor: 2.0,
+            volume_self_min_days: 2,
             min_peers: 5,
             repeat_min_days: 2,
             unexplained_z: 3.5,
@@ -194,6 +203,7 @@ impl SignalConfig {
             ("break_glass_before_hours", self.break_glass_before_hours),
             ("break_glass_after_hours", self.break_glass_after_hours),
             ("volume_z", self.volume_z),
+            ("volume_self_factor", self.volume_self_factor),
             ("unexplained_z", self.unexplained_z),
             ("community_window_days", self.community_window_days),
             ("no_encounter_days", self.no_encounter_days),
@@ -289,8 +299,11 @@ pub struct VolumeDay {
     pub peer_median: f64,
     /// True when the count is of patients opened without a clinical reason.
     pub unexplained: bool,
-    /// The count above which the day is high volume for this peer group.
+    /// The count above which the day is high volume for this user: the peer group's limit,
+    /// or `volume_self_factor` times the user's own median if that is higher.
     pub limit: f64,
+    /// The user's median over their other active days (0 when they have too few).
+    pub own_median: f64,
 }
 
 /// Marks the unexplained accesses of one (user, patient, day) session with the session's
@@ -334,27 +347,67 @@ fn volume_outliers(
         }
     }
     let stats: Vec<(f64, f64)> = per_group.iter_mut().map(|v| median_mad(v)).collect();
-    counts
-        .iter()
-        .filter_map(|&(user, day, distinct)| {
-            let (med, mad) = groups
-                .get(user as usize)
-                .and_then(|g| stats.get(*g as usize))
-                .copied()
-                .unwrap_or((0.0, 0.0));
-            let limit = med + cfg.volume_z * 1.4826 * mad.max(1.0);
-            (distinct >= cfg.volume_min_distinct && f64::from(distinct) > limit).then_some(
-                VolumeDay {
+    let mut out = Vec::new();
+    let mut s = 0;
+    let mut own: Vec<f64> = Vec::new();
+    while s < counts.len() {
+        let user = counts.get(s).map_or(0, |c| c.0);
+        let mut e = s;
+        while counts.get(e).is_some_and(|c| c.0 == user) {
+            e += 1;
+        }
+        let run = counts.get(s..e).unwrap_or_default();
+        own.clear();
+        own.extend(run.iter().map(|c| f64::from(c.2)));
+        own.sort_unstable_by(f64::total_cmp);
+        let (med, mad) = groups
+            .get(user as usize)
+            .and_then(|g| stats.get(*g as usize))
+            .copied()
+            .unwrap_or((0.0, 0.0));
+        let peer_limit = med + cfg.volume_z * 1.4826 * mad.max(1.0);
+        for &(_, day, distinct) in run {
+            let own_median = if cfg.volume_self_factor > 0.0
+                && run.len() > cfg.volume_self_min_days.max(1) as usize
+            {
+                loo_median(&own, f64::from(distinct))
+            } else {
+                0.0
+            };
+            let limit = peer_limit.max(cfg.volume_self_factor * own_median);
+            if distinct >= cfg.volume_min_distinct && f64::from(distinct) > limit {
+                out.push(VolumeDay {
                     user,
                     day,
                     distinct,
                     peer_median: med,
                     unexplained,
                     limit,
-                },
-            )
-        })
-        .collect()
+                    own_median,
+                });
+            }
+        }
+        s = e;
+    }
+    out
+}
+
+/// The median of sorted `v` without one occurrence of `x` (which is in it).
+fn loo_median(v: &[f64], x: f64) -> f64 {
+    let skip = v.partition_point(|y| *y < x);
+    let n = v.len().saturating_sub(1);
+    if n == 0 {
+        return 0.0;
+    }
+    let at = |k: usize| {
+        let k = if k >= skip { k + 1 } else { k };
+        v.get(k).copied().unwrap_or(0.0)
+    };
+    if n % 2 == 1 {
+        at(n / 2)
+    } else {
+        (at(n / 2 - 1) + at(n / 2)) / 2.0
+    }
 }
 
 /// All signals of a log, and what their reason sentences quote.
@@ -873,14 +926,19 @@ pub fn describe(
                 .and_then(|j| sig.volume_days.get(j))
             {
                 Some(v) => format!(
-                    "User {u} opened {} distinct patients' records{} that day, far above their peer group's median of {:.0}.",
+                    "User {u} opened {} distinct patients' records{} that day, far above their peer group's median of {:.0}{}.",
                     v.distinct,
                     if v.unexplained {
                         " without a clinical reason"
                     } else {
                         ""
                     },
-                    v.peer_median
+                    v.peer_median,
+                    if v.own_median > 0.0 {
+                        format!(" and their own usual {:.0} on other days", v.own_median)
+                    } else {
+                        String::new()
+                    }
                 ),
                 None => format!(
                     "User {u} opened far more distinct patients' records that day than their peers."

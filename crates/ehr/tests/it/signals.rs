@@ -35,6 +35,12 @@ fn every_signal_fires_and_stays_quiet() {
     let burst: Vec<String> = (1..=15)
         .map(|k| at("10:00", "n03", &format!("c{k:02}"), "view"))
         .collect();
+    // w1 opens twelve patients on each of four days: busy for a nurse, usual for w1
+    let busy_daily: Vec<String> = (2..=5)
+        .flat_map(|d| {
+            (1..=12).map(move |k| format!("2024-03-{d:02}T10:{k:02}:00Z,w1,c{k:02},view"))
+        })
+        .collect();
     let six: Vec<String> = (1..=6)
         .map(|k| at(&format!("10:{k:02}"), "n05", &format!("q{k:02}"), "view"))
         .collect();
@@ -162,6 +168,12 @@ fn every_signal_fires_and_stays_quiet() {
         ),
         ("high volume", burst, &[HighVolume], &[]),
         (
+            "busy every day is not high volume",
+            busy_daily,
+            &[],
+            &[HighVolume],
+        ),
+        (
             "normal volume",
             vec![at("10:00", "n04", "c01", "view")],
             &[],
@@ -210,9 +222,9 @@ fn reasons_quote_ids_and_figures() {
         .collect();
     let (_, text) = last_signals(&burst);
     assert!(
-        text.iter().any(
-            |t| t.contains("User n03 opened 15 distinct patients") && t.contains("median of 3")
-        ),
+        text.iter()
+            .any(|t| t.contains("User n03 opened 15 distinct patients")
+                && t.contains("median of 3 and their own usual 3 on other days")),
         "{text:?}"
     );
     let (_, text) = last_signals(&[at("10:00", "g1", "pl", "view")]);
