@@ -247,13 +247,55 @@ pub fn explain_direct(ds: &Dataset, cfg: &ExplainConfig, a: &Access) -> Explaine
 /// Access indexes sorted by (user, patient, time, row): the order the repeat rule and the
 /// per-pair signals walk.
 pub fn pair_order(ds: &Dataset) -> Vec<u32> {
-    let n = u32::try_from(ds.accesses.len()).unwrap_or(u32::MAX);
-    let mut order: Vec<u32> = (0..n).collect();
-    order.sort_unstable_by_key(|&i| {
-        ds.accesses
-            .get(i as usize)
-            .map(|a| (a.user, a.patient, a.time, a.row))
-    });
+    // bucket by user (a counting sort: one sequential pass), then sort each user's few
+    // accesses by (patient, time, row) with their keys copied out, so the sort stays in cache
+    let nu = ds.users.len();
+    let bucket = |u: u32| (u as usize).min(nu);
+    let mut start = vec![0usize; nu + 2];
+    for a in &ds.accesses {
+        if let Some(c) = start.get_mut(bucket(a.user) + 1) {
+            *c += 1;
+        }
+    }
+    for k in 1..start.len() {
+        let prev = start.get(k - 1).copied().unwrap_or(0);
+        if let Some(c) = start.get_mut(k) {
+            *c += prev;
+        }
+    }
+    let mut next = start.clone();
+    let mut order = vec![0u32; ds.accesses.len()];
+    for (i, a) in ds.accesses.iter().enumerate() {
+        if let Some(p) = next.get_mut(bucket(a.user))
+            && let Some(slot) = order.get_mut(*p)
+        {
+            *slot = u32::try_from(i).unwrap_or(u32::MAX);
+            *p += 1;
+        }
+    }
+    let mut keys: Vec<(u32, i64, u64, u32)> = Vec::new();
+    for w in start.windows(2) {
+        let (s, e) = (
+            w.first().copied().unwrap_or(0),
+            w.get(1).copied().unwrap_or(0),
+        );
+        let Some(run) = order.get_mut(s..e) else {
+            continue;
+        };
+        if run.len() < 2 {
+            continue;
+        }
+        keys.clear();
+        keys.extend(run.iter().filter_map(|&i| {
+            ds.accesses
+                .get(i as usize)
+                .map(|a| (a.patient, a.time.0, a.row, i))
+        }));
+        keys.sort_unstable();
+        for (slot, k) in run.iter_mut().zip(&keys) {
+            *slot = k.3;
+        }
+    }
     order
 }
 

@@ -12,10 +12,12 @@ pub const NONE: u32 = u32::MAX;
 /// Open end of an encounter or care-team spell, in microseconds.
 pub const OPEN_END: i64 = i64::MAX;
 
-/// Maps string ids to dense `u32` indexes in first-seen order, and back.
+/// Maps string ids to dense `u32` indexes in first-seen order, and back. Hashes with
+/// foldhash, seeded per process (fast on short ids, and input crafted to collide cannot
+/// know the seed).
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
-    map: HashMap<Box<str>, u32>,
+    map: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     names: Vec<Box<str>>,
 }
 
