@@ -38,7 +38,7 @@ pub struct EhrSimArgs {
     pub out: PathBuf,
     /// Every simulation parameter (TOML: seed, days, history_days, patients, users,
     /// encounters, snoop_rate, off_hours_share, vip_share, deceased_share, case_weights, ...;
-    /// see docs/ehr-sim.md); the flags below override it.
+    /// see crates/sim/README.md); the flags below override it.
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
     /// Seed: the same seed gives byte-identical files [default: 42].
