@@ -1,0 +1,85 @@
+use ward_respond::PlaybookSet;
+
+fn example() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/examples/playbooks.toml"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_documented_example_loads() {
+    let set = PlaybookSet::from_toml(&example()).unwrap();
+    assert_eq!(set.playbook.len(), 2);
+    let p = set.get("contain-attack-on-host").unwrap();
+    assert_eq!(p.steps.len(), 6);
+    assert_eq!(p.dedup_minutes, 60);
+    let kinds: Vec<&str> = p.steps.iter().map(|s| s.action().kind()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "webhook",
+            "email",
+            "syslog",
+            "open_case",
+            "firewall",
+            "quarantine"
+        ]
+    );
+    let d = set.get("disable-snooping-account").unwrap();
+    assert_eq!(d.max_runs_per_hour, 60, "default rate limit");
+}
+
+#[test]
+fn bad_playbooks_are_refused_with_the_playbook_step_and_field() {
+    let base = |step: &str| {
+        format!("[[playbook]]\nname = \"p1\"\n[[playbook.step]]\nname = \"s1\"\n{step}\n")
+    };
+    let cases: Vec<(String, &str)> =
+        vec![
+        (base("open_case = {}\nexec = { program = \"/bin/true\" }"), "exactly one action"),
+        (base(""), "exactly one action"),
+        (base("exec = { program = \"true\" }"), "absolute path"),
+        (base("exec = { program = \"/bin/{alert.id}\" }"), "template"),
+        (base("webhook = { url = \"ftp://x\" }"), "http://"),
+        (base("webhook = { url = \"http://x\", secret_env = \"A B\" }"), "environment variable"),
+        (base("syslog = { target = \"10.0.0.1:514\" }"), "udp://"),
+        (base("syslog = { target = \"udp://10.0.0.1:99999\" }"), "host:port"),
+        (base("email = { to = [] }"), "at least one address"),
+        (base("firewall = { mode = \"nftables\" }"), "firewall.file"),
+        (base("firewall = { mode = \"command\", block_command = [\"x\"] }"), "block_command"),
+        (base("firewall = { file = \"/tmp/x\", release = true }"), "rollback"),
+        (base("disable_account = {}"), "exactly one of webhook or exec"),
+        (
+            base("open_case = {}\napproval = { roles = [], timeout_minutes = 5 }"),
+            "approval.roles",
+        ),
+        (
+            base("open_case = {}\napproval = { roles = [\"analyst\"], timeout_minutes = 0 }"),
+            "timeout_minutes",
+        ),
+        (base("open_case = {}\nretries = 99"), "retries"),
+        (base("open_case = {}\nwhen = { entity_kinds = [\"toaster\"] }"), "toaster"),
+        (base("open_case = {}\nmystery = 1"), "mystery"),
+        ("[[playbook]]\nname = \"p1\"\n".to_owned(), "no [[playbook.step]]"),
+        (
+            "[[playbook]]\nname = \"has space\"\n[[playbook.step]]\nname = \"s\"\nopen_case = {}\n"
+                .to_owned(),
+            "name may hold",
+        ),
+        (
+            format!("{}{}", base("open_case = {}"), base("open_case = {}")),
+            "same name",
+        ),
+        ("[[playbook]\n".to_owned(), "playbooks:"),
+    ];
+    for (text, want) in cases {
+        let err = PlaybookSet::from_toml(&text).unwrap_err().to_string();
+        assert!(err.contains(want), "{text}\n-> {err}\n(wanted {want:?})");
+    }
+    let err = PlaybookSet::from_toml(&base("open_case = {}\nexec = { program = \"/bin/true\" }"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("p1") && err.contains("s1"), "{err}");
+}
