@@ -9,6 +9,13 @@ use ward_core::alert::Alert;
 pub struct ActionContext<'a> {
     /// The alert the step answers.
     pub alert: &'a Alert,
+    /// The playbook.
+    pub playbook: &'a str,
+    /// The step.
+    pub step: &'a str,
+    /// The target's network address, when it has one (checked to be an IP address by the
+    /// planner for firewall and quarantine steps).
+    pub target_address: Option<&'a str>,
     /// The job's idempotency key: sent to receivers (`Idempotency-Key` header, syslog
     /// message id, ...) so a repeated delivery can be recognised, and used to make local
     /// effects (a firewall rule, a case) happen at most once.
