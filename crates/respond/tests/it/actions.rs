@@ -248,6 +248,28 @@ fn webhook_network_failures_are_retryable() {
 }
 
 #[test]
+fn webhook_https_starts_a_tls_handshake() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        let mut first = [0u8; 3];
+        s.read_exact(&mut first).unwrap();
+        tx.send(first).unwrap();
+    });
+    let a = alert();
+    let r = run(
+        &hook(&format!("https://127.0.0.1:{port}/"), None),
+        &ctx(&a, 1, false),
+    );
+    assert!(r.is_err());
+    // A TLS handshake record (22), protocol major version 3.
+    assert_eq!(rx.recv_timeout(WAIT).unwrap()[..2], [22, 3]);
+}
+
+#[test]
 fn webhook_refuses_missing_secrets_and_bad_headers_without_sending() {
     let (url, rx) = http_receiver(Answer::Status(200));
     let a = alert();
@@ -423,6 +445,8 @@ fn exec_dry_run_starts_nothing() {
 #[derive(Clone, Copy)]
 struct Sink {
     offer_starttls: bool,
+    /// Say yes to STARTTLS, then record the first byte that follows and hang up.
+    accept_starttls: bool,
     /// Reply to RCPT TO.
     rcpt_reply: &'static str,
 }
@@ -474,6 +498,14 @@ fn smtp_session(mut stream: TcpStream, sink: Sink) -> Session {
         let reply = match verb.as_str() {
             "EHLO" if sink.offer_starttls => "250-sink.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n",
             "EHLO" => "250-sink.test\r\n250 8BITMIME\r\n",
+            "STARTTLS" if sink.accept_starttls => {
+                let _ = say("220 2.0.0 ready\r\n");
+                let mut first = [0u8; 1];
+                if reader.read_exact(&mut first).is_ok() {
+                    s.data = format!("TLS record type {}", first[0]);
+                }
+                return s;
+            }
             "STARTTLS" => "454 4.7.0 TLS not available\r\n",
             "MAIL" => "250 2.1.0 ok\r\n",
             "RCPT" => sink.rcpt_reply,
@@ -528,6 +560,7 @@ const OK_RCPT: &str = "250 2.1.5 ok\r\n";
 fn email_arrives_with_recipients_subject_and_key() {
     let (port, rx) = smtp_sink(Sink {
         offer_starttls: false,
+        accept_starttls: false,
         rcpt_reply: OK_RCPT,
     });
     let a = alert();
@@ -594,6 +627,7 @@ fn email_starttls_policy_is_followed() {
     // Offered and opportunistic: ward asks for it; this sink then refuses (4xx): retry later.
     let (port, rx) = smtp_sink(Sink {
         offer_starttls: true,
+        accept_starttls: false,
         rcpt_reply: OK_RCPT,
     });
     retryable(mailer(port, StartTls::Opportunistic).execute(&mail("s"), &ctx(&a, 1, false)));
@@ -614,6 +648,7 @@ fn email_starttls_policy_is_followed() {
     // Required but not offered: permanent, and no mail transaction starts.
     let (port, rx) = smtp_sink(Sink {
         offer_starttls: false,
+        accept_starttls: false,
         rcpt_reply: OK_RCPT,
     });
     let msg = permanent(mailer(port, StartTls::Required).execute(&mail("s"), &ctx(&a, 1, false)));
@@ -627,6 +662,24 @@ fn email_starttls_policy_is_followed() {
 }
 
 #[test]
+fn email_starttls_starts_a_real_tls_handshake() {
+    let (port, rx) = smtp_sink(Sink {
+        offer_starttls: true,
+        accept_starttls: true,
+        rcpt_reply: OK_RCPT,
+    });
+    let a = alert();
+    // The sink hangs up after the first byte; what matters is that a TLS handshake began.
+    assert!(
+        mailer(port, StartTls::Required)
+            .execute(&mail("s"), &ctx(&a, 1, false))
+            .is_err()
+    );
+    let s = rx.recv_timeout(WAIT).unwrap();
+    assert_eq!(s.data, "TLS record type 22", "{:?}", s.commands);
+}
+
+#[test]
 fn email_reply_codes_are_classified() {
     let a = alert();
     for (reply, retry) in [
@@ -635,6 +688,7 @@ fn email_reply_codes_are_classified() {
     ] {
         let (port, _rx) = smtp_sink(Sink {
             offer_starttls: false,
+            accept_starttls: false,
             rcpt_reply: reply,
         });
         let r = mailer(port, StartTls::Opportunistic).execute(&mail("s"), &ctx(&a, 1, false));
@@ -660,6 +714,7 @@ fn email_reply_codes_are_classified() {
 fn email_dry_run_connects_to_nothing() {
     let (port, rx) = smtp_sink(Sink {
         offer_starttls: false,
+        accept_starttls: false,
         rcpt_reply: OK_RCPT,
     });
     let a = alert();
