@@ -10,6 +10,7 @@
 //! queue, retries and approvals live in the store and the binary.
 
 pub mod action;
+pub mod engine;
 pub mod error;
 pub mod plan;
 pub mod playbook;
