@@ -349,3 +349,36 @@ fn open_case(
         detail: json!({ "case": case.id }),
     })
 }
+
+/// The cursor name under which the engine keeps its place in the alert stream.
+pub const CURSOR: &str = "respond";
+
+/// Submits every alert stored since the engine's cursor (at most `batch`), moving the cursor
+/// past each as it goes. `target_of` says what the alert's target is (address and device
+/// class, from the inventory and configuration). Returns how many alerts were submitted.
+/// A crash between a submit and the cursor update submits that alert again; its jobs'
+/// idempotency keys make that harmless.
+pub fn follow(
+    store: &mut dyn Store,
+    set: &PlaybookSet,
+    policy: &SafetyPolicy,
+    target_of: &dyn Fn(&dyn Store, &Alert) -> Target,
+    now: Timestamp,
+    batch: u32,
+) -> Result<usize, StoreError> {
+    let from = store.cursor(CURSOR)?;
+    let alerts = store.alerts_after(from, batch.clamp(1, ward_store::respond::MAX_JOB_PAGE))?;
+    let n = alerts.len();
+    let mut last = from;
+    for (seq, alert) in alerts {
+        if !set.playbook.is_empty() {
+            let target = target_of(store, &alert);
+            submit(store, &alert, &target, set, policy, now)?;
+        }
+        last = seq;
+    }
+    if last != from {
+        store.set_cursor(CURSOR, last)?;
+    }
+    Ok(n)
+}

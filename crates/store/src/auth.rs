@@ -82,7 +82,9 @@ impl fmt::Display for Role {
 
 /// An unknown role name; the message lists the valid ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {shown:?}: expected one of admin, analyst, privacy_officer, auditor, viewer, clinical_engineer")]
+#[error(
+    "unknown role {shown:?}: expected one of admin, analyst, privacy_officer, auditor, viewer, clinical_engineer"
+)]
 pub struct UnknownRole {
     /// The rejected name, cut to 64 characters.
     pub shown: String,

@@ -58,6 +58,7 @@ pub fn run(make: impl Fn() -> Box<dyn Store>) {
         ("response queue", respond::queue),
         ("response approvals", respond::approvals),
         ("response input limits", respond::limits),
+        ("following new alerts", respond::follow),
     ];
     for (name, check) in checks {
         let mut store = make();

@@ -487,6 +487,17 @@ pub trait Store: Send {
 
     /// How many alerts started `playbook` at or after `since`.
     fn responses_since(&self, playbook: &str, since: Timestamp) -> Result<u32, StoreError>;
+
+    /// Up to `limit` (1 to [`respond::MAX_JOB_PAGE`]) alerts stored after insertion number
+    /// `seq`, with their numbers, in insertion order: how a consumer (the response engine)
+    /// follows new alerts.
+    fn alerts_after(&self, seq: u64, limit: u32) -> Result<Vec<(u64, Alert)>, StoreError>;
+
+    /// A consumer's saved position (0 when never saved).
+    fn cursor(&self, name: &str) -> Result<u64, StoreError>;
+
+    /// Saves a consumer's position.
+    fn set_cursor(&mut self, name: &str, value: u64) -> Result<(), StoreError>;
 }
 
 /// Checks an alert before storage; shared by backends so they reject the same input.

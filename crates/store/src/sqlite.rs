@@ -187,7 +187,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX response_jobs_due ON response_jobs (state, next_at);
     CREATE INDEX response_jobs_alert ON response_jobs (alert_id);
     CREATE INDEX response_jobs_runs ON response_jobs (playbook, entity, created);
-    CREATE INDEX response_jobs_rate ON response_jobs (playbook, created);",
+    CREATE INDEX response_jobs_rate ON response_jobs (playbook, created);
+    CREATE TABLE cursors (
+        name  TEXT    PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// How long a writer waits for another connection's lock before failing.
@@ -1087,6 +1091,18 @@ impl Store for SqliteStore {
 
     fn responses_since(&self, playbook: &str, since: Timestamp) -> Result<u32, StoreError> {
         crate::sqlite_respond::runs_since(self, playbook, since)
+    }
+
+    fn alerts_after(&self, seq: u64, limit: u32) -> Result<Vec<(u64, Alert)>, StoreError> {
+        crate::sqlite_respond::alerts_after(self, seq, limit)
+    }
+
+    fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        crate::sqlite_respond::cursor(self, name)
+    }
+
+    fn set_cursor(&mut self, name: &str, value: u64) -> Result<(), StoreError> {
+        crate::sqlite_respond::set_cursor(self, name, value)
     }
 }
 

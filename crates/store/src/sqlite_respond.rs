@@ -452,3 +452,66 @@ pub(crate) fn runs_since(
         .map(|v| u32::try_from(v).unwrap_or(u32::MAX))
         .map_err(|e| classify(&s.location, e))
 }
+
+pub(crate) fn alerts_after(
+    s: &SqliteStore,
+    seq: u64,
+    limit: u32,
+) -> Result<Vec<(u64, ward_core::Alert)>, StoreError> {
+    if !(1..=MAX_JOB_PAGE).contains(&limit) {
+        return Err(StoreError::InvalidQuery(format!(
+            "limit must be between 1 and {MAX_JOB_PAGE}"
+        )));
+    }
+    let rows: Vec<(i64, String)> = s
+        .conn
+        .prepare_cached(
+            "SELECT a.seq, b.body FROM alerts a JOIN alert_bodies b ON b.seq = a.seq \
+             WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2",
+        )
+        .and_then(|mut st| {
+            st.query_map(
+                params![i64::try_from(seq).unwrap_or(i64::MAX), i64::from(limit)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .collect()
+        })
+        .map_err(|e| classify(&s.location, e))?;
+    rows.into_iter()
+        .map(|(n, body)| {
+            let a = serde_json::from_str(&body).map_err(|e| StoreError::BadRecord {
+                location: s.location.clone(),
+                key: format!("alert #{n}"),
+                reason: format!("undecodable body: {e}"),
+            })?;
+            Ok((u64::try_from(n).unwrap_or(0), a))
+        })
+        .collect()
+}
+
+pub(crate) fn cursor(s: &SqliteStore, name: &str) -> Result<u64, StoreError> {
+    s.conn
+        .prepare_cached("SELECT value FROM cursors WHERE name = ?1")
+        .and_then(|mut st| {
+            st.query_row(params![name], |r| r.get::<_, i64>(0))
+                .optional()
+        })
+        .map(|v| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
+        .map_err(|e| classify(&s.location, e))
+}
+
+pub(crate) fn set_cursor(s: &mut SqliteStore, name: &str, value: u64) -> Result<(), StoreError> {
+    if name.is_empty() || name.len() > 64 {
+        return Err(StoreError::InvalidInput(
+            "cursor name must be 1 to 64 bytes".into(),
+        ));
+    }
+    s.conn
+        .prepare_cached(
+            "INSERT INTO cursors (name, value) VALUES (?1, ?2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .and_then(|mut st| st.execute(params![name, i64::try_from(value).unwrap_or(i64::MAX)]))
+        .map(|_| ())
+        .map_err(|e| classify(&s.location, e))
+}

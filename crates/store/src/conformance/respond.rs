@@ -309,3 +309,26 @@ pub(super) fn limits(s: &mut dyn Store) {
     assert!(ok(s.list_jobs(&hostile), "hostile").is_empty());
     let _ = good;
 }
+
+/// New alerts are followed by insertion number; a cursor survives.
+pub(super) fn follow(s: &mut dyn Store) {
+    assert!(ok(s.alerts_after(0, 10), "empty").is_empty());
+    let alerts: Vec<ward_core::Alert> = (0..5).map(super::sample_alert).collect();
+    ok(s.insert_alerts(&alerts), "insert");
+    let page = ok(s.alerts_after(0, 3), "first page");
+    assert_eq!(page.len(), 3);
+    assert!(page.windows(2).all(|w| w[0].0 < w[1].0));
+    let rest = ok(s.alerts_after(page[2].0, 10), "rest");
+    assert_eq!(rest.len(), 2);
+    let mut ids: Vec<String> = page.iter().chain(&rest).map(|x| x.1.id.clone()).collect();
+    ids.sort();
+    let mut want: Vec<String> = alerts.iter().map(|a| a.id.clone()).collect();
+    want.sort();
+    assert_eq!(ids, want);
+    assert!(s.alerts_after(0, 0).is_err());
+    assert_eq!(ok(s.cursor("respond"), "cursor"), 0);
+    ok(s.set_cursor("respond", 42), "set");
+    ok(s.set_cursor("respond", 43), "set again");
+    assert_eq!(ok(s.cursor("respond"), "cursor"), 43);
+    assert!(s.set_cursor("", 1).is_err());
+}
