@@ -11,6 +11,7 @@
 
 pub mod action;
 pub mod actions;
+pub mod engine;
 pub mod error;
 pub mod plan;
 pub mod playbook;

@@ -76,6 +76,23 @@ impl DeviceClass {
     }
 }
 
+impl std::str::FromStr for DeviceClass {
+    type Err = String;
+    /// Exactly one of the snake-case names.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown device class {:?}: expected one of {}",
+                    s.chars().take(40).collect::<String>(),
+                    Self::ALL.map(Self::as_str).join(", ")
+                )
+            })
+    }
+}
+
 /// What a step does to its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

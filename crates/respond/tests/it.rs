@@ -2,6 +2,7 @@
 
 mod it {
     pub mod actions;
+    pub mod engine;
     pub mod gate;
     pub mod playbook;
     pub mod template;

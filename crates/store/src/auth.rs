@@ -44,20 +44,24 @@ pub enum Role {
     Auditor,
     /// Read alerts and the dashboard.
     Viewer,
+    /// Biomedical / clinical engineering: approve or reject responses that would touch a
+    /// life-sustaining or life-supporting device; read alerts and devices.
+    ClinicalEngineer,
 }
 
 impl Role {
     /// Every role, most privileged first.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Self::Admin,
         Self::Analyst,
         Self::PrivacyOfficer,
         Self::Auditor,
         Self::Viewer,
+        Self::ClinicalEngineer,
     ];
 
     /// The stored and serialised name: `admin`, `analyst`, `privacy_officer`, `auditor`,
-    /// `viewer`.
+    /// `viewer`, `clinical_engineer`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
@@ -65,6 +69,7 @@ impl Role {
             Self::PrivacyOfficer => "privacy_officer",
             Self::Auditor => "auditor",
             Self::Viewer => "viewer",
+            Self::ClinicalEngineer => "clinical_engineer",
         }
     }
 }
@@ -77,7 +82,9 @@ impl fmt::Display for Role {
 
 /// An unknown role name; the message lists the valid ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role {shown:?}: expected one of admin, analyst, privacy_officer, auditor, viewer")]
+#[error(
+    "unknown role {shown:?}: expected one of admin, analyst, privacy_officer, auditor, viewer, clinical_engineer"
+)]
 pub struct UnknownRole {
     /// The rejected name, cut to 64 characters.
     pub shown: String,

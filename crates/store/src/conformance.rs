@@ -13,6 +13,7 @@ use crate::{
 use std::collections::{BTreeMap, HashSet};
 
 mod ehr;
+mod respond;
 use ward_core::{
     Alert, Contribution, EntityId, EventId, Evidence, Explanation, Severity, Timestamp,
 };
@@ -54,6 +55,10 @@ pub fn run(make: impl Fn() -> Box<dyn Store>) {
         ("raw pages and generations", raw_pages),
         ("ehr cases, timelines and names", ehr::cases),
         ("ehr input limits", ehr::limits),
+        ("response queue", respond::queue),
+        ("response approvals", respond::approvals),
+        ("response input limits", respond::limits),
+        ("following new alerts", respond::follow),
     ];
     for (name, check) in checks {
         let mut store = make();

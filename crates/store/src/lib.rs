@@ -25,9 +25,11 @@ pub mod conformance;
 pub mod device;
 pub mod ehr;
 mod query;
+pub mod respond;
 mod sqlite;
 mod sqlite_audit;
 mod sqlite_ehr;
+mod sqlite_respond;
 mod sqlite_users;
 mod sqlite_workflow;
 pub mod workflow;
@@ -40,6 +42,7 @@ pub use ehr::{
     EhrUserQuery, EhrUserSummary, PersonKind,
 };
 pub use query::{AlertCursor, AlertQuery, AlertSort, DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LEN};
+pub use respond::{Attempt, Decided, Job, JobQuery, JobState, NewJob, Verdict};
 pub use sqlite::{MIGRATIONS, SqliteStore};
 pub use workflow::{
     AlertStats, AuditRecord, Case, CaseStatus, DetectorCount, EntityCount, Session, SeverityCounts,
@@ -429,6 +432,72 @@ pub trait Store: Send {
     /// The stored names of these people (unknown ids are left out, repeats once; at most
     /// [`ehr::MAX_EHR_LOOKUP`] ids). PHI: callers show them to the privacy officer only.
     fn ehr_people(&self, kind: PersonKind, ids: &[String]) -> Result<Vec<EhrPerson>, StoreError>;
+
+    /// Enqueues response jobs and appends one `respond.plan` audit entry per new job, in one
+    /// transaction. A job whose idempotency key is stored already is skipped. Returns each
+    /// job's id and whether it was new.
+    fn enqueue_jobs(
+        &mut self,
+        jobs: &[NewJob],
+        time: Timestamp,
+        actor: &str,
+    ) -> Result<Vec<(u64, bool)>, StoreError>;
+
+    /// Claims up to `limit` due jobs (pending and due, or running with a lapsed lease, i.e.
+    /// whose worker died) for `lease_micros`, counting an attempt on each.
+    fn claim_jobs(
+        &mut self,
+        now: Timestamp,
+        lease_micros: i64,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError>;
+
+    /// Records how a claimed attempt ended, with `audit` (target set to the job). `None`
+    /// when the id is unknown or the job is not running (nothing written).
+    fn finish_job(
+        &mut self,
+        id: u64,
+        attempt: &Attempt,
+        audit: &AuditRecord,
+    ) -> Result<Option<Job>, StoreError>;
+
+    /// Records an approver's verdict (`decision`: who, role, comment) on a job awaiting
+    /// approval, with `audit`. An expired request is expired first and reported as such.
+    /// The caller checks the approver's role.
+    fn decide_job(
+        &mut self,
+        id: u64,
+        verdict: Verdict,
+        decision: &serde_json::Value,
+        audit: &AuditRecord,
+    ) -> Result<Decided, StoreError>;
+
+    /// Ends every approval request whose time is up: expired (nothing done), or pending when
+    /// its approval is not clinical and its playbook says to proceed. Each is audited.
+    fn expire_approvals(&mut self, now: Timestamp, actor: &str) -> Result<Vec<Job>, StoreError>;
+
+    /// One job.
+    fn get_job(&self, id: u64) -> Result<Option<Job>, StoreError>;
+
+    /// Jobs, newest first, filtered (see [`JobQuery`]).
+    fn list_jobs(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError>;
+
+    /// When `playbook` last enqueued jobs for `entity`.
+    fn last_response(&self, playbook: &str, entity: &str) -> Result<Option<Timestamp>, StoreError>;
+
+    /// How many alerts started `playbook` at or after `since`.
+    fn responses_since(&self, playbook: &str, since: Timestamp) -> Result<u32, StoreError>;
+
+    /// Up to `limit` (1 to [`respond::MAX_JOB_PAGE`]) alerts stored after insertion number
+    /// `seq`, with their numbers, in insertion order: how a consumer (the response engine)
+    /// follows new alerts.
+    fn alerts_after(&self, seq: u64, limit: u32) -> Result<Vec<(u64, Alert)>, StoreError>;
+
+    /// A consumer's saved position (0 when never saved).
+    fn cursor(&self, name: &str) -> Result<u64, StoreError>;
+
+    /// Saves a consumer's position.
+    fn set_cursor(&mut self, name: &str, value: u64) -> Result<(), StoreError>;
 }
 
 /// Checks an alert before storage; shared by backends so they reject the same input.

@@ -5,6 +5,7 @@ use crate::auth::{ApiToken, Role, User};
 use crate::ehr::{
     EhrImport, EhrImportCounts, EhrPerson, EhrTimeline, EhrUserQuery, EhrUserSummary, PersonKind,
 };
+use crate::respond::{Attempt, Decided, Job, JobQuery, NewJob, Verdict};
 use crate::sqlite_ehr as ehr;
 use crate::sqlite_users as users;
 use crate::sqlite_workflow as workflow;
@@ -158,6 +159,38 @@ pub const MIGRATIONS: &[&str] = &[
         role       TEXT,
         department TEXT,
         PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;",
+    // 7 -> 8: the durable response queue
+    "CREATE TABLE response_jobs (
+        id           INTEGER PRIMARY KEY,
+        key          TEXT    NOT NULL UNIQUE,
+        alert_id     TEXT    NOT NULL,
+        playbook     TEXT    NOT NULL,
+        step         TEXT    NOT NULL,
+        entity       TEXT    NOT NULL,
+        kind         TEXT    NOT NULL,
+        action       TEXT    NOT NULL,
+        effect       TEXT    NOT NULL,
+        state        TEXT    NOT NULL,
+        approval     TEXT,
+        expires_at   INTEGER,
+        attempts     INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        timeout_secs INTEGER NOT NULL,
+        next_at      INTEGER NOT NULL,
+        lease_until  INTEGER,
+        result       TEXT,
+        rollback_of  INTEGER,
+        created      INTEGER NOT NULL,
+        updated      INTEGER NOT NULL
+    );
+    CREATE INDEX response_jobs_due ON response_jobs (state, next_at);
+    CREATE INDEX response_jobs_alert ON response_jobs (alert_id);
+    CREATE INDEX response_jobs_runs ON response_jobs (playbook, entity, created);
+    CREATE INDEX response_jobs_rate ON response_jobs (playbook, created);
+    CREATE TABLE cursors (
+        name  TEXT    PRIMARY KEY,
+        value INTEGER NOT NULL
     ) WITHOUT ROWID;",
 ];
 
@@ -1001,6 +1034,75 @@ impl Store for SqliteStore {
 
     fn ehr_people(&self, kind: PersonKind, ids: &[String]) -> Result<Vec<EhrPerson>, StoreError> {
         ehr::people(self, kind, ids)
+    }
+
+    fn enqueue_jobs(
+        &mut self,
+        jobs: &[NewJob],
+        time: Timestamp,
+        actor: &str,
+    ) -> Result<Vec<(u64, bool)>, StoreError> {
+        crate::sqlite_respond::enqueue(self, jobs, time, actor)
+    }
+
+    fn claim_jobs(
+        &mut self,
+        now: Timestamp,
+        lease_micros: i64,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        crate::sqlite_respond::claim(self, now, lease_micros, limit)
+    }
+
+    fn finish_job(
+        &mut self,
+        id: u64,
+        attempt: &Attempt,
+        audit: &AuditRecord,
+    ) -> Result<Option<Job>, StoreError> {
+        crate::sqlite_respond::finish(self, id, attempt, audit)
+    }
+
+    fn decide_job(
+        &mut self,
+        id: u64,
+        verdict: Verdict,
+        decision: &serde_json::Value,
+        audit: &AuditRecord,
+    ) -> Result<Decided, StoreError> {
+        crate::sqlite_respond::decide(self, id, verdict, decision, audit)
+    }
+
+    fn expire_approvals(&mut self, now: Timestamp, actor: &str) -> Result<Vec<Job>, StoreError> {
+        crate::sqlite_respond::expire(self, now, actor)
+    }
+
+    fn get_job(&self, id: u64) -> Result<Option<Job>, StoreError> {
+        crate::sqlite_respond::get(self, id)
+    }
+
+    fn list_jobs(&self, query: &JobQuery) -> Result<Vec<Job>, StoreError> {
+        crate::sqlite_respond::list(self, query)
+    }
+
+    fn last_response(&self, playbook: &str, entity: &str) -> Result<Option<Timestamp>, StoreError> {
+        crate::sqlite_respond::last_run(self, playbook, entity)
+    }
+
+    fn responses_since(&self, playbook: &str, since: Timestamp) -> Result<u32, StoreError> {
+        crate::sqlite_respond::runs_since(self, playbook, since)
+    }
+
+    fn alerts_after(&self, seq: u64, limit: u32) -> Result<Vec<(u64, Alert)>, StoreError> {
+        crate::sqlite_respond::alerts_after(self, seq, limit)
+    }
+
+    fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        crate::sqlite_respond::cursor(self, name)
+    }
+
+    fn set_cursor(&mut self, name: &str, value: u64) -> Result<(), StoreError> {
+        crate::sqlite_respond::set_cursor(self, name, value)
     }
 }
 

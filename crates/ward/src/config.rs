@@ -15,6 +15,80 @@ pub struct Config {
     pub server: ServerConfig,
     /// EHR-snooping detection (`ward ehr detect`, `ward eval ehr`, `ward bench ehr`).
     pub ehr: ward_ehr::EhrConfig,
+    /// Automated response (`ward respond`).
+    pub respond: RespondConfig,
+}
+
+/// `[respond]`: where the playbooks are, the clinical-safety policy and device classes.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RespondConfig {
+    /// File of `[[playbook]]` tables (see docs/examples/playbooks.toml). Default none: no
+    /// playbook runs.
+    pub playbooks: Option<PathBuf>,
+    /// The clinical-safety policy.
+    pub safety: ward_respond::SafetyPolicy,
+    /// Device classes by address or network, overriding the inventory's criticality.
+    pub devices: Vec<DeviceClassRule>,
+}
+
+/// `[[respond.devices]] network = "10.3.0.0/24"  class = "life_sustaining"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceClassRule {
+    /// An address or a network in CIDR form.
+    pub network: String,
+    /// `life_sustaining`, `life_supporting`, `diagnostic`, `clinical_support` or `non_clinical`.
+    pub class: ward_respond::DeviceClass,
+}
+
+impl RespondConfig {
+    /// Loads and validates the playbook file (an empty set without one).
+    pub fn playbooks(&self) -> Result<ward_respond::PlaybookSet> {
+        let Some(p) = &self.playbooks else {
+            return Ok(ward_respond::PlaybookSet::default());
+        };
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read playbooks {}", p.display()))?;
+        ward_respond::PlaybookSet::from_toml(&text)
+            .with_context(|| format!("invalid playbooks {}", p.display()))
+    }
+
+    /// Checks the policy and the device rules.
+    pub fn validate(&self) -> Result<()> {
+        self.safety
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        for r in &self.devices {
+            ward_detect::device::Cidr::parse(&r.network).map_err(|e| {
+                anyhow::anyhow!(
+                    "invalid configuration: respond.devices {:?}: {e}",
+                    r.network
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The class of `address`: the most specific matching rule, else the inventory's
+    /// criticality (`inventory`), else unknown.
+    pub fn class_of(&self, address: &str, inventory: Option<&str>) -> ward_respond::DeviceClass {
+        let ip: Option<std::net::IpAddr> = address.parse().ok();
+        let mut best: Option<(u8, ward_respond::DeviceClass)> = None;
+        if let Some(ip) = ip {
+            for r in &self.devices {
+                if let Ok(c) = ward_detect::device::Cidr::parse(&r.network)
+                    && c.contains(ip)
+                    && best.is_none_or(|(p, _)| c.prefix() > p)
+                {
+                    best = Some((c.prefix(), r.class));
+                }
+            }
+        }
+        best.map(|b| b.1)
+            .or_else(|| inventory.map(ward_respond::DeviceClass::from_inventory))
+            .unwrap_or_default()
+    }
 }
 
 /// `ward serve` and `ward demo` (`[server]`).
@@ -144,6 +218,7 @@ impl Config {
         cfg.ehr
             .validate()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        cfg.respond.validate()?;
         Ok(cfg)
     }
 
@@ -220,6 +295,27 @@ daily_min_accesses = 5
 # Most cases per day; 0 = no limit.
 max_cases_per_day = 0
 min_score = -20.0
+
+[respond]
+# File of [[playbook]] tables (a complete example: docs/examples/playbooks.toml). No default:
+# without it no playbook runs.
+# playbooks = "playbooks.toml"
+
+[respond.safety]
+# Roles whose approval lets an isolating or disruptive step touch a life-sustaining or
+# life-supporting device. No playbook can bypass this.
+clinical_roles = ["clinical_engineer"]
+# A clinical approval not given within this many minutes expires, and nothing is done.
+clinical_timeout_minutes = 30
+# Class assumed for devices neither the inventory nor [[respond.devices]] classes
+# ("unknown" is treated like non_clinical; "life_supporting" makes every unclassed host need
+# a clinical approval before it is contained).
+unknown_as = "unknown"
+
+# Device classes by address or network, overriding the inventory (no default):
+# [[respond.devices]]
+# network = "10.3.0.0/24"
+# class = "life_sustaining"    # life_sustaining, life_supporting, diagnostic, clinical_support, non_clinical
 
 [ingest.pcap]
 # A flow ends after this many seconds without packets.
@@ -323,6 +419,29 @@ mod tests {
         assert_eq!(cfg.ingest.pcap.max_flows, PcapConfig::default().max_flows);
         assert_eq!(cfg.server, ServerConfig::default());
         assert_eq!(cfg.ehr, ward_ehr::EhrConfig::default());
+        assert_eq!(cfg.respond, RespondConfig::default());
+        let r: Config = toml::from_str(
+            "[[respond.devices]]\nnetwork = \"10.3.0.0/16\"\nclass = \"life_supporting\"\n\
+             [[respond.devices]]\nnetwork = \"10.3.0.5\"\nclass = \"life_sustaining\"\n",
+        )
+        .expect("parses");
+        r.respond.validate().expect("valid");
+        use ward_respond::DeviceClass as C;
+        assert_eq!(
+            r.respond.class_of("10.3.0.5", Some("business")),
+            C::LifeSustaining
+        );
+        assert_eq!(r.respond.class_of("10.3.9.9", None), C::LifeSupporting);
+        assert_eq!(
+            r.respond.class_of("10.4.0.1", Some("clinical")),
+            C::ClinicalSupport
+        );
+        assert_eq!(r.respond.class_of("not-an-ip", None), C::Unknown);
+        let bad: Config = toml::from_str(
+            "[[respond.devices]]\nnetwork = \"10.0.0.0/99\"\nclass = \"diagnostic\"\n",
+        )
+        .expect("parses");
+        assert!(bad.respond.validate().is_err());
         assert!(toml::from_str::<Config>("[ehr.score]\nbudget = 1\n").is_err());
         assert_eq!(
             cfg.server.options().expect("valid"),

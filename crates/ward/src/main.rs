@@ -10,6 +10,7 @@ mod inputs;
 mod net;
 mod output;
 mod pipeline;
+mod respond;
 mod serve;
 
 use anyhow::Result;
@@ -77,6 +78,9 @@ enum Command {
     User(admin::UserCmd),
     /// Serve the REST API (`/api/v1`) over a store; API tokens come from `ward user token`.
     Serve(serve::ServeArgs),
+    /// Automated response: try playbooks, approve or reject pending steps, see what ran.
+    #[command(subcommand)]
+    Respond(respond::RespondCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +132,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Audit(c) => admin::audit(c, &cfg),
         Command::User(c) => admin::user(c, &cfg),
         Command::Serve(a) => serve::serve(a, &cfg),
+        Command::Respond(c) => respond::run(c, &cfg),
         Command::Config(ConfigCmd::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

@@ -882,3 +882,5 @@ mod serve_pipeline;
 
 #[path = "it/ehr.rs"]
 mod ehr;
+#[path = "it/respond.rs"]
+mod respond;
