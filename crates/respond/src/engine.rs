@@ -149,10 +149,11 @@ pub fn submit(
 /// Settings of the worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerOptions {
-    /// How long a claimed job is the worker's before another may take it, in microseconds
-    /// (at least the job's timeout is added).
+    /// How long past its timeout a claimed job stays the worker's before another worker may
+    /// take it (the worker is presumed dead), in microseconds. Jobs are claimed one at a time,
+    /// so a lease never waits behind other jobs.
     pub lease_micros: i64,
-    /// Jobs claimed per round.
+    /// Most jobs run per round.
     pub batch: u32,
     /// Describe, change nothing.
     pub dry_run: bool,
@@ -161,7 +162,7 @@ pub struct WorkerOptions {
 impl Default for WorkerOptions {
     fn default() -> Self {
         Self {
-            lease_micros: 60_000_000,
+            lease_micros: 5_000_000,
             batch: 64,
             dry_run: false,
         }
@@ -183,27 +184,30 @@ pub struct Round {
     pub failed: usize,
 }
 
-/// Delay before attempt `attempt + 1` after a retryable failure: 1 s, 2 s, 4 s ... at most
-/// 5 minutes.
+/// Delay before attempt `attempt + 1` after a retryable failure, in microseconds (see
+/// [`crate::actions::backoff`]: 1 s, 2 s, 4 s ... at most 5 minutes).
 pub fn backoff_micros(attempt: u32) -> i64 {
-    let secs = 1i64 << attempt.saturating_sub(1).min(9);
-    secs.min(300) * 1_000_000
+    i64::try_from(crate::actions::backoff(attempt).as_micros()).unwrap_or(i64::MAX)
 }
 
-/// One round of the worker at time `now` (read by the caller from its clock).
+/// One round of the worker: expire approvals, then claim and run up to `opts.batch` due jobs
+/// one at a time. `clock` gives the time (the wall clock in ward, a fixed one in tests).
 pub fn run_once(
     store: &mut dyn Store,
     executor: &dyn Executor,
-    now: Timestamp,
+    clock: &dyn Fn() -> Timestamp,
     opts: &WorkerOptions,
 ) -> Result<Round, StoreError> {
     let mut round = Round {
-        expired: store.expire_approvals(now, ENGINE_ACTOR)?.len(),
+        expired: store.expire_approvals(clock(), ENGINE_ACTOR)?.len(),
         ..Round::default()
     };
-    let jobs = store.claim_jobs(now, opts.lease_micros, opts.batch)?;
-    round.claimed = jobs.len();
-    for job in jobs {
+    for _ in 0..opts.batch.max(1) {
+        let Some(job) = store.claim_jobs(clock(), opts.lease_micros, 1)?.pop() else {
+            break;
+        };
+        round.claimed += 1;
+        let now = clock();
         let result = run_job(store, executor, &job, opts.dry_run, now);
         let (attempt, action) = match result {
             Ok(o) => {

@@ -444,7 +444,8 @@ pub trait Store: Send {
     ) -> Result<Vec<(u64, bool)>, StoreError>;
 
     /// Claims up to `limit` due jobs (pending and due, or running with a lapsed lease, i.e.
-    /// whose worker died) for `lease_micros`, counting an attempt on each.
+    /// whose worker died), counting an attempt on each. A job's lease runs for its own
+    /// `timeout_secs` plus `lease_micros`.
     fn claim_jobs(
         &mut self,
         now: Timestamp,

@@ -200,8 +200,9 @@ pub(crate) fn claim(
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         tx.prepare_cached(
-            "UPDATE response_jobs SET state = 'running', lease_until = ?2, \
-             attempts = attempts + 1, updated = ?3 WHERE id = ?1",
+            "UPDATE response_jobs SET state = 'running', \
+             lease_until = ?2 + timeout_secs * 1000000, attempts = attempts + 1, updated = ?3 \
+             WHERE id = ?1",
         )
         .and_then(|mut st| st.execute(params![id, now.0.saturating_add(lease_micros), now.0]))
         .map_err(fail)?;

@@ -30,6 +30,8 @@ pub struct RespondConfig {
     pub safety: ward_respond::SafetyPolicy,
     /// Device classes by address or network, overriding the inventory's criticality.
     pub devices: Vec<DeviceClassRule>,
+    /// How actions reach the outside world (HTTP, SMTP, syslog).
+    pub actions: ward_respond::actions::ActionsConfig,
 }
 
 /// `[[respond.devices]] network = "10.3.0.0/24"  class = "life_sustaining"`.
@@ -59,6 +61,9 @@ impl RespondConfig {
         self.safety
             .validate()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        self.actions
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: respond.actions: {}", e.0))?;
         for r in &self.devices {
             ward_detect::device::Cidr::parse(&r.network).map_err(|e| {
                 anyhow::anyhow!(
@@ -311,6 +316,28 @@ clinical_timeout_minutes = 30
 # ("unknown" is treated like non_clinical; "life_supporting" makes every unclassed host need
 # a clinical approval before it is contained).
 unknown_as = "unknown"
+
+[respond.actions]
+# Seconds an attempt may take when its step does not say.
+default_timeout_secs = 10
+# At most this many bytes of a webhook answer are read.
+max_response_bytes = 65536
+# Syslog facility of forwarded alerts (16 = local0).
+syslog_facility = 16
+# HTTP proxy for webhooks (no default: direct; HTTP_PROXY variables are ignored).
+# http_proxy = "http://proxy.hospital.example:3128"
+# Host name in syslog headers and mail (default: the system's).
+# hostname = "ward-1"
+
+[respond.actions.smtp]
+host = "localhost"
+port = 25
+from = "ward@localhost"
+# opportunistic: STARTTLS when the server offers it; required; never.
+starttls = "opportunistic"
+# SMTP AUTH (needs starttls = "required"); the password comes from this environment variable.
+# username = "ward"
+# password_env = "WARD_SMTP_PASSWORD"
 
 # Device classes by address or network, overriding the inventory (no default):
 # [[respond.devices]]

@@ -29,6 +29,33 @@ pub enum RespondCmd {
     Reject(DecideArgs),
     /// Jobs of the response queue, newest first.
     History(ListArgs),
+    /// Follow new alerts in the store and work the response queue until Ctrl-C (or --once).
+    #[command(
+        after_help = "Examples:\n  ward respond run --store ward.db --playbooks playbooks.toml\n  ward respond run --once --dry-run"
+    )]
+    Run(RunArgs),
+}
+
+/// `ward respond run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Playbook file (default: `[respond] playbooks` in ward.toml).
+    #[arg(long, value_name = "FILE")]
+    pub playbooks: Option<PathBuf>,
+    /// One round (submit new alerts, run due jobs), then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Describe each action instead of carrying it out (jobs still complete).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Alerts submitted and jobs claimed per round.
+    #[arg(long, default_value_t = 64)]
+    pub batch: u32,
+    /// Milliseconds to wait when there is nothing to do.
+    #[arg(long, default_value_t = 20)]
+    pub idle_ms: u64,
 }
 
 /// `ward respond test`.
@@ -50,6 +77,10 @@ pub struct TestArgs {
     /// The plan as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Carry out the steps that would run now (never those waiting for an approval); without
+    /// it each action only describes what it would do.
+    #[arg(long)]
+    pub execute: bool,
 }
 
 /// A store and a page size.
@@ -88,7 +119,76 @@ pub fn run(cmd: RespondCmd, cfg: &Config) -> Result<()> {
         RespondCmd::History(a) => list(a, cfg, Vec::new()),
         RespondCmd::Approve(a) => decide(a, cfg, Verdict::Approve),
         RespondCmd::Reject(a) => decide(a, cfg, Verdict::Reject),
+        RespondCmd::Run(a) => run_cmd(a, cfg),
     }
+}
+
+fn load_set(path: Option<&PathBuf>, cfg: &Config) -> Result<ward_respond::PlaybookSet> {
+    let set = match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read playbooks {}", p.display()))?;
+            ward_respond::PlaybookSet::from_toml(&text)
+                .with_context(|| format!("invalid playbooks {}", p.display()))?
+        }
+        None => cfg.respond.playbooks()?,
+    };
+    if set.playbook.is_empty() {
+        bail!("no playbooks: pass --playbooks FILE or set [respond] playbooks in ward.toml");
+    }
+    Ok(set)
+}
+
+fn run_cmd(a: RunArgs, cfg: &Config) -> Result<()> {
+    let set = load_set(a.playbooks.as_ref(), cfg)?;
+    let mut store = open_existing(&a.store, cfg)?;
+    let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
+        .map_err(|e| anyhow::anyhow!("invalid configuration: respond.actions: {}", e.0))?;
+    if a.batch == 0 || a.batch > ward_store::respond::MAX_JOB_PAGE {
+        bail!(
+            "--batch must be between 1 and {}",
+            ward_store::respond::MAX_JOB_PAGE
+        );
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if !a.once {
+        let flag = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(crate::serve::shutdown_signal());
+                eprintln!("ward respond: stopping after this round");
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        eprintln!(
+            "ward respond: {} playbook{} on {}{} (Ctrl-C stops)",
+            set.playbook.len(),
+            if set.playbook.len() == 1 { "" } else { "s" },
+            a.store.store.as_ref().unwrap_or(&cfg.store.path).display(),
+            if a.dry_run { ", dry run" } else { "" }
+        );
+    }
+    let t = run_worker(
+        &mut store,
+        &cfg.respond,
+        &set,
+        &actions,
+        WorkerSettings {
+            idle: std::time::Duration::from_millis(a.idle_ms.clamp(1, 60_000)),
+            batch: a.batch,
+            dry_run: a.dry_run,
+            once: a.once,
+        },
+        &stop,
+    )?;
+    eprintln!(
+        "ward respond: {} alerts followed; {} jobs succeeded, {} retried, {} failed; {} approvals expired",
+        t.alerts, t.succeeded, t.retried, t.failed, t.expired
+    );
+    Ok(())
 }
 
 fn sample(kind: &str) -> Result<Alert> {
@@ -132,18 +232,7 @@ fn sample(kind: &str) -> Result<Alert> {
 }
 
 fn test(a: TestArgs, cfg: &Config) -> Result<()> {
-    let set = match &a.playbooks {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read playbooks {}", p.display()))?;
-            ward_respond::PlaybookSet::from_toml(&text)
-                .with_context(|| format!("invalid playbooks {}", p.display()))?
-        }
-        None => cfg.respond.playbooks()?,
-    };
-    if set.playbook.is_empty() {
-        bail!("no playbooks: pass --playbooks FILE or set [respond] playbooks in ward.toml");
-    }
+    let set = load_set(a.playbooks.as_ref(), cfg)?;
     let alert = match &a.alert {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -187,6 +276,8 @@ fn test(a: TestArgs, cfg: &Config) -> Result<()> {
     if plans.is_empty() {
         println!("no playbook matches this alert");
     }
+    let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
+        .map_err(|e| anyhow::anyhow!("invalid configuration: respond.actions: {}", e.0))?;
     for p in &plans {
         match p {
             PlaybookPlan::Started { playbook, steps } => {
@@ -199,6 +290,12 @@ fn test(a: TestArgs, cfg: &Config) -> Result<()> {
                         s.effect.as_str(),
                         describe(&s.decision)
                     );
+                    if s.decision == Decision::Run {
+                        println!(
+                            "      {}",
+                            carry_out(&actions, &alert, &target, s, !a.execute)
+                        );
+                    }
                 }
             }
             PlaybookPlan::Deduplicated { playbook, .. } => {
@@ -209,8 +306,55 @@ fn test(a: TestArgs, cfg: &Config) -> Result<()> {
             }
         }
     }
-    println!("dry run: nothing was sent, run or changed");
+    if a.execute {
+        println!(
+            "executed: the steps that run now were carried out (cases and quarantine recommendations need the store: `ward respond run`)"
+        );
+    } else {
+        println!("dry run: nothing was sent, run or changed");
+    }
     Ok(())
+}
+
+/// Runs (or with `dry_run` describes) one step outside the queue, for `ward respond test`.
+fn carry_out(
+    actions: &ward_respond::actions::Actions,
+    alert: &Alert,
+    target: &Target,
+    s: &ward_respond::PlannedStep,
+    dry_run: bool,
+) -> String {
+    use ward_respond::{ActionContext, ActionSpec, Executor};
+    match &s.action {
+        ActionSpec::OpenCase(c) => {
+            return format!("would open a case titled {:?} holding the alert", c.title);
+        }
+        ActionSpec::Quarantine(q) => {
+            return format!(
+                "would record a quarantine recommendation ({}) for {}",
+                serde_json::to_value(q.mode)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                target.address.as_deref().unwrap_or("the device")
+            );
+        }
+        _ => {}
+    }
+    let ctx = ActionContext {
+        alert,
+        playbook: &s.playbook,
+        step: &s.step,
+        target_address: target.address.as_deref(),
+        idempotency_key: &s.idempotency_key,
+        attempt: 1,
+        timeout_secs: s.timeout_secs,
+        dry_run,
+    };
+    match actions.execute(&s.action, &ctx) {
+        Ok(o) => o.summary,
+        Err(e) => format!("error: {e}"),
+    }
 }
 
 fn severity(a: &Alert) -> String {
@@ -338,5 +482,86 @@ fn decide(a: DecideArgs, cfg: &Config, verdict: Verdict) -> Result<()> {
             j.id,
             j.state.as_str()
         ),
+    }
+}
+
+/// Settings of the response worker (`ward respond run`, `ward serve --respond`).
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerSettings {
+    /// Pause between rounds when there was nothing to do.
+    pub idle: std::time::Duration,
+    /// Alerts submitted and jobs claimed per round.
+    pub batch: u32,
+    /// Describe, change nothing.
+    pub dry_run: bool,
+    /// One round, then return.
+    pub once: bool,
+}
+
+/// What the worker did, in all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkerTotals {
+    /// Alerts submitted to the playbooks.
+    pub alerts: usize,
+    /// Jobs that succeeded.
+    pub succeeded: usize,
+    /// Jobs scheduled again.
+    pub retried: usize,
+    /// Jobs given up.
+    pub failed: usize,
+    /// Approvals that ran out.
+    pub expired: usize,
+}
+
+/// The target of an alert: its address, and the device class from `[[respond.devices]]`, else
+/// from the device inventory's criticality.
+pub fn target_of(cfg: &crate::config::RespondConfig, store: &dyn Store, alert: &Alert) -> Target {
+    let mut t = Target::of(alert, ward_respond::DeviceClass::Unknown);
+    if let Some(addr) = t.address.clone() {
+        let inventory = store
+            .get_device(&addr)
+            .ok()
+            .flatten()
+            .map(|d| d.criticality);
+        t.class = cfg.class_of(&addr, inventory.as_deref());
+    }
+    t
+}
+
+/// Follows new alerts and works the response queue until `stop` is set (or once).
+pub fn run_worker(
+    store: &mut dyn Store,
+    cfg: &crate::config::RespondConfig,
+    set: &ward_respond::PlaybookSet,
+    executor: &dyn ward_respond::Executor,
+    settings: WorkerSettings,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<WorkerTotals> {
+    use std::sync::atomic::Ordering;
+    let mut totals = WorkerTotals::default();
+    let opts = ward_respond::engine::WorkerOptions {
+        batch: settings.batch,
+        dry_run: settings.dry_run,
+        ..ward_respond::engine::WorkerOptions::default()
+    };
+    let targets = |s: &dyn Store, a: &Alert| target_of(cfg, s, a);
+    loop {
+        let now = ward_server::now();
+        let alerts =
+            ward_respond::engine::follow(store, set, &cfg.safety, &targets, now, settings.batch)
+                .context("response engine: cannot follow new alerts")?;
+        let round = ward_respond::engine::run_once(store, executor, &ward_server::now, &opts)
+            .context("response engine: cannot work the queue")?;
+        totals.alerts += alerts;
+        totals.succeeded += round.succeeded;
+        totals.retried += round.retried;
+        totals.failed += round.failed;
+        totals.expired += round.expired;
+        if settings.once || stop.load(Ordering::Relaxed) {
+            return Ok(totals);
+        }
+        if alerts == 0 && round.claimed == 0 {
+            std::thread::sleep(settings.idle);
+        }
     }
 }

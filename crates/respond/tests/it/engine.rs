@@ -82,7 +82,7 @@ fn an_alert_becomes_jobs_that_run_retry_wait_for_approval_and_happen_once() {
 
     let ex = Recorder::default();
     let opts = WorkerOptions::default();
-    let r = run_once(&mut s, &ex, Timestamp(T + 2 * S), &opts).unwrap();
+    let r = run_once(&mut s, &ex, &|| Timestamp(T + 2 * S), &opts).unwrap();
     assert_eq!((r.claimed, r.succeeded, r.retried), (4, 3, 1), "{r:?}");
     assert_eq!(
         states(&s),
@@ -98,12 +98,12 @@ fn an_alert_becomes_jobs_that_run_retry_wait_for_approval_and_happen_once() {
     assert_eq!(s.list_cases(None).unwrap().len(), 1);
     // the retry waits for its backoff (1 s), then succeeds
     assert_eq!(
-        run_once(&mut s, &ex, Timestamp(T + 2 * S + S / 2), &opts)
+        run_once(&mut s, &ex, &|| Timestamp(T + 2 * S + S / 2), &opts)
             .unwrap()
             .claimed,
         0
     );
-    let r = run_once(&mut s, &ex, Timestamp(T + 4 * S), &opts).unwrap();
+    let r = run_once(&mut s, &ex, &|| Timestamp(T + 4 * S), &opts).unwrap();
     assert_eq!(r.succeeded, 1);
     // an analyst approves the block
     let block = s
@@ -129,7 +129,7 @@ fn an_alert_becomes_jobs_that_run_retry_wait_for_approval_and_happen_once() {
         )
         .unwrap();
     assert!(matches!(d, Decided::Done(_)));
-    run_once(&mut s, &ex, Timestamp(T + 6 * S), &opts).unwrap();
+    run_once(&mut s, &ex, &|| Timestamp(T + 6 * S), &opts).unwrap();
     let calls = ex.calls.lock().unwrap().clone();
     let steps: Vec<&str> = calls.iter().map(|c| c.1.as_str()).collect();
     assert_eq!(steps.iter().filter(|x| **x == "block-host").count(), 1);
@@ -168,7 +168,7 @@ firewall = { file = "/tmp/never-written.nft" }
     let opts = WorkerOptions::default();
     // before and after the five minutes, and long after the clinical timeout: nothing runs
     for secs in [1, 301, 1801, 86_400] {
-        run_once(&mut s, &ex, Timestamp(T + secs * S), &opts).unwrap();
+        run_once(&mut s, &ex, &|| Timestamp(T + secs * S), &opts).unwrap();
     }
     assert!(ex.calls.lock().unwrap().is_empty());
     assert_eq!(states(&s), [("block".to_owned(), JobState::Expired)]);
@@ -217,12 +217,12 @@ fn a_worker_that_dies_mid_job_is_replaced_and_the_case_is_opened_once() {
     let ex = Recorder::default();
     let opts = WorkerOptions::default();
     assert_eq!(
-        run_once(&mut s, &ex, Timestamp(T + 10 * S), &opts)
+        run_once(&mut s, &ex, &|| Timestamp(T + 10 * S), &opts)
             .unwrap()
             .claimed,
         0
     );
-    let r = run_once(&mut s, &ex, Timestamp(T + 32 * S), &opts).unwrap();
+    let r = run_once(&mut s, &ex, &|| Timestamp(T + 45 * S), &opts).unwrap();
     assert_eq!((r.claimed, r.succeeded), (1, 1));
     assert_eq!(
         s.list_cases(None).unwrap().len(),
@@ -265,6 +265,6 @@ fn a_worker_that_dies_mid_job_is_replaced_and_the_case_is_opened_once() {
         dry_run: true,
         ..WorkerOptions::default()
     };
-    run_once(&mut s, &ex, Timestamp(T + S), &dry).unwrap();
+    run_once(&mut s, &ex, &|| Timestamp(T + S), &dry).unwrap();
     assert_eq!(s.list_cases(None).unwrap().len(), 1);
 }

@@ -164,3 +164,174 @@ fn a_clinical_step_is_approved_only_by_a_clinical_role_from_the_cli() {
     );
     assert!(text(&v.stdout).contains("respond.approve"));
 }
+
+/// A real HTTP receiver on loopback: answers 200 after `delay`, records each request's
+/// `Idempotency-Key` and the alert id of its body.
+fn receiver(delay: std::time::Duration) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}/hook", l.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&got);
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let seen = std::sync::Arc::clone(&seen);
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(c.try_clone().unwrap());
+                loop {
+                    let (mut len, mut key) = (0usize, String::new());
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let h = h.trim_end();
+                        if h.is_empty() {
+                            break;
+                        }
+                        let lower = h.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                        if lower.starts_with("idempotency-key:") {
+                            key = h["idempotency-key:".len()..].trim().to_owned();
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(delay);
+                    seen.lock().unwrap().push(key);
+                    if c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, got)
+}
+
+/// The crash test of issue 5: kill `ward respond run` in the middle of a queue, start it
+/// again, and check that every job ran, none was lost, and none ran twice in effect (each
+/// idempotency key reached the receiver; a key may arrive twice only if it was in flight
+/// when the process died, which is what the key is for).
+#[test]
+fn killed_in_the_middle_of_a_queue_nothing_is_lost_and_nothing_runs_twice_in_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, got) = receiver(std::time::Duration::from_millis(40));
+    std::fs::write(
+        dir.path().join("pb.toml"),
+        format!(
+            "[[playbook]]\nname = \"page\"\nmax_runs_per_hour = 0\n[[playbook.step]]\nname = \"hook\"\n\
+             effect = \"notify\"\ntimeout_secs = 2\nwebhook = {{ url = \"{url}\" }}\n"
+        ),
+    )
+    .unwrap();
+    const N: usize = 60;
+    let now = ward_server::now();
+    let alerts: Vec<Alert> = (0..N)
+        .map(|i| {
+            Alert::new(
+                now,
+                "net.anomaly",
+                80,
+                EntityId::host(format!("10.9.0.{i}")),
+                "Unusual flow",
+                Explanation::default(),
+                Evidence::default(),
+            )
+        })
+        .collect();
+    SqliteStore::open(dir.path().join("ward.db"))
+        .unwrap()
+        .insert_alerts(&alerts)
+        .unwrap();
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+            .args([
+                "respond",
+                "run",
+                "--store",
+                "ward.db",
+                "--playbooks",
+                "pb.toml",
+                "--batch",
+                "8",
+            ])
+            .current_dir(dir.path())
+            .env_remove("WARD_CONFIG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let wait_for = |n: usize, secs: u64| {
+        let t0 = std::time::Instant::now();
+        while got.lock().unwrap().len() < n && t0.elapsed().as_secs() < secs {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    let mut first = start();
+    wait_for(15, 60);
+    first.kill().unwrap(); // SIGKILL: no clean-up of any kind
+    first.wait().unwrap();
+    let before = got.lock().unwrap().len();
+    assert!(
+        before >= 15 && before < N,
+        "killed mid-queue ({before} of {N} delivered)"
+    );
+    let mut second = start();
+    let done = || {
+        let s = SqliteStore::open(dir.path().join("ward.db")).unwrap();
+        s.list_jobs(&ward_store::JobQuery {
+            states: vec![ward_store::JobState::Succeeded],
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap()
+        .len()
+    };
+    let t0 = std::time::Instant::now();
+    while done() < N && t0.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let s = SqliteStore::open(dir.path().join("ward.db")).unwrap();
+    let jobs = s
+        .list_jobs(&ward_store::JobQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(jobs.len(), N, "one job per alert");
+    assert!(
+        jobs.iter()
+            .all(|j| j.state == ward_store::JobState::Succeeded),
+        "all succeeded"
+    );
+    let keys = got.lock().unwrap().clone();
+    let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
+    let want: std::collections::BTreeSet<&String> = jobs.iter().map(|j| &j.key).collect();
+    assert_eq!(
+        distinct, want,
+        "every job's key reached the receiver, and no other"
+    );
+    assert!(
+        keys.len() <= N + 1,
+        "at most the one job in flight at the kill arrives twice: {} deliveries",
+        keys.len()
+    );
+    let rerun = jobs.iter().filter(|j| j.attempts > 1).count();
+    assert!(rerun <= 1, "{rerun} jobs were claimed again");
+    assert!(s.verify_audit().unwrap().problem.is_none());
+}
