@@ -286,7 +286,7 @@ fn killed_in_the_middle_of_a_queue_nothing_is_lost_and_nothing_runs_twice_in_eff
     first.wait().unwrap();
     let before = got.lock().unwrap().len();
     assert!(
-        before >= 15 && before < N,
+        (15..N).contains(&before),
         "killed mid-queue ({before} of {N} delivered)"
     );
     let mut second = start();
