@@ -506,6 +506,10 @@ pub enum BenchCmd {
     /// Measure EHR-snooping detection: load and join time, accesses per second through
     /// detection, and peak memory, on a folder in the input contract (`ward sim ehr` makes one).
     Ehr(crate::ehr::EhrBenchArgs),
+    /// Measure automated response: alerts stored at a steady rate through a playbook with a
+    /// webhook step to a loopback receiver: latency from stored alert to delivered webhook,
+    /// sustained rate, loss.
+    Respond(crate::respond_bench::RespondBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -530,6 +534,7 @@ pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
         BenchCmd::Net(a) => a,
         BenchCmd::Serve(a) => return crate::pipeline::bench::run(&a, cfg),
         BenchCmd::Ehr(a) => return crate::ehr::bench(a, cfg),
+        BenchCmd::Respond(a) => return crate::respond_bench::run(&a, cfg),
     };
     match &args.input {
         Some(p) => {

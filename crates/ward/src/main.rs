@@ -11,6 +11,7 @@ mod net;
 mod output;
 mod pipeline;
 mod respond;
+mod respond_bench;
 mod serve;
 
 use anyhow::Result;
