@@ -14,6 +14,10 @@ const DETECTORS = ['net.supervised', 'net.anomaly', 'net.device'];
 const ACT_ROLES = new Set(['admin', 'analyst', 'privacy_officer']);
 const AUDIT_ROLES = new Set(['admin', 'auditor', 'privacy_officer']);
 const PRIVACY_ROLES = new Set(['admin', 'auditor', 'privacy_officer']);
+// Viewers do not see the response queue: actions carry internal addresses and commands.
+const RESPONSE_ROLES = new Set(['admin', 'analyst', 'auditor', 'clinical_engineer', 'privacy_officer']);
+const JOB_STATES = ['awaiting_approval', 'pending', 'running', 'succeeded', 'failed', 'skipped', 'rejected', 'expired'];
+const DONE_STATES = JOB_STATES.filter((x) => x !== 'awaiting_approval');
 const RESOLUTIONS = [
   ['true_positive', 'True positive (a real attack or misuse)'],
   ['false_positive', 'False positive (the detector was wrong)'],
@@ -26,6 +30,7 @@ const ROLE_NAMES = {
   privacy_officer: 'privacy officer',
   auditor: 'auditor',
   viewer: 'viewer',
+  clinical_engineer: 'clinical engineer',
 };
 const CRITICALITY_ORDER = { life_sustaining: 0, clinical: 1, business: 2, unknown: 3 };
 const PAGE = 50;
@@ -44,6 +49,7 @@ const mem = {
   deviceCrit: '',
   auditFrom: 1,
   privacyOffset: 0,
+  jobPages: [null],
   auditStack: [],
   flash: '',
 };
@@ -165,6 +171,10 @@ function canAct() {
   return Boolean(session && ACT_ROLES.has(session.role));
 }
 
+function canSeeResponses() {
+  return Boolean(session && RESPONSE_ROLES.has(session.role));
+}
+
 function canAudit() {
   return Boolean(session && AUDIT_ROLES.has(session.role));
 }
@@ -276,6 +286,8 @@ function setSignedIn(s) {
   if (audit) audit.parentElement.hidden = Boolean(s) && !AUDIT_ROLES.has(s.role);
   const privacy = document.querySelector('[data-nav="privacy"]');
   if (privacy) privacy.parentElement.hidden = Boolean(s) && !PRIVACY_ROLES.has(s.role);
+  const responses = document.querySelector('[data-nav="responses"]');
+  if (responses) responses.parentElement.hidden = Boolean(s) && !RESPONSE_ROLES.has(s.role);
 }
 
 function showSignIn(message) {
@@ -375,6 +387,7 @@ async function route() {
     cases: ['cases', () => (id ? viewCase(g, id) : viewCases(g))],
     audit: ['audit', () => viewAudit(g)],
     privacy: ['privacy', () => (id ? viewPrivacyUser(g, id) : viewPrivacy(g))],
+    responses: ['responses', () => viewResponses(g)],
   };
   const entry = views[section || ''];
   if (!entry) {
@@ -826,9 +839,10 @@ async function viewAlerts(g, params) {
 // ------------------------------------------------------------------------------------------
 
 async function viewAlert(g, id) {
-  const [data, cases] = await Promise.all([
+  const [data, cases, jobs] = await Promise.all([
     api('GET', `/alerts/${encodeURIComponent(id)}`),
     canAct() ? api('GET', '/cases').catch(() => null) : Promise.resolve(null),
+    canSeeResponses() ? api('GET', `/responses${query({ alert: id, limit: 100 })}`).catch(() => null) : Promise.resolve(null),
   ]);
   if (g !== generation) return;
   const a = data.alert;
@@ -924,6 +938,7 @@ async function viewAlert(g, id) {
       explanation,
       evidence,
       workflow,
+      jobs ? alertResponse(jobs) : null,
     ),
   );
 }
@@ -1411,6 +1426,226 @@ async function viewPrivacyUser(g, userId) {
     data.names && (user.role || user.department) ? h('p', null, [user.role, user.department].filter(Boolean).join(', ')) : null,
     data.truncated ? h('p', { class: 'notice warn' }, 'Only the first flagged accesses are shown.') : null,
     sections,
+  );
+}
+
+// ------------------------------------------------------------------------------------------
+// Responses: the response queue (approvals first, then what was done)
+// ------------------------------------------------------------------------------------------
+
+/** Milliseconds since the epoch of an RFC 3339 time with up to microseconds, or NaN. */
+function parseTime(iso) {
+  if (typeof iso !== 'string') return NaN;
+  const m = iso.match(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z$/);
+  if (!m) return NaN;
+  return Date.parse(`${m[1]}${m[2] ? m[2].slice(0, 4) : ''}Z`);
+}
+
+/** `in 23 minutes` / `in 2 hours 5 minutes` / `expired`, from the server's clock. */
+function timeLeft(expires, now) {
+  const ms = parseTime(expires) - parseTime(now);
+  if (!Number.isFinite(ms)) return 'unknown';
+  if (ms <= 0) return 'expired: nothing will be done';
+  const min = Math.ceil(ms / 60000);
+  if (min < 60) return `${min} minute${min === 1 ? '' : 's'} left`;
+  const hrs = Math.floor(min / 60);
+  const rest = min % 60;
+  return `${hrs} hour${hrs === 1 ? '' : 's'}${rest ? ` ${rest} minute${rest === 1 ? '' : 's'}` : ''} left`;
+}
+
+function jobRoles(j) {
+  const roles = j && j.approval && Array.isArray(j.approval.roles) ? j.approval.roles : [];
+  return roles.filter((r) => typeof r === 'string');
+}
+
+function roleList(roles) {
+  const names = roles.map((r) => ROLE_NAMES[r] || r);
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+function jobBadge(state) {
+  const known = JOB_STATES.includes(state) ? state : 'failed';
+  return h('span', { class: `status-badge job-${known}` }, String(state || 'unknown').replace('_', ' '));
+}
+
+function clinicalBadge(j) {
+  return j.approval && j.approval.clinical === true
+    ? h('span', { class: 'crit crit-life_sustaining', title: 'Acts on a life-sustaining or life-supporting device' }, 'clinical safety')
+    : null;
+}
+
+/** One line on what a job's result says. */
+function resultSummary(j) {
+  const r = j.result;
+  if (r === null || r === undefined) {
+    return j.state === 'rejected' || j.state === 'expired' ? 'Nothing was done.' : '—';
+  }
+  if (typeof r === 'string') return r;
+  for (const k of ['summary', 'error', 'reason', 'skipped', 'message']) {
+    if (typeof r[k] === 'string' && r[k]) return r[k];
+  }
+  const text = JSON.stringify(r);
+  return text.length > 160 ? `${text.slice(0, 160)}…` : text;
+}
+
+/** Who decided, with the comment, or null. */
+function decisionText(j) {
+  const d = j.approval && j.approval.decision;
+  if (!d || typeof d !== 'object') return null;
+  const verb = j.state === 'rejected' ? 'Rejected' : 'Approved';
+  return [`${verb} by ${d.by} (${ROLE_NAMES[d.role] || d.role}), ${fmtTime(d.time)}`, d.comment ? h('div', null, '“', d.comment, '”') : null];
+}
+
+function jobName(j) {
+  return `${j.playbook} · ${j.step}`;
+}
+
+/** One job waiting for an approval, with the decision form when the user may decide. */
+function pendingJob(j, now) {
+  const roles = jobRoles(j);
+  const headId = nextId('job');
+  const a = j.approval || {};
+  const panel = h(
+    'section',
+    { class: 'panel approval-card', 'aria-labelledby': headId, 'data-job': j.id },
+    h('h3', { id: headId }, jobName(j), ' ', clinicalBadge(j)),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', null, 'Action'), h('dd', null, h('code', null, j.kind), ` (${j.effect})`),
+      h('dt', null, 'Entity'), h('dd', null, h('span', { class: 'mono' }, j.entity)),
+      h('dt', null, 'Alert'), h('dd', null, h('a', { href: `#/alerts/${encodeURIComponent(j.alert_id)}` }, h('code', null, j.alert_id))),
+      h('dt', null, 'Why it waits'), h('dd', null, a.reason || 'The playbook asks for an approval.'),
+      h('dt', null, 'Who may decide'), h('dd', null, roleList(roles) || 'nobody'),
+      h('dt', null, 'Time left'), h('dd', { class: 'time-left' }, timeLeft(j.expires_at, now), j.expires_at ? ` (until ${fmtTime(j.expires_at)})` : ''),
+      h('dt', null, 'If nobody decides'), h('dd', null, a.proceed_on_timeout && !a.clinical ? 'It runs when the time is up.' : 'Nothing is done.'),
+    ),
+  );
+  if (!roles.includes(session.role)) {
+    panel.append(h('p', { class: 'notice' }, `Only a ${roleList(roles) || 'configured role'} can approve or reject this step; your role is ${ROLE_NAMES[session.role] || session.role}.`));
+    return panel;
+  }
+  const comment = h('textarea', { name: 'comment', maxlength: '1000', rows: '2' });
+  const approve = h('button', { type: 'submit', value: 'approve', class: 'approve' }, 'Approve');
+  const reject = h('button', { type: 'submit', value: 'reject', class: 'danger reject' }, 'Reject');
+  const form = h(
+    'form',
+    { class: 'decide', 'aria-label': `Decide on job ${j.id}` },
+    field('Comment (kept in the audit trail)', comment, 'At most 1000 characters. Say why, especially when rejecting.'),
+    h('div', { class: 'row' }, approve, reject),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const verb = ev.submitter && ev.submitter.value === 'reject' ? 'reject' : 'approve';
+    if (new TextEncoder().encode(comment.value).length > 1000) {
+      announce('The comment is longer than 1000 bytes.', true);
+      comment.focus();
+      return;
+    }
+    approve.disabled = true;
+    reject.disabled = true;
+    try {
+      const r = await api('POST', `/responses/${encodeURIComponent(j.id)}/${verb}`, { comment: comment.value.trim() });
+      mem.flash = verb === 'approve'
+        ? `Job ${j.id} approved: it is now ${String(r.job.state).replace('_', ' ')} and will run.`
+        : `Job ${j.id} rejected: nothing will be done.`;
+      await route();
+    } catch (e) {
+      if (e.status === 409) {
+        mem.flash = '';
+        await route();
+        announce(`Not recorded: ${e.message}`, true);
+      } else {
+        announce(e.message, true);
+        approve.disabled = false;
+        reject.disabled = false;
+      }
+    }
+  });
+  panel.append(form);
+  return panel;
+}
+
+function jobRows(jobs, withAlert) {
+  return jobs.map((j) => h(
+    'tr',
+    { 'data-job': j.id, 'data-state': j.state },
+    h('td', { class: 'num' }, j.id),
+    h('td', { class: 'nowrap' }, jobBadge(j.state), ' ', clinicalBadge(j)),
+    h('td', null, jobName(j)),
+    h('td', { class: 'nowrap' }, h('code', null, j.kind), ` (${j.effect})`),
+    h('td', { class: 'mono' }, j.entity),
+    withAlert ? h('td', null, h('a', { href: `#/alerts/${encodeURIComponent(j.alert_id)}` }, h('code', null, j.alert_id))) : null,
+    h('td', { class: 'num' }, `${j.attempts} of ${j.max_attempts}`),
+    h('td', null, resultSummary(j), decisionText(j) ? h('div', { class: 'muted' }, decisionText(j)) : null),
+    h('td', { class: 'time' }, fmtTime(j.updated)),
+  ));
+}
+
+function jobHeaders(withAlert) {
+  return [th('#', 'num'), th('State'), th('Playbook · step'), th('Action'), th('Entity'), withAlert ? th('Alert') : null, th('Attempts', 'num'), th('Result'), th('Updated')].filter(Boolean);
+}
+
+async function viewResponses(g) {
+  if (!canSeeResponses()) {
+    setView(
+      'Responses',
+      h('h1', null, 'Responses'),
+      h('p', { class: 'notice warn' }, `The response queue is open to administrators, analysts, auditors, clinical engineers and privacy officers. Your role (${ROLE_NAMES[session.role] || session.role}) may not read it.`),
+    );
+    return;
+  }
+  const before = mem.jobPages[mem.jobPages.length - 1];
+  const [waiting, done] = await Promise.all([
+    api('GET', `/responses${query({ state: 'awaiting_approval', limit: 200 })}`),
+    api('GET', `/responses${query({ state: DONE_STATES.join(','), limit: PAGE, before })}`),
+  ]);
+  if (g !== generation) return;
+  const pending = Array.isArray(waiting.jobs) ? waiting.jobs : [];
+  const history = Array.isArray(done.jobs) ? done.jobs : [];
+  const mine = pending.filter((j) => jobRoles(j).includes(session.role)).length;
+  const prev = h('button', { type: 'button', class: 'secondary', disabled: mem.jobPages.length <= 1, onclick: () => { mem.jobPages.pop(); route(); } }, '← Newer');
+  const next = h('button', { type: 'button', class: 'secondary', disabled: !done.next_before, onclick: () => { mem.jobPages.push(done.next_before); route(); } }, 'Older →');
+  setView(
+    'Responses',
+    h('div', { class: 'page-head' }, h('h1', null, 'Responses'), h('span', { class: 'sub' }, 'What the response playbooks want to do, and what they did')),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'resp-pending', id: 'pending-approvals' },
+      h('h2', { id: 'resp-pending' }, `Waiting for an approval (${pending.length})`),
+      pending.length
+        ? [
+          h('p', { class: 'muted' }, mine ? `You may decide on ${mine} of them. A step that would act on a life-sustaining or life-supporting device needs a clinical role, whatever the playbook says.` : 'None of them is yours to decide.'),
+          pending.map((j) => pendingJob(j, waiting.now)),
+        ]
+        : h('p', { class: 'muted' }, 'Nothing is waiting for an approval.'),
+    ),
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'resp-history', id: 'response-history' },
+      h('h2', { id: 'resp-history' }, 'History'),
+      history.length
+        ? table('Response jobs, newest first', jobHeaders(true), jobRows(history, true), { hideCaption: true })
+        : h('p', { class: 'muted' }, 'No response has run yet.'),
+      h('nav', { class: 'pager', 'aria-label': 'Response pages' }, prev, next),
+    ),
+  );
+}
+
+/** The "Response" section of an alert page: the jobs that answer it. */
+function alertResponse(data) {
+  const jobs = Array.isArray(data.jobs) ? data.jobs : [];
+  const waiting = jobs.filter((j) => j.state === 'awaiting_approval').length;
+  return h(
+    'section',
+    { class: 'panel span-12', 'aria-labelledby': 'al-resp', id: 'alert-response' },
+    h('h2', { id: 'al-resp' }, 'Response'),
+    jobs.length
+      ? [
+        waiting ? h('p', { class: 'notice warn' }, `${waiting} step${waiting === 1 ? '' : 's'} wait${waiting === 1 ? 's' : ''} for an approval: `, h('a', { href: '#/responses' }, 'decide on the Responses page'), '.') : null,
+        table('Response jobs of this alert', jobHeaders(false), jobRows(jobs, false), { hideCaption: true }),
+      ]
+      : h('p', { class: 'muted' }, 'No response playbook acted on this alert.'),
   );
 }
 

@@ -21,6 +21,9 @@ pub enum ApiError {
     /// 403: authenticated, but the role may not do this.
     #[error("your role may not do this")]
     Forbidden,
+    /// 403 (code `forbidden`): the role may not do this; the message names who may.
+    #[error("{0}")]
+    Denied(String),
     /// 404: no such resource (the payload names its kind, never the requested id).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -59,7 +62,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Denied(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -78,7 +81,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
+            Self::Forbidden | Self::Denied(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge(_) => "payload_too_large",

@@ -20,6 +20,7 @@ mod events;
 mod metrics;
 mod openapi;
 mod privacy;
+mod responses;
 mod ui;
 
 pub use alerts::{API_DEFAULT_LIMIT, API_MAX_LIMIT};
@@ -34,6 +35,7 @@ pub use events::{
 pub use metrics::Metrics;
 pub use openapi::OPENAPI_JSON;
 pub use privacy::{READ_PRIVACY, SEE_NAMES};
+pub use responses::{MAX_DECISION_COMMENT, READ_RESPONSES};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::{self, CONTENT_LENGTH, HeaderValue};
@@ -278,7 +280,11 @@ pub fn app(state: AppState) -> Router {
         .route("/stats", get(cases::stats))
         .route("/audit", get(cases::audit))
         .route("/privacy/users", get(privacy::users))
-        .route("/privacy/users/{user_id}", get(privacy::timeline));
+        .route("/privacy/users/{user_id}", get(privacy::timeline))
+        .route("/responses", get(responses::list))
+        .route("/responses/{id}", get(responses::get_one))
+        .route("/responses/{id}/approve", post(responses::approve))
+        .route("/responses/{id}/reject", post(responses::reject));
     Router::new()
         .nest("/api/v1", api)
         .route("/metrics", get(metrics::metrics))
@@ -320,6 +326,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/privacy/users"),
     ("GET", "/api/v1/privacy/users/{user_id}"),
+    ("GET", "/api/v1/responses"),
+    ("GET", "/api/v1/responses/{id}"),
+    ("POST", "/api/v1/responses/{id}/approve"),
+    ("POST", "/api/v1/responses/{id}/reject"),
     ("GET", "/metrics"),
 ];
 

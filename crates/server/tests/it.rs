@@ -450,3 +450,6 @@ mod events;
 
 #[path = "it/privacy.rs"]
 mod privacy;
+
+#[path = "it/responses.rs"]
+mod responses;

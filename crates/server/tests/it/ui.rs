@@ -104,6 +104,38 @@ async fn the_privacy_page_is_in_the_navigation_and_the_script() {
 }
 
 #[tokio::test]
+async fn the_responses_page_is_in_the_navigation_and_the_script() {
+    let (_, _, _, page) = fetch(Method::GET, "/").await;
+    let page = String::from_utf8(page).expect("utf-8 page");
+    assert!(
+        page.contains("href=\"#/responses\" data-nav=\"responses\""),
+        "no Responses link in the navigation"
+    );
+    let (status, _, _, js) = fetch(Method::GET, "/assets/app.js").await;
+    assert_eq!(status, StatusCode::OK);
+    let js = String::from_utf8(js).expect("utf-8 script");
+    for needle in [
+        "function viewResponses(",
+        "responses: ['responses'",
+        // The approve / reject calls and the alert page's section.
+        "`/responses/${encodeURIComponent(j.id)}/${verb}`",
+        "query({ alert: id, limit: 100 })",
+        "function alertResponse(",
+        // Buttons only for a role the job names; the nav entry hidden for viewers.
+        "if (!roles.includes(session.role))",
+        "RESPONSE_ROLES = new Set(['admin', 'analyst', 'auditor', 'clinical_engineer', 'privacy_officer'])",
+    ] {
+        assert!(js.contains(needle), "app.js lacks {needle}");
+    }
+    let (_, _, _, css) = fetch(Method::GET, "/assets/app.css").await;
+    let css = String::from_utf8(css).expect("utf-8 css");
+    assert!(
+        css.contains(".job-awaiting_approval"),
+        "no job state styles"
+    );
+}
+
+#[tokio::test]
 async fn unknown_and_hostile_asset_names_are_json_404s() {
     let long = format!("/assets/{}", "a".repeat(10_000));
     for uri in [

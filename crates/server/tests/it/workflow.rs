@@ -239,15 +239,18 @@ async fn roles_are_checked_on_every_route() {
         let b = sign_in(&f.app, "u_admin").await;
         first_alert_id(&f.app, &b).await
     };
-    // (role, may triage, may read the audit trail, may read the privacy view)
+    // (role, may triage, may read the audit trail, may read the privacy view, may read the
+    // response queue)
     let table = [
-        ("u_admin", true, true, true),
-        ("u_analyst", true, false, false),
-        ("u_privacy_officer", true, true, true),
-        ("u_auditor", false, true, true),
-        ("u_viewer", false, false, false),
+        ("u_admin", true, true, true, true),
+        ("u_analyst", true, false, false, true),
+        ("u_privacy_officer", true, true, true, true),
+        ("u_auditor", false, true, true, true),
+        ("u_viewer", false, false, false, false),
+        ("u_clinical_engineer", false, false, false, true),
     ];
-    for (user, triage, audit, privacy) in table {
+    assert_eq!(table.len(), ward_store::Role::ALL.len(), "a row per role");
+    for (user, triage, audit, privacy, responses) in table {
         let b = sign_in(&f.app, user).await;
         let (s, v) = post(
             &f.app,
@@ -289,6 +292,30 @@ async fn roles_are_checked_on_every_route() {
                 StatusCode::FORBIDDEN
             };
             assert_eq!(s, want, "{user} {uri}");
+        }
+        // The fixture has no jobs: the list is empty, a job is 404; a decision on a job is
+        // checked against the job's roles after it is found, so it is 404 for everyone.
+        for (uri, allowed) in [
+            ("/api/v1/responses", StatusCode::OK),
+            ("/api/v1/responses/1", StatusCode::NOT_FOUND),
+        ] {
+            let (s, _) = call(&f.app, "GET", uri, &b, None, None).await;
+            let want = if responses {
+                allowed
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(s, want, "{user} {uri}");
+        }
+        for verb in ["approve", "reject"] {
+            let (s, _) = post(
+                &f.app,
+                &format!("/api/v1/responses/1/{verb}"),
+                &b,
+                json!({}),
+            )
+            .await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{user} {verb}");
         }
         for uri in ["/api/v1/stats", "/api/v1/cases", "/api/v1/devices"] {
             let (s, _) = call(&f.app, "GET", uri, &b, None, None).await;

@@ -426,6 +426,45 @@ fn demo_store(dir: &Path) -> PathBuf {
     dir.join("ward.db")
 }
 
+/// Enqueues one firewall step on the newest alert that waits for a clinical engineer (as the
+/// response engine does for a life-sustaining device); returns the alert id.
+fn waiting_clinical_job(db: &Path) -> String {
+    use ward_store::Store;
+    let mut store = ward_store::SqliteStore::open(db).expect("store");
+    let alert = store
+        .query_alerts(&ward_store::AlertQuery {
+            limit: Some(1),
+            ..ward_store::AlertQuery::default()
+        })
+        .expect("alerts")
+        .into_iter()
+        .next()
+        .expect("an alert");
+    let now = ward_server::now();
+    let job = ward_store::NewJob {
+        key: "browser-job-1".into(),
+        alert_id: alert.id.clone(),
+        playbook: "contain-device".into(),
+        step: "block".into(),
+        entity: alert.entity.to_string(),
+        kind: "firewall".into(),
+        action: json!({ "firewall": { "address": "10.30.4.21" } }),
+        effect: "contain".into(),
+        state: ward_store::JobState::AwaitingApproval,
+        approval: json!({
+            "roles": ["clinical_engineer"], "clinical": true, "proceed_on_timeout": false,
+            "timeout_minutes": 60, "reason": "the target is a life-sustaining device",
+        }),
+        expires_at: Some(ward_core::Timestamp(now.0 + 3_600_000_000)),
+        max_attempts: 3,
+        timeout_secs: 10,
+        result: Value::Null,
+        rollback_of: None,
+    };
+    store.enqueue_jobs(&[job], now, "respond").expect("enqueue");
+    alert.id
+}
+
 #[test]
 fn dashboard_sign_in_alerts_acknowledge_and_audit_in_chromium() {
     let driver_bin = on_path(&["chromedriver"]);
@@ -496,6 +535,24 @@ fn dashboard_sign_in_alerts_acknowledge_and_audit_in_chromium() {
         ],
         Some(&password),
     );
+
+    // A response step waiting for a clinical engineer's approval, on the newest alert, and a
+    // clinical engineer to give it.
+    let clinician = "dash.clinical";
+    ward_ok(
+        d,
+        &[
+            "user",
+            "add",
+            clinician,
+            "--role",
+            "clinical_engineer",
+            "--store",
+            "ward.db",
+        ],
+        Some(&password),
+    );
+    let job_alert = waiting_clinical_job(&d.join("ward.db"));
 
     let mut server = Command::new(env!("CARGO_BIN_EXE_ward"))
         .args(["serve", "--store", "ward.db", "--listen", "127.0.0.1:0"])
@@ -640,6 +697,42 @@ fn dashboard_sign_in_alerts_acknowledge_and_audit_in_chromium() {
     );
     b.screenshot("08-privacy-timeline");
 
+    // The Responses page: the administrator sees the clinical step but no buttons (no
+    // administrator override); the clinical engineer approves it and it moves to the history.
+    b.click(&b.wait("#sign-out"));
+    b.type_into(&b.wait("#signin-form input[name=username]"), user);
+    b.type_into(&b.wait("#signin-form input[name=password]"), &password);
+    b.click(&b.wait("#signin-submit"));
+    b.wait_text("#who", user);
+    b.goto(&format!("{base}/#/responses"));
+    b.wait_text("section.approval-card .notice", "clinical engineer");
+    assert!(
+        b.find_all("section.approval-card button").is_empty(),
+        "an administrator was offered the clinical decision"
+    );
+    b.click(&b.wait("#sign-out"));
+    b.type_into(&b.wait("#signin-form input[name=username]"), clinician);
+    b.type_into(&b.wait("#signin-form input[name=password]"), &password);
+    b.click(&b.wait("#signin-submit"));
+    b.wait_text("#who", clinician);
+    b.goto(&format!("{base}/#/responses"));
+    let card = b.wait_text("section.approval-card", "clinical safety");
+    assert!(card.contains("left"), "time left: {card:?}");
+    b.type_into(
+        &b.wait("section.approval-card textarea"),
+        "ventilator on backup, go ahead",
+    );
+    b.screenshot("09-responses-pending");
+    b.click(&b.wait("section.approval-card button.approve"));
+    b.wait_text("#status", "approved");
+    // Pending now (or further on, should a response worker be running).
+    b.wait_text("#response-history tr[data-job]", "contain");
+    assert!(b.find_all("section.approval-card").is_empty());
+    b.screenshot("10-responses-history");
+    // The alert page lists the job too.
+    b.goto(&format!("{base}/#/alerts/{job_alert}"));
+    b.wait_text("#alert-response", "Approved by dash.clinical");
+
     // A tablet: the navigation folds behind the menu button, the chart still draws.
     b.resize(768, 1024);
     b.goto(&format!("{base}/#/"));
@@ -647,7 +740,7 @@ fn dashboard_sign_in_alerts_acknowledge_and_audit_in_chromium() {
     b.wait("svg.chart rect");
     let toggle = b.wait("#nav-toggle");
     assert!(b.displayed(&toggle), "menu button hidden at 768 px");
-    b.screenshot("09-overview-tablet");
+    b.screenshot("11-overview-tablet");
 
     // Browser first (its Drop ends the session), then chromedriver, then the server.
     drop(b);
