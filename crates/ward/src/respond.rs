@@ -123,7 +123,7 @@ pub fn run(cmd: RespondCmd, cfg: &Config) -> Result<()> {
     }
 }
 
-fn load_set(path: Option<&PathBuf>, cfg: &Config) -> Result<ward_respond::PlaybookSet> {
+pub(crate) fn load_set(path: Option<&PathBuf>, cfg: &Config) -> Result<ward_respond::PlaybookSet> {
     let set = match path {
         Some(p) => {
             let text = std::fs::read_to_string(p)

@@ -84,7 +84,9 @@ fn serve_conn(mut c: std::net::TcpStream, seen: &Seen, requests: &Mutex<u64>) {
         if let Ok(mut n) = requests.lock() {
             *n += 1;
         }
-        if c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").is_err() {
+        if c.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .is_err()
+        {
             return;
         }
     }
@@ -145,7 +147,12 @@ pub fn run(a: &RespondBenchArgs, cfg: &Config) -> Result<()> {
                     now,
                     "net.anomaly",
                     80,
-                    EntityId::host(format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)),
+                    EntityId::host(format!(
+                        "10.{}.{}.{}",
+                        (i >> 16) & 255,
+                        (i >> 8) & 255,
+                        i & 255
+                    )),
                     format!("bench alert {i}"),
                     Explanation::default(),
                     Evidence::default(),

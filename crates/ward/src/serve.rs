@@ -43,6 +43,13 @@ pub struct ServeArgs {
     /// Raise one alert per detector, entity and headline per this many seconds of event time.
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub dedup: u64,
+    /// Run the response engine beside the API: follow new alerts through the playbooks
+    /// (`--playbooks` or `[respond] playbooks`) and work the response queue.
+    #[arg(long)]
+    pub respond: bool,
+    /// Playbook file for --respond (default: `[respond] playbooks` in ward.toml).
+    #[arg(long, value_name = "FILE", requires = "respond")]
+    pub playbooks: Option<PathBuf>,
 }
 
 /// Opens the store, starts the pipeline when asked, binds, serves until Ctrl-C or SIGTERM,
@@ -74,6 +81,36 @@ pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
         None => None,
     };
     let stop = Arc::new(AtomicBool::new(false));
+    let responder = if args.respond {
+        let set = crate::respond::load_set(args.playbooks.as_ref(), cfg)?;
+        let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
+            .map_err(|e| anyhow::anyhow!("invalid configuration: respond.actions: {}", e.0))?;
+        let mut rstore = ward_store::SqliteStore::open(&store_path)
+            .with_context(|| format!("cannot open store {}", store_path.display()))?;
+        let (rcfg, rstop) = (cfg.respond.clone(), Arc::clone(&stop));
+        eprintln!(
+            "ward serve: response engine on, {} playbook{}",
+            set.playbook.len(),
+            if set.playbook.len() == 1 { "" } else { "s" }
+        );
+        Some(std::thread::spawn(move || {
+            crate::respond::run_worker(
+                &mut rstore,
+                &rcfg,
+                &set,
+                &actions,
+                crate::respond::WorkerSettings {
+                    idle: std::time::Duration::from_millis(20),
+                    batch: 64,
+                    dry_run: false,
+                    once: false,
+                },
+                &rstop,
+            )
+        }))
+    } else {
+        None
+    };
     let mut udp = None;
     let mut tcp = None;
     let mut watcher = None;
@@ -127,6 +164,16 @@ pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
     }
     if let Some(w) = watcher {
         w.join();
+    }
+    if let Some(r) = responder {
+        match r.join() {
+            Ok(Ok(t)) => eprintln!(
+                "ward serve: response engine followed {} alerts; {} jobs succeeded, {} retried, {} failed",
+                t.alerts, t.succeeded, t.retried, t.failed
+            ),
+            Ok(Err(e)) => eprintln!("ward serve: response engine stopped: {e:#}"),
+            Err(_) => eprintln!("ward serve: response engine panicked"),
+        }
     }
     if let Some(p) = pipeline
         && let Some(s) = p.close()

@@ -335,3 +335,75 @@ fn killed_in_the_middle_of_a_queue_nothing_is_lost_and_nothing_runs_twice_in_eff
     assert!(rerun <= 1, "{rerun} jobs were claimed again");
     assert!(s.verify_audit().unwrap().problem.is_none());
 }
+
+/// `ward serve --respond`: a stored alert reaches the real webhook receiver through the
+/// engine running beside the API, and the engine stops with the server.
+#[test]
+fn serve_with_respond_runs_the_playbooks_beside_the_api() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, got) = receiver(std::time::Duration::from_millis(0));
+    std::fs::write(
+        dir.path().join("pb.toml"),
+        format!(
+            "[[playbook]]\nname = \"page\"\n[[playbook.step]]\nname = \"hook\"\neffect = \"notify\"\n\
+             webhook = {{ url = \"{url}\" }}\n"
+        ),
+    )
+    .unwrap();
+    SqliteStore::open(dir.path().join("ward.db")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args([
+            "serve",
+            "--store",
+            "ward.db",
+            "--listen",
+            "127.0.0.1:0",
+            "--respond",
+            "--playbooks",
+            "pb.toml",
+        ])
+        .current_dir(dir.path())
+        .env_remove("WARD_CONFIG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let head: Vec<String> = (0..2).filter_map(|_| lines.next()?.ok()).collect();
+    assert!(
+        head.iter()
+            .any(|l| l.contains("response engine on, 1 playbook")),
+        "{head:?}"
+    );
+    // an alert arrives in the store while the server runs
+    let a = Alert::new(
+        ward_server::now(),
+        "net.supervised",
+        90,
+        EntityId::host("10.1.1.1"),
+        "Port scan",
+        Explanation::default(),
+        Evidence::default(),
+    );
+    SqliteStore::open(dir.path().join("ward.db"))
+        .unwrap()
+        .insert_alerts(std::slice::from_ref(&a))
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while got.lock().unwrap().is_empty() && t0.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(got.lock().unwrap().len(), 1, "the webhook arrived");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("response engine followed 1 alerts; 1 jobs succeeded")),
+        "{rest:?}"
+    );
+}
