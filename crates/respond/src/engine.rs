@@ -386,3 +386,103 @@ pub fn follow(
     }
     Ok(n)
 }
+
+/// What [`rollback`] did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Rollback {
+    /// A rollback job was enqueued (or existed already); its id and how it will run.
+    Enqueued {
+        /// The rollback job.
+        job: u64,
+        /// False when a rollback of this job had been asked before.
+        new: bool,
+        /// Runs now, or waits for an approval (a release on a life-critical device does).
+        decision: Decision,
+    },
+    /// The job cannot be rolled back (why).
+    Refused(String),
+}
+
+/// Asks to undo a succeeded job (a firewall block is released): enqueues its rollback job,
+/// which goes through the clinical gate like any other step (a release on a life-sustaining or
+/// life-supporting device waits for a clinical role).
+pub fn rollback(
+    store: &mut dyn Store,
+    job_id: u64,
+    target: &Target,
+    policy: &SafetyPolicy,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Rollback, StoreError> {
+    let Some(job) = store.get_job(job_id)? else {
+        return Ok(Rollback::Refused(format!("no job {job_id}")));
+    };
+    if job.rollback_of.is_some() {
+        return Ok(Rollback::Refused(
+            "a rollback is not rolled back".to_owned(),
+        ));
+    }
+    if job.state != JobState::Succeeded {
+        return Ok(Rollback::Refused(format!(
+            "job {job_id} is {}, not succeeded: there is nothing to undo",
+            job.state.as_str()
+        )));
+    }
+    let Ok(action) = serde_json::from_value::<ActionSpec>(job.action.clone()) else {
+        return Ok(Rollback::Refused(
+            "the stored action cannot be read".to_owned(),
+        ));
+    };
+    let Some(undo) = action.rollback() else {
+        return Ok(Rollback::Refused(format!(
+            "a {} step has no rollback",
+            action.kind()
+        )));
+    };
+    let effect = undo.effect();
+    let step = PlannedStep {
+        playbook: job.playbook.clone(),
+        step: format!("{}#rollback", job.step),
+        idempotency_key: crate::plan::idempotency_key(
+            &job.playbook,
+            &format!("{}#rollback", job.step),
+            &job.alert_id,
+        ),
+        decision: match crate::safety::gate(effect, target.class, None, policy) {
+            crate::safety::Gate::Run => Decision::Run,
+            crate::safety::Gate::Approve {
+                roles,
+                timeout_minutes,
+                clinical,
+                reason,
+                ..
+            } => Decision::Approve {
+                roles,
+                timeout_minutes,
+                proceed_on_timeout: false,
+                clinical,
+                reason,
+            },
+        },
+        rollback: None,
+        action: undo,
+        effect,
+        retries: job.max_attempts.saturating_sub(1),
+        timeout_secs: job.timeout_secs,
+    };
+    let Some(alert) = store.get_alert(&job.alert_id)? else {
+        return Ok(Rollback::Refused(
+            "the job's alert is not in the store".to_owned(),
+        ));
+    };
+    let mut new = new_job(&alert, &step, now);
+    new.rollback_of = Some(job_id);
+    let ids = store.enqueue_jobs(&[new], now, actor)?;
+    let (id, fresh) = ids.first().copied().unwrap_or((0, false));
+    Ok(Rollback::Enqueued {
+        job: id,
+        new: fresh,
+        decision: step.decision,
+    })
+}

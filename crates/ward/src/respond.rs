@@ -29,11 +29,26 @@ pub enum RespondCmd {
     Reject(DecideArgs),
     /// Jobs of the response queue, newest first.
     History(ListArgs),
+    /// Undo a succeeded step (release a firewall block); the release passes the clinical gate
+    /// like any step, so on a life-critical device it waits for a clinical role.
+    Rollback(RollbackArgs),
     /// Follow new alerts in the store and work the response queue until Ctrl-C (or --once).
     #[command(
         after_help = "Examples:\n  ward respond run --store ward.db --playbooks playbooks.toml\n  ward respond run --once --dry-run"
     )]
     Run(RunArgs),
+}
+
+/// `ward respond rollback JOB --as USER`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The succeeded job to undo.
+    pub job: u64,
+    /// The ward user asking (admin or analyst).
+    #[arg(long = "as", value_name = "USER")]
+    pub user: String,
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 /// `ward respond run`.
@@ -120,6 +135,7 @@ pub fn run(cmd: RespondCmd, cfg: &Config) -> Result<()> {
         RespondCmd::Approve(a) => decide(a, cfg, Verdict::Approve),
         RespondCmd::Reject(a) => decide(a, cfg, Verdict::Reject),
         RespondCmd::Run(a) => run_cmd(a, cfg),
+        RespondCmd::Rollback(a) => rollback_cmd(a, cfg),
     }
 }
 
@@ -137,6 +153,51 @@ pub(crate) fn load_set(path: Option<&PathBuf>, cfg: &Config) -> Result<ward_resp
         bail!("no playbooks: pass --playbooks FILE or set [respond] playbooks in ward.toml");
     }
     Ok(set)
+}
+
+fn rollback_cmd(a: RollbackArgs, cfg: &Config) -> Result<()> {
+    use ward_respond::engine::Rollback;
+    let mut store = open_existing(&a.store, cfg)?;
+    let user = store
+        .get_user(&a.user)?
+        .filter(|u| !u.disabled)
+        .with_context(|| format!("no enabled ward user {:?}", a.user))?;
+    if !matches!(
+        user.role,
+        ward_store::auth::Role::Admin | ward_store::auth::Role::Analyst
+    ) {
+        bail!(
+            "user {} has role {}; a rollback needs admin or analyst",
+            user.name,
+            user.role
+        );
+    }
+    let job = store
+        .get_job(a.job)?
+        .with_context(|| format!("no job {}", a.job))?;
+    let alert = store
+        .get_alert(&job.alert_id)?
+        .with_context(|| format!("job {}'s alert is not in the store", a.job))?;
+    let target = target_of(&cfg.respond, &store, &alert);
+    match ward_respond::engine::rollback(
+        &mut store,
+        a.job,
+        &target,
+        &cfg.respond.safety,
+        &user.name,
+        ward_server::now(),
+    )? {
+        Rollback::Enqueued { job, new, decision } => {
+            println!(
+                "rollback of job {} is job {job}{}: {}",
+                a.job,
+                if new { "" } else { " (asked before)" },
+                describe(&decision)
+            );
+            Ok(())
+        }
+        Rollback::Refused(why) => bail!("cannot roll back job {}: {why}", a.job),
+    }
 }
 
 fn run_cmd(a: RunArgs, cfg: &Config) -> Result<()> {

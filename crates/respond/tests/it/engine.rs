@@ -268,3 +268,90 @@ fn a_worker_that_dies_mid_job_is_replaced_and_the_case_is_opened_once() {
     run_once(&mut s, &ex, &|| Timestamp(T + S), &dry).unwrap();
     assert_eq!(s.list_cases(None).unwrap().len(), 1);
 }
+
+#[test]
+fn a_block_is_released_by_its_rollback_which_passes_the_clinical_gate_too() {
+    use ward_respond::engine::{Rollback, rollback};
+    use ward_respond::plan::Decision;
+    let (_d, mut s) = store();
+    let set = PlaybookSet::from_toml(
+        "[[playbook]]\nname = \"block\"\n[[playbook.step]]\nname = \"fw\"\n\
+         firewall = { file = \"/tmp/ward-test-never.nft\" }\n[[playbook.step]]\nname = \"case\"\nopen_case = {}\n",
+    )
+    .unwrap();
+    let policy = SafetyPolicy::default();
+    let ex = Recorder::default();
+    let opts = WorkerOptions::default();
+    for (host, class) in [
+        ("10.0.0.1", DeviceClass::NonClinical),
+        ("10.0.0.2", DeviceClass::LifeSupporting),
+    ] {
+        let a = alert("net.supervised", 95, EntityId::host(host));
+        s.insert_alerts(std::slice::from_ref(&a)).unwrap();
+        let t = Target::of(&a, class);
+        submit(&mut s, &a, &t, &set, &policy, Timestamp(T)).unwrap();
+        let jobs = s
+            .list_jobs(&JobQuery {
+                alert_id: Some(a.id.clone()),
+                limit: 10,
+                ..JobQuery::default()
+            })
+            .unwrap();
+        let fw = jobs.iter().find(|j| j.step == "fw").unwrap().clone();
+        let case = jobs.iter().find(|j| j.step == "case").unwrap().clone();
+        // not yet succeeded: nothing to undo
+        assert!(matches!(
+            rollback(&mut s, fw.id, &t, &policy, "ana", Timestamp(T)).unwrap(),
+            Rollback::Refused(r) if r.contains("nothing to undo")
+        ));
+        if class.is_life_critical() {
+            s.decide_job(
+                fw.id,
+                Verdict::Approve,
+                &serde_json::json!({"by": "bio"}),
+                &ward_store::AuditRecord::new(
+                    Timestamp(T + S),
+                    "bio",
+                    "respond.approve",
+                    "",
+                    serde_json::json!({}),
+                ),
+            )
+            .unwrap();
+        }
+        run_once(&mut s, &ex, &|| Timestamp(T + 2 * S), &opts).unwrap();
+        assert_eq!(
+            s.get_job(fw.id).unwrap().unwrap().state,
+            JobState::Succeeded
+        );
+        let r = rollback(&mut s, fw.id, &t, &policy, "ana", Timestamp(T + 3 * S)).unwrap();
+        let Rollback::Enqueued { job, new, decision } = r else {
+            panic!("{r:?}")
+        };
+        assert!(new);
+        let undo = s.get_job(job).unwrap().unwrap();
+        assert_eq!(undo.rollback_of, Some(fw.id));
+        assert_eq!(undo.effect, "release");
+        assert_eq!(undo.action["firewall"]["release"], true);
+        if class.is_life_critical() {
+            assert!(matches!(decision, Decision::Approve { clinical: true, .. }));
+            assert_eq!(undo.state, JobState::AwaitingApproval);
+        } else {
+            assert_eq!(decision, Decision::Run);
+            run_once(&mut s, &ex, &|| Timestamp(T + 4 * S), &opts).unwrap();
+            assert_eq!(s.get_job(job).unwrap().unwrap().state, JobState::Succeeded);
+            assert!(matches!(
+                rollback(&mut s, job, &t, &policy, "ana", Timestamp(T + 5 * S)).unwrap(),
+                Rollback::Refused(r) if r.contains("not rolled back")
+            ));
+        }
+        // asking twice gives the same job
+        let again = rollback(&mut s, fw.id, &t, &policy, "ana", Timestamp(T + 6 * S)).unwrap();
+        assert!(matches!(again, Rollback::Enqueued { job: j, new: false, .. } if j == job));
+        assert!(matches!(
+            rollback(&mut s, case.id, &t, &policy, "ana", Timestamp(T + 6 * S)).unwrap(),
+            Rollback::Refused(r) if r.contains("no rollback")
+        ));
+    }
+    assert!(s.verify_audit().unwrap().problem.is_none());
+}
