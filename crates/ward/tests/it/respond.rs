@@ -163,6 +163,30 @@ fn a_clinical_step_is_approved_only_by_a_clinical_role_from_the_cli() {
         dir.path(),
     );
     assert!(text(&v.stdout).contains("respond.approve"));
+    // a rollback needs a succeeded job and an admin or analyst
+    let out = ward(
+        &[
+            "respond", "rollback", &id, "--as", "bio", "--store", "ward.db",
+        ],
+        dir.path(),
+    );
+    assert!(
+        text(&out.stderr).contains("needs admin or analyst"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ward(
+        &[
+            "respond", "rollback", &id, "--as", "ana", "--store", "ward.db",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("nothing to undo"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// A real HTTP receiver on loopback: answers 200 after `delay`, records each request's
