@@ -6,30 +6,14 @@ use crate::respond::{
     Attempt, Decided, Job, JobQuery, JobState, MAX_JOB_PAGE, NewJob, Verdict, validate_new_job,
 };
 use crate::sqlite::{SqliteStore, classify};
-use crate::sqlite_audit::append_in;
+use crate::sqlite_workflow::{audit, immediate};
 use crate::workflow::AuditRecord;
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, params};
 use ward_core::Timestamp;
 
 const COLUMNS: &str = "id, key, alert_id, playbook, step, entity, kind, action, effect, state, \
     approval, expires_at, attempts, max_attempts, timeout_secs, next_at, lease_until, result, \
     rollback_of, created, updated";
-
-fn immediate(s: &mut SqliteStore) -> Result<(Transaction<'_>, String), StoreError> {
-    let location = s.location.clone();
-    let tx = s
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| classify(&location, e))?;
-    Ok((tx, location))
-}
-
-fn audit(tx: &Transaction<'_>, location: &str, a: &AuditRecord) -> Result<(), StoreError> {
-    append_in(
-        tx, location, a.time, &a.actor, &a.action, &a.target, &a.details,
-    )
-    .map(|_| ())
-}
 
 /// `job-<id>`, the audit target of a job.
 pub fn job_target(id: u64) -> String {

@@ -16,7 +16,10 @@ use ward_core::{Alert, Timestamp};
 /// Longest CSRF token accepted for storage.
 const MAX_CSRF_LEN: usize = 128;
 
-fn immediate<'a>(s: &'a mut SqliteStore) -> Result<(Transaction<'a>, String), StoreError> {
+/// An immediate (write-locking) transaction and the store's location for errors.
+pub(crate) fn immediate<'a>(
+    s: &'a mut SqliteStore,
+) -> Result<(Transaction<'a>, String), StoreError> {
     let location = s.location.clone();
     let tx = s
         .conn
@@ -25,7 +28,12 @@ fn immediate<'a>(s: &'a mut SqliteStore) -> Result<(Transaction<'a>, String), St
     Ok((tx, location))
 }
 
-fn audit(tx: &Transaction<'_>, location: &str, a: &AuditRecord) -> Result<(), StoreError> {
+/// Appends `a` to the audit trail inside `tx`.
+pub(crate) fn audit(
+    tx: &Transaction<'_>,
+    location: &str,
+    a: &AuditRecord,
+) -> Result<(), StoreError> {
     append_in(
         tx, location, a.time, &a.actor, &a.action, &a.target, &a.details,
     )
