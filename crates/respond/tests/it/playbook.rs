@@ -83,3 +83,16 @@ fn bad_playbooks_are_refused_with_the_playbook_step_and_field() {
         .to_string();
     assert!(err.contains("p1") && err.contains("s1"), "{err}");
 }
+
+proptest::proptest! {
+    /// Arbitrary and mangled playbook files are refused with a message, never a panic.
+    #[test]
+    fn hostile_playbook_files_never_panic(cut in 0usize..4000, junk in "\\PC{0,20}") {
+        let text = example();
+        let cut = cut.min(text.len());
+        let mut mangled: String = text.chars().take(cut).collect();
+        mangled.push_str(&junk);
+        let _ = PlaybookSet::from_toml(&mangled);
+        let _ = PlaybookSet::from_toml(&junk);
+    }
+}

@@ -77,3 +77,28 @@ fn tokens() {
         assert!(!is_token(bad), "{bad:?}");
     }
 }
+
+proptest::proptest! {
+    /// Any template with any values renders or fails with a message, never panics; a value
+    /// that lands in a command argument is always a plain token, and the literal text of the
+    /// template is all that surrounds it.
+    #[test]
+    fn rendering_never_panics_and_arguments_stay_tokens(
+        t in "[a-z{}.\\- ]{0,40}",
+        value in "\\PC{0,30}",
+    ) {
+        let mut v = Vars::new();
+        v.insert("alert.id", value.clone());
+        v.insert("entity.value", value.clone());
+        for ctx in [Context::Text, Context::Arg, Context::Url] {
+            let _ = render(&t, &v, ctx);
+        }
+        if let Ok(out) = render("--id={alert.id}", &v, Context::Arg) {
+            proptest::prop_assert!(is_token(&value));
+            proptest::prop_assert_eq!(out, format!("--id={value}"));
+        }
+        if let Ok(out) = render("{alert.id}", &v, Context::Url) {
+            proptest::prop_assert!(out.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        }
+    }
+}
