@@ -381,6 +381,12 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
             a.title
         );
     }
+    drop(store);
+    let r = respond_demo(&db, &alerts, &today, cfg)?;
+    println!(
+        "\n  5. response (docs/examples/playbooks.toml and a device-isolation playbook, a dry run): {} jobs planned; {} would have run, {} wait for an approval ({} clinical), {} skipped; {} playbook runs held back by deduplication or the rate limit",
+        r.jobs, r.ran, r.awaiting, r.clinical, r.skipped, r.held
+    );
     println!(
         "\nmore: ward alerts --store {} --severity high   (or read {})",
         db.display(),
@@ -408,6 +414,90 @@ fn demo_password() -> Result<String> {
         out.push(char::from(ALPHABET[usize::from(byte) % ALPHABET.len()]));
     }
     Ok(out)
+}
+
+/// What the response step of the demo did.
+struct RespondDemo {
+    jobs: usize,
+    ran: usize,
+    awaiting: usize,
+    clinical: usize,
+    skipped: usize,
+    held: usize,
+}
+
+/// Plans every alert against the example playbooks and works the queue in dry-run mode, so
+/// the dashboard shows what the playbooks would do and what waits for a human.
+fn respond_demo(
+    db: &Path,
+    alerts: &[ward_core::Alert],
+    today: &ward_sim::SimOutput,
+    cfg: &Config,
+) -> Result<RespondDemo> {
+    use ward_store::{JobQuery, JobState, Store};
+    // the example playbooks, plus one that would isolate a misbehaving medical device: on a
+    // life-sustaining one the clinical gate makes it wait for a clinical engineer
+    let text = format!(
+        "{}\n{}",
+        include_str!("../../../docs/examples/playbooks.toml"),
+        "[[playbook]]\nname = \"isolate-medical-device\"\n\
+         description = \"Demo: isolate a medical device that talks to peers it never used.\"\n\
+         max_runs_per_hour = 10\n\
+         [playbook.trigger]\ndetectors = [\"net.device\"]\nmin_severity = \"high\"\n\
+         [[playbook.step]]\nname = \"isolate\"\n\
+         firewall = { file = \"/var/lib/ward/blocked.nft\" }\n"
+    );
+    let set = ward_respond::PlaybookSet::from_toml(&text)?;
+    // the hospital knows its life-sustaining devices: class them as its configuration would
+    let mut rcfg = cfg.respond.clone();
+    for d in &today.devices {
+        if d.criticality == ward_sim::Criticality::LifeSustaining {
+            rcfg.devices.push(crate::config::DeviceClassRule {
+                network: d.addr.to_string(),
+                class: ward_respond::DeviceClass::LifeSustaining,
+            });
+        }
+    }
+    let cfg_respond = &rcfg;
+    let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
+        .map_err(|e| anyhow::anyhow!("respond.actions: {}", e.0))?;
+    let mut store = ward_store::SqliteStore::open(db)?;
+    let now = ward_server::now();
+    let mut held = 0;
+    let mut ordered: Vec<&ward_core::Alert> = alerts.iter().collect();
+    ordered.sort_by(|a, b| b.score.cmp(&a.score).then(a.time.cmp(&b.time)));
+    for a in ordered {
+        let t = crate::respond::target_of(cfg_respond, &store, a);
+        let sub = ward_respond::engine::submit(&mut store, a, &t, &set, &cfg_respond.safety, now)?;
+        held += sub
+            .plans
+            .iter()
+            .filter(|p| !matches!(p, ward_respond::plan::PlaybookPlan::Started { .. }))
+            .count();
+    }
+    let opts = ward_respond::engine::WorkerOptions {
+        dry_run: true,
+        batch: 1000,
+        ..Default::default()
+    };
+    while ward_respond::engine::run_once(&mut store, &actions, &ward_server::now, &opts)?.claimed > 0
+    {}
+    let jobs = store.list_jobs(&JobQuery {
+        limit: ward_store::respond::MAX_JOB_PAGE,
+        ..JobQuery::default()
+    })?;
+    let count = |st: JobState| jobs.iter().filter(|j| j.state == st).count();
+    Ok(RespondDemo {
+        jobs: jobs.len(),
+        ran: count(JobState::Succeeded),
+        awaiting: count(JobState::AwaitingApproval),
+        clinical: jobs
+            .iter()
+            .filter(|j| j.state == JobState::AwaitingApproval && j.approval["clinical"] == true)
+            .count(),
+        skipped: count(JobState::Skipped),
+        held,
+    })
 }
 
 /// Adds the `admin` user with a fresh password and serves the dashboard until Ctrl-C.
