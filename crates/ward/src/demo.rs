@@ -480,7 +480,8 @@ fn respond_demo(
         batch: 1000,
         ..Default::default()
     };
-    while ward_respond::engine::run_once(&mut store, &actions, &ward_server::now, &opts)?.claimed > 0
+    while ward_respond::engine::run_once(&mut store, &actions, &ward_server::now, &opts)?.claimed
+        > 0
     {}
     let jobs = store.list_jobs(&JobQuery {
         limit: ward_store::respond::MAX_JOB_PAGE,

@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod config;
+mod deid;
 mod demo;
 mod ehr;
 mod eval;
@@ -79,6 +80,9 @@ enum Command {
     User(admin::UserCmd),
     /// Serve the REST API (`/api/v1`) over a store; API tokens come from `ward user token`.
     Serve(serve::ServeArgs),
+    /// De-identification of clinical data (in progress: scoring against PhysioNet gold spans).
+    #[command(subcommand)]
+    Deid(deid::DeidCmd),
     /// Automated response: try playbooks, approve or reject pending steps, see what ran.
     #[command(subcommand)]
     Respond(respond::RespondCmd),
@@ -134,6 +138,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::User(c) => admin::user(c, &cfg),
         Command::Serve(a) => serve::serve(a, &cfg),
         Command::Respond(c) => respond::run(c, &cfg),
+        Command::Deid(c) => deid::run(c),
         Command::Config(ConfigCmd::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

@@ -884,3 +884,6 @@ mod serve_pipeline;
 mod ehr;
 #[path = "it/respond.rs"]
 mod respond;
+
+#[path = "it/deid.rs"]
+mod deid;

@@ -1,0 +1,5 @@
+//! ward-deid integration tests.
+
+mod it {
+    mod physionet;
+}

@@ -1,0 +1,127 @@
+//! `ward deid ...`: de-identification (issue 6, in progress). For now the scorer: found spans
+//! against the PhysioNet gold standard, with the PhysioNet convention.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use std::io::BufReader;
+use std::path::PathBuf;
+
+/// `ward deid ...`.
+#[derive(Debug, Subcommand)]
+pub enum DeidCmd {
+    /// Score found PHI spans against PhysioNet gold spans: span recall and precision (a gold
+    /// span counts as found when any found span overlaps it), per category.
+    #[command(
+        after_help = "Example:\n  ward deid eval --text dev.text --gold dev.phi.phrase --found spans.txt --misses misses.txt"
+    )]
+    Eval(EvalArgs),
+}
+
+/// `ward deid eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The notes (`*.text`, PhysioNet format).
+    #[arg(long, value_name = "FILE")]
+    pub text: PathBuf,
+    /// Gold spans (`*.phi.phrase`: `patient note start end Category phrase`).
+    #[arg(long, value_name = "FILE")]
+    pub gold: PathBuf,
+    /// Found spans: `patient note start end [category]` per line (offsets into each note body).
+    #[arg(long, value_name = "FILE")]
+    pub found: PathBuf,
+    /// Write the missed gold spans with their text here (they are PHI: choose the place).
+    #[arg(long, value_name = "FILE")]
+    pub misses: Option<PathBuf>,
+}
+
+/// Runs a `ward deid` command.
+pub fn run(cmd: DeidCmd) -> Result<()> {
+    match cmd {
+        DeidCmd::Eval(a) => eval(&a),
+    }
+}
+
+fn open(p: &PathBuf) -> Result<BufReader<std::fs::File>> {
+    Ok(BufReader::new(
+        std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+    ))
+}
+
+fn eval(a: &EvalArgs) -> Result<()> {
+    let name = |p: &PathBuf| p.display().to_string();
+    let notes = ward_deid::read_notes(&name(&a.text), open(&a.text)?)?;
+    let gold = ward_deid::read_phrases(&name(&a.gold), open(&a.gold)?)?;
+    // the found file has the gold file's first four columns; a category is optional
+    let found: Vec<ward_deid::Span> = {
+        let text = std::fs::read_to_string(&a.found)
+            .with_context(|| format!("cannot read {}", a.found.display()))?;
+        let mut v = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.is_empty() {
+                continue;
+            }
+            let n = |k: usize| f.get(k).and_then(|x| x.parse::<usize>().ok());
+            let (Some(p), Some(note), Some(s), Some(e)) = (n(0), n(1), n(2), n(3)) else {
+                bail!(
+                    "{}:{}: expected `patient note start end [category]`",
+                    a.found.display(),
+                    i + 1
+                );
+            };
+            v.push(ward_deid::Span {
+                patient: u32::try_from(p).unwrap_or(u32::MAX),
+                note: u32::try_from(note).unwrap_or(u32::MAX),
+                start: s,
+                end: e,
+            });
+        }
+        v
+    };
+    let s = ward_deid::score(&gold, &found);
+    println!(
+        "{} notes; span recall {:.4} ({} of {} gold spans), precision {:.4} ({} of {} found spans), F1 {:.4}",
+        notes.len(),
+        s.recall(),
+        s.found_gold,
+        s.gold,
+        s.precision(),
+        s.correct,
+        s.found,
+        s.f1()
+    );
+    println!(
+        "  {:<20} {:>6} {:>6} {:>7}",
+        "category", "gold", "found", "recall"
+    );
+    for (c, (g, f)) in &s.by_category {
+        println!(
+            "  {c:<20} {g:>6} {f:>6} {:>7.3}",
+            if *g == 0 { 1.0 } else { *f as f64 / *g as f64 }
+        );
+    }
+    if let Some(p) = &a.misses {
+        use std::fmt::Write as _;
+        let bodies: std::collections::HashMap<(u32, u32), &str> = notes
+            .iter()
+            .map(|n| ((n.patient, n.note), n.body.as_str()))
+            .collect();
+        let mut out = String::new();
+        for &i in &s.missed {
+            if let Some(g) = gold.get(i) {
+                let phrase: String = bodies
+                    .get(&(g.patient, g.note))
+                    .map(|b| b.chars().skip(g.start).take(g.end - g.start).collect())
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{} {} {} {} {} {}",
+                    g.patient, g.note, g.start, g.end, g.category, phrase
+                );
+            }
+        }
+        std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?;
+        println!("{} missed spans written to {}", s.missed.len(), p.display());
+    }
+    Ok(())
+}
