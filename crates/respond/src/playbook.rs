@@ -151,6 +151,9 @@ pub struct Trigger {
     pub min_score: Option<u8>,
     /// Entity kinds (`host`, `device`, `user`, ...). Default: any.
     pub entity_kinds: Vec<String>,
+    /// Networks (`10.20.0.0/16`) or addresses the alert's host or device must be in; an alert
+    /// about anything else does not match. Default: any.
+    pub entity_networks: Vec<String>,
     /// Device classes of the target. Default: any.
     pub device_classes: Vec<DeviceClass>,
     /// The alert names at least one of these rules (its explanation's `rules`, e.g. an attack
@@ -169,6 +172,11 @@ impl Trigger {
                     "unknown entity kind {k:?}: expected host, host_pair, device, user, patient or provider"
                 ));
             }
+        }
+        for n in &self.entity_networks {
+            Network::parse(n).ok_or_else(|| {
+                format!("entity_networks: {n:?} is not an address or a network like 10.0.0.0/8")
+            })?;
         }
         if self.detectors.iter().any(|d| d.trim().is_empty()) {
             return Err("a detector name is empty".to_owned());
@@ -191,12 +199,68 @@ impl Trigger {
                     .iter()
                     .any(|k| kind(k) == Some(alert.entity.kind)))
             && (self.device_classes.is_empty() || self.device_classes.contains(&class))
+            && (self.entity_networks.is_empty() || {
+                let addr = match alert.entity.kind {
+                    EntityKind::Host | EntityKind::Device => Some(alert.entity.value.as_str()),
+                    EntityKind::HostPair => alert.entity.value.split_once("->").map(|x| x.0),
+                    _ => None,
+                };
+                addr.and_then(|a| a.parse::<std::net::IpAddr>().ok())
+                    .is_some_and(|ip| {
+                        self.entity_networks
+                            .iter()
+                            .filter_map(|n| Network::parse(n))
+                            .any(|n| n.contains(ip))
+                    })
+            })
             && (self.rules_any.is_empty()
                 || alert
                     .explanation
                     .rules
                     .iter()
                     .any(|r| self.rules_any.contains(r)))
+    }
+}
+
+/// An address or a network in CIDR form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    /// Parses `10.0.0.0/8`, `fd00::/8` or a bare address.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (a, p) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: std::net::IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Self { addr, prefix })
+    }
+
+    /// Whether `ip` is in the network (same family only).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let bits = |a: std::net::IpAddr| match a {
+            std::net::IpAddr::V4(v) => (u128::from(u32::from(v)) << 96, true),
+            std::net::IpAddr::V6(v) => (u128::from(v), false),
+        };
+        let ((n, n4), (x, x4)) = (bits(self.addr), bits(ip));
+        if n4 != x4 {
+            return false;
+        }
+        // both families sit in the top bits, so one mask fits both
+        let mask = match u32::from(self.prefix) {
+            0 => 0,
+            p => u128::MAX << (128 - p.min(128)),
+        };
+        n & mask == x & mask
     }
 }
 

@@ -96,3 +96,56 @@ proptest::proptest! {
         let _ = PlaybookSet::from_toml(&junk);
     }
 }
+
+#[test]
+fn triggers_can_name_networks() {
+    use ward_core::entity::{EntityId, EntityKind};
+    use ward_respond::DeviceClass;
+    use ward_respond::playbook::Network;
+    let set = PlaybookSet::from_toml(
+        "[[playbook]]\nname = \"n\"\n[playbook.trigger]\nentity_networks = [\"10.30.0.0/16\", \"fd00::/8\", \"192.0.2.7\"]\n\
+         [[playbook.step]]\nname = \"s\"\nopen_case = {}\n",
+    )
+    .unwrap();
+    let p = &set.playbook[0];
+    let a = |e: EntityId| super::gate::alert("net.device", 90, e);
+    for (e, want) in [
+        (EntityId::device("10.30.4.21"), true),
+        (EntityId::host("10.31.0.1"), false),
+        (EntityId::host("192.0.2.7"), true),
+        (EntityId::host("192.0.2.8"), false),
+        (EntityId::host_pair("10.30.0.9", "8.8.8.8"), true),
+        (EntityId::host("fd12::1"), true),
+        (EntityId::host("fe80::1"), false),
+        (EntityId::new(EntityKind::User, "10.30.0.1"), false),
+        (EntityId::host("not-an-ip"), false),
+    ] {
+        assert_eq!(p.matches(&a(e.clone()), DeviceClass::Unknown), want, "{e}");
+    }
+    for (n, ok) in [
+        ("0.0.0.0/0", true),
+        ("10.0.0.0/33", false),
+        ("::/129", false),
+        ("x/8", false),
+        ("10.1.2.3", true),
+    ] {
+        assert_eq!(Network::parse(n).is_some(), ok, "{n}");
+    }
+    assert!(
+        Network::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("1.2.3.4".parse().unwrap())
+    );
+    assert!(
+        !Network::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("::1".parse().unwrap())
+    );
+    let err = PlaybookSet::from_toml(
+        "[[playbook]]\nname = \"n\"\n[playbook.trigger]\nentity_networks = [\"10.0.0.0/99\"]\n\
+         [[playbook.step]]\nname = \"s\"\nopen_case = {}\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("entity_networks"), "{err}");
+}
