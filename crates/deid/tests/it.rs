@@ -2,4 +2,5 @@
 
 mod it {
     mod physionet;
+    mod rules;
 }

@@ -15,6 +15,23 @@ pub enum DeidCmd {
         after_help = "Example:\n  ward deid eval --text dev.text --gold dev.phi.phrase --found spans.txt --misses misses.txt"
     )]
     Eval(EvalArgs),
+    /// Find PHI in PhysioNet-format notes and write the spans as `patient note start end
+    /// category` lines (character offsets into each note body), for `ward deid eval` or any
+    /// outside scorer. (Replacement comes with the rest of issue 6.)
+    #[command(
+        after_help = "Example:\n  ward deid text dev.text --spans spans.txt\n  ward deid eval --text dev.text --gold dev.phi.phrase --found spans.txt"
+    )]
+    Text(TextArgs),
+}
+
+/// `ward deid text`.
+#[derive(Debug, Args)]
+pub struct TextArgs {
+    /// The notes (`*.text`, PhysioNet format).
+    pub input: PathBuf,
+    /// Where the found spans go (they point at PHI but hold none).
+    #[arg(long, value_name = "FILE")]
+    pub spans: PathBuf,
 }
 
 /// `ward deid eval`.
@@ -38,7 +55,49 @@ pub struct EvalArgs {
 pub fn run(cmd: DeidCmd) -> Result<()> {
     match cmd {
         DeidCmd::Eval(a) => eval(&a),
+        DeidCmd::Text(a) => text(&a),
     }
+}
+
+fn text(a: &TextArgs) -> Result<()> {
+    use std::fmt::Write as _;
+    let t0 = std::time::Instant::now();
+    let notes = ward_deid::read_notes(&a.input.display().to_string(), open(&a.input)?)?;
+    let mut out = String::new();
+    let (mut n, mut bytes) = (0usize, 0usize);
+    for note in &notes {
+        bytes += note.body.len();
+        let found = ward_deid::rules::find(&note.body);
+        let offs: Vec<usize> = found.iter().flat_map(|f| [f.start, f.end]).collect();
+        let chars = ward_deid::char_offsets(&note.body, &offs);
+        for (f, c) in found.iter().zip(chars.chunks(2)) {
+            if let [s, e] = c {
+                let _ = writeln!(
+                    out,
+                    "{} {} {s} {e} {}",
+                    note.patient,
+                    note.note,
+                    f.category.as_str()
+                );
+                n += 1;
+            }
+        }
+    }
+    let mut tmp = a.spans.clone().into_os_string();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, out).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &a.spans)
+        .with_context(|| format!("cannot write {}", a.spans.display()))?;
+    let secs = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "{} notes, {} spans found, written to {} ({:.1} MB/s)",
+        notes.len(),
+        n,
+        a.spans.display(),
+        bytes as f64 / 1e6 / secs.max(1e-9)
+    );
+    Ok(())
 }
 
 fn open(p: &PathBuf) -> Result<BufReader<std::fs::File>> {

@@ -56,3 +56,45 @@ fn eval_scores_found_spans_with_the_physionet_convention_and_lists_misses() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn text_writes_character_spans_that_eval_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // "É" is two bytes: offsets must count characters, as the gold files do
+    std::fs::write(
+        d.join("n.text"),
+        "START_OF_RECORD=1||||1||||\nÉ: SEEN BY DR SMITH ON 7/22.\n||||END_OF_RECORD\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("g.phi.phrase"),
+        "1 1 14 19 HCPName SMITH\n1 1 23 27 Date 7/22\n",
+    )
+    .unwrap();
+    let out = ward(&["deid", "text", "n.text", "--spans", "s.txt"], d);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(d.join("s.txt")).unwrap(),
+        "1 1 14 19 HCPName\n1 1 23 27 Date\n"
+    );
+    assert!(!d.join("s.txt.tmp").exists());
+    let out = ward(
+        &[
+            "deid",
+            "eval",
+            "--text",
+            "n.text",
+            "--gold",
+            "g.phi.phrase",
+            "--found",
+            "s.txt",
+        ],
+        d,
+    );
+    assert!(
+        text(&out.stdout).contains("span recall 1.0000"),
+        "{}",
+        text(&out.stdout)
+    );
+}
