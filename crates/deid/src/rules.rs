@@ -70,6 +70,8 @@ struct Rule {
 
 const MONTHS: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
 const NAME: &str = r"([A-Za-z][A-Za-z'\-]+)";
+/// One or two name-like words (no capture group).
+const NAME2: &str = r"[A-Za-z][A-Za-z'\-]+(?:\s+[A-Za-z][A-Za-z'\-]+)?";
 
 fn rules() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
@@ -95,6 +97,12 @@ fn rules() -> &'static [Rule] {
             // years: four digits, or two after an apostrophe
             r(r"\b(?:19[0-9]{2}|20[0-4][0-9])\b", 0, Category::DateYear, false),
             r(r"'(\d{2})\b", 1, Category::DateYear, false),
+            r(
+                r"(?i)\b(?:mi|cabg|ptca|pci|cva|tia|mvr|avr|ablation|pacer|ppm|aicd|stent|stents|cholecystectomy|appendectomy|hysterectomy|thoracotomy|craniotomy|colectomy|dx|diagnosed)\s+(?:x\d\s+)?(?:in\s+)?'?((?:19|20)?\d{2})\b",
+                1,
+                Category::DateYear,
+                false,
+            ),
             // phone and pager numbers
             r(r"\(?\b\d{3}\)?[\-. ]\d{3}[\-. ]\d{4}\b", 0, Category::Phone, false),
             r(r"\b\d{3}-\d{4}\b", 0, Category::Phone, false),
@@ -113,6 +121,13 @@ fn rules() -> &'static [Rule] {
             r(&format!(r"\b{NAME},?\s+(?:MD|M\.D\.|NP|RN|PA-C|DO)\b"), 1, Category::HcpName, true),
             r(&format!(r"(?i)\b(?:mr\.?|mrs\.?|ms\.|miss)\s+{NAME}"), 1, Category::PtName, true),
             r(&format!(r"(?i)\b(?:son|sons|daughter|daughters|dtr|husband|wife|spouse|sister|brother|mother|father|mom|dad|niece|nephew|aunt|uncle|grandson|granddaughter|cousin|friend|neighbor|neighbour|partner|fiance|fiancee|proxy|guardian)(?:'s)?\s+(?:is\s+|named\s+|,\s*)?{NAME}"), 1, Category::RelativeProxyName, true),
+            // places after moving words: transferred to X, admitted from X, lives in X
+            r(
+                &format!(r"(?i)\b(?:transfer(?:red)?|transfered|admitted|sent|taken|discharged|going|go|moved|returned|lives|living|resides)\s+(?:back\s+)?(?:to|from|in|at)\s+(?:the\s+)?((?:st\.?\s+)?{NAME2})"),
+                1,
+                Category::Location,
+                true,
+            ),
             // places before hospital words
             r(r"\b((?:[A-Z][A-Za-z'\-]+\s+){1,3})(?:Hospital|HOSPITAL|Medical Center|MEDICAL CENTER|Med Ctr|Nursing Home|NURSING HOME|Rehab|REHAB|Clinic|CLINIC|Hospice|HOSPICE|Manor|MANOR)\b", 1, Category::Location, true),
         ]
@@ -123,7 +138,7 @@ fn rules() -> &'static [Rule] {
 }
 
 /// How many rules there are (every pattern compiles: a test checks it).
-pub const RULE_COUNT: usize = 23;
+pub const RULE_COUNT: usize = 25;
 
 /// How many rules compiled.
 pub fn compiled_rules() -> usize {
@@ -327,6 +342,72 @@ const NOT_NAMES: &[&str] = &[
     "wedding",
     "order",
     "orders",
+    // where patients are moved inside a hospital
+    "floor",
+    "icu",
+    "micu",
+    "sicu",
+    "ccu",
+    "csru",
+    "nicu",
+    "picu",
+    "unit",
+    "or",
+    "pacu",
+    "cath",
+    "lab",
+    "ct",
+    "mri",
+    "radiology",
+    "ir",
+    "er",
+    "ed",
+    "ward",
+    "room",
+    "bed",
+    "bathroom",
+    "chair",
+    "commode",
+    "stretcher",
+    "nursing",
+    "rehab",
+    "hospital",
+    "hospice",
+    "surgery",
+    "dialysis",
+    "ep",
+    "echo",
+    "endoscopy",
+    "morgue",
+    "trauma",
+    "step",
+    "stepdown",
+    "general",
+    "medicine",
+    "med",
+    "service",
+    "location",
+    "facility",
+    "house",
+    "apartment",
+    "assisted",
+    "living",
+    "bedrest",
+    "sleep",
+    "sitting",
+    "standing",
+    "morning",
+    "evening",
+    "night",
+    "day",
+    "days",
+    "afternoon",
+    "tomorrow",
+    "tonight",
+    "am",
+    "pm",
+    "fluids",
+    "meds",
 ];
 
 fn is_name(word: &str) -> bool {
@@ -374,6 +455,26 @@ fn looks_like_time_range(m: &str) -> bool {
         .is_some_and(|(_, b)| b.len() == 4 && b.ends_with("00") && b <= "2400")
 }
 
+/// Byte spans of the whitespace-separated words of `s`.
+fn word_spans(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in s.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(b)) => {
+                out.push((b, i));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(b) = start {
+        out.push((b, s.len()));
+    }
+    out
+}
+
 /// Finds PHI in `text`; spans are sorted and do not overlap (overlaps are merged, keeping the
 /// first span's category).
 pub fn find(text: &str) -> Vec<Found> {
@@ -397,15 +498,18 @@ pub fn find(text: &str) -> Vec<Found> {
                 continue;
             }
             if rule.name {
-                let words: Vec<&str> = m.as_str().split_whitespace().collect();
-                if words.is_empty() || !words.iter().all(|w| is_name(w)) {
-                    continue;
+                // keep the leading run of name-like words ("Springfield" of "Springfield with")
+                let text_m = m.as_str();
+                let mut keep: Option<(usize, usize)> = None;
+                for (ws, we) in word_spans(text_m) {
+                    if !is_name(text_m.get(ws..we).unwrap_or_default()) {
+                        break;
+                    }
+                    keep = Some((keep.map_or(ws, |k| k.0), we));
                 }
-                // trim the trailing space of multi-word captures
-                let trimmed = m.as_str().trim_end();
-                end = start + trimmed.len();
-                let lead = m.as_str().len() - m.as_str().trim_start().len();
-                start += lead;
+                let Some((ws, we)) = keep else { continue };
+                end = start + we;
+                start += ws;
             }
             if end > start {
                 out.push(Found {

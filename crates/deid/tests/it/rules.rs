@@ -40,7 +40,23 @@ fn finds_what_safe_harbor_names_and_leaves_clinical_text() {
         ),
         ("MRN: 12345678", &[("12345678", "Other")]),
         ("Mrs. Nicholson resting", &[("Nicholson", "PTName")]),
+        (
+            "transferred to Glenwood Memorial today",
+            &[("Glenwood Memorial", "Location")],
+        ),
+        (
+            "lives in Springfield with wife",
+            &[("Springfield", "Location")],
+        ),
+        (
+            "PMH: MI 92, CABG in '95",
+            &[("92", "DateYear"), ("95", "DateYear")],
+        ),
         // not PHI
+        (
+            "transferred to the floor, admitted to MICU, sent to CT",
+            &[],
+        ),
         ("BP 120/80, HR 88, Parkinson disease, Foley draining", &[]),
         ("Dr. called back, son is aware", &[]),
         ("the patient's daughter called", &[]),
