@@ -271,11 +271,7 @@ fn run_job(
             summary: format!(
                 "recommended quarantine of {} ({}): no network change made",
                 target.address.as_deref().unwrap_or("the device"),
-                serde_json::to_value(q.mode)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-                    .replace('_', " ")
+                q.mode.as_str().replace('_', " ")
             ),
             detail: json!({ "recommendation": q.mode, "address": target.address }),
         }),

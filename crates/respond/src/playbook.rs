@@ -743,3 +743,13 @@ pub enum QuarantineMode {
     /// Leave it connected and watch it closely.
     MonitorOnly,
 }
+
+impl QuarantineMode {
+    /// Snake-case name, as in playbooks.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RestrictToKnownPeers => "restrict_to_known_peers",
+            Self::MonitorOnly => "monitor_only",
+        }
+    }
+}

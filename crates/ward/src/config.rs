@@ -45,15 +45,22 @@ pub struct DeviceClassRule {
 }
 
 impl RespondConfig {
-    /// Loads and validates the playbook file (an empty set without one).
-    pub fn playbooks(&self) -> Result<ward_respond::PlaybookSet> {
-        let Some(p) = &self.playbooks else {
+    /// Loads and validates the playbooks: from `over` when given, else from `playbooks`;
+    /// an empty set without either.
+    pub fn playbooks(&self, over: Option<&Path>) -> Result<ward_respond::PlaybookSet> {
+        let Some(p) = over.or(self.playbooks.as_deref()) else {
             return Ok(ward_respond::PlaybookSet::default());
         };
         let text = std::fs::read_to_string(p)
             .with_context(|| format!("cannot read playbooks {}", p.display()))?;
         ward_respond::PlaybookSet::from_toml(&text)
             .with_context(|| format!("invalid playbooks {}", p.display()))
+    }
+
+    /// The action executors of `[respond.actions]`.
+    pub fn actions(&self) -> Result<ward_respond::actions::Actions> {
+        ward_respond::actions::Actions::new(self.actions.clone())
+            .map_err(|e| anyhow::anyhow!("invalid configuration: respond.actions: {}", e.0))
     }
 
     /// Checks the policy and the device rules.

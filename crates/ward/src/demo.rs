@@ -459,8 +459,7 @@ fn respond_demo(
         }
     }
     let cfg_respond = &rcfg;
-    let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
-        .map_err(|e| anyhow::anyhow!("respond.actions: {}", e.0))?;
+    let actions = cfg.respond.actions()?;
     let mut store = ward_store::SqliteStore::open(db)?;
     let now = ward_server::now();
     let mut held = 0;

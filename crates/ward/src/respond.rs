@@ -140,15 +140,7 @@ pub fn run(cmd: RespondCmd, cfg: &Config) -> Result<()> {
 }
 
 pub(crate) fn load_set(path: Option<&PathBuf>, cfg: &Config) -> Result<ward_respond::PlaybookSet> {
-    let set = match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read playbooks {}", p.display()))?;
-            ward_respond::PlaybookSet::from_toml(&text)
-                .with_context(|| format!("invalid playbooks {}", p.display()))?
-        }
-        None => cfg.respond.playbooks()?,
-    };
+    let set = cfg.respond.playbooks(path.map(PathBuf::as_path))?;
     if set.playbook.is_empty() {
         bail!("no playbooks: pass --playbooks FILE or set [respond] playbooks in ward.toml");
     }
@@ -203,8 +195,7 @@ fn rollback_cmd(a: RollbackArgs, cfg: &Config) -> Result<()> {
 fn run_cmd(a: RunArgs, cfg: &Config) -> Result<()> {
     let set = load_set(a.playbooks.as_ref(), cfg)?;
     let mut store = open_existing(&a.store, cfg)?;
-    let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
-        .map_err(|e| anyhow::anyhow!("invalid configuration: respond.actions: {}", e.0))?;
+    let actions = cfg.respond.actions()?;
     if a.batch == 0 || a.batch > ward_store::respond::MAX_JOB_PAGE {
         bail!(
             "--batch must be between 1 and {}",
@@ -337,8 +328,7 @@ fn test(a: TestArgs, cfg: &Config) -> Result<()> {
     if plans.is_empty() {
         println!("no playbook matches this alert");
     }
-    let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
-        .map_err(|e| anyhow::anyhow!("invalid configuration: respond.actions: {}", e.0))?;
+    let actions = cfg.respond.actions()?;
     for p in &plans {
         match p {
             PlaybookPlan::Started { playbook, steps } => {
@@ -393,10 +383,7 @@ fn carry_out(
         ActionSpec::Quarantine(q) => {
             return format!(
                 "would record a quarantine recommendation ({}) for {}",
-                serde_json::to_value(q.mode)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                q.mode.as_str(),
                 target.address.as_deref().unwrap_or("the device")
             );
         }

@@ -106,8 +106,7 @@ pub fn run(a: &RespondBenchArgs, cfg: &Config) -> Result<()> {
          [[playbook.step]]\nname = \"hook\"\neffect = \"notify\"\nretries = 5\n\
          webhook = {{ url = \"{url}\" }}\n"
     ))?;
-    let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
-        .map_err(|e| anyhow::anyhow!("respond.actions: {}", e.0))?;
+    let actions = cfg.respond.actions()?;
     let stop = Arc::new(AtomicBool::new(false));
     // the worker: its own store connection, as in `ward respond run`
     let worker = {

@@ -83,8 +83,7 @@ pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let responder = if args.respond {
         let set = crate::respond::load_set(args.playbooks.as_ref(), cfg)?;
-        let actions = ward_respond::actions::Actions::new(cfg.respond.actions.clone())
-            .map_err(|e| anyhow::anyhow!("invalid configuration: respond.actions: {}", e.0))?;
+        let actions = cfg.respond.actions()?;
         let mut rstore = ward_store::SqliteStore::open(&store_path)
             .with_context(|| format!("cannot open store {}", store_path.display()))?;
         let (rcfg, rstop) = (cfg.respond.clone(), Arc::clone(&stop));
