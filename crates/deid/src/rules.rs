@@ -27,7 +27,19 @@ pub enum Category {
     RelativeProxyName,
     /// A hospital, city or other place.
     Location,
-    /// Any other identifying number, address or code (e-mail, URL, IP, SSN, record number).
+    /// A street address or ZIP code.
+    Address,
+    /// An e-mail address.
+    Email,
+    /// A URL.
+    Url,
+    /// An IP address.
+    IpAddress,
+    /// A US social security number.
+    Ssn,
+    /// A medical record, account, plan, licence or other identifying number.
+    IdNumber,
+    /// Any other identifying code.
     Other,
 }
 
@@ -43,8 +55,48 @@ impl Category {
             Self::PtName => "PTName",
             Self::RelativeProxyName => "RelativeProxyName",
             Self::Location => "Location",
+            Self::Address => "Address",
+            Self::Email => "Email",
+            Self::Url => "URL",
+            Self::IpAddress => "IPAddress",
+            Self::Ssn => "SSN",
+            Self::IdNumber => "ID",
             Self::Other => "Other",
         }
+    }
+
+    /// The PhysioNet gold-standard category this one is scored as (`Other` for the
+    /// identifiers the PhysioNet notes lump together, `Location` for addresses).
+    pub fn physionet(self) -> &'static str {
+        match self {
+            Self::Address => "Location",
+            Self::Email | Self::Url | Self::IpAddress | Self::Ssn | Self::IdNumber => "Other",
+            c => c.as_str(),
+        }
+    }
+
+    /// Every category, in order.
+    pub const ALL: [Category; 15] = [
+        Self::Date,
+        Self::DateYear,
+        Self::Phone,
+        Self::Age,
+        Self::HcpName,
+        Self::PtName,
+        Self::RelativeProxyName,
+        Self::Location,
+        Self::Address,
+        Self::Email,
+        Self::Url,
+        Self::IpAddress,
+        Self::Ssn,
+        Self::IdNumber,
+        Self::Other,
+    ];
+
+    /// The category of a name as written by [`Category::as_str`] (case-insensitive).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -110,11 +162,11 @@ fn rules() -> &'static [Rule] {
             // ages over 89
             r(r"(?i)\b((?:9\d|1[01]\d))\s*(?:yo\b|y/o|y\.o\.|-?\s*years?[\s-]old|-?\s*yr)", 1, Category::Age, false),
             // e-mail, URL, IP, SSN, record and account numbers
-            r(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", 0, Category::Other, false),
-            r(r"(?i)\b(?:https?://|www\.)\S+", 0, Category::Other, false),
-            r(r"\b(?:\d{1,3}\.){3}\d{1,3}\b", 0, Category::Other, false),
-            r(r"\b\d{3}-\d{2}-\d{4}\b", 0, Category::Other, false),
-            r(r"(?i)\b(?:mrn|mr#|med(?:ical)?\s+record(?:\s+(?:no|number))?|acct|account|policy|ref|member\s+id|id)\s*[#:]?\s*([a-z]{0,3}\d[\w-]{3,})", 1, Category::Other, false),
+            r(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", 0, Category::Email, false),
+            r(r"(?i)\b(?:https?://|www\.)\S+", 0, Category::Url, false),
+            r(r"\b(?:\d{1,3}\.){3}\d{1,3}\b", 0, Category::IpAddress, false),
+            r(r"\b\d{3}-\d{2}-\d{4}\b", 0, Category::Ssn, false),
+            r(r"(?i)\b(?:mrn|mr#|med(?:ical)?\s+record(?:\s+(?:no|number))?|acct|account|policy|ref|member\s+id|id)\s*[#:]?\s*([a-z]{0,3}\d[\w-]{3,})", 1, Category::IdNumber, false),
             // names after titles and relationship words
             r(&format!(r"(?i)\b(?:dr|doctor|np|attending|resident|fellow|intern)\.?\s+{NAME}"), 1, Category::HcpName, true),
             r(r"(?i)\b(?:dr|doctor)\.?\s+([A-Za-z][A-Za-z'\-]+\s+[A-Za-z][A-Za-z'\-]+)", 1, Category::HcpName, true),

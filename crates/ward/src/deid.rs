@@ -77,7 +77,7 @@ fn text(a: &TextArgs) -> Result<()> {
                     "{} {} {s} {e} {}",
                     note.patient,
                     note.note,
-                    f.category.as_str()
+                    f.category.physionet()
                 );
                 n += 1;
             }

@@ -36,9 +36,9 @@ fn finds_what_safe_harbor_names_and_leaves_clinical_text() {
         ("s/p CABG 1998", &[("1998", "DateYear")]),
         (
             "mail jo@example.org or www.example.org",
-            &[("jo@example.org", "Other"), ("www.example.org", "Other")],
+            &[("jo@example.org", "Email"), ("www.example.org", "URL")],
         ),
-        ("MRN: 12345678", &[("12345678", "Other")]),
+        ("MRN: 12345678", &[("12345678", "ID")]),
         ("Mrs. Nicholson resting", &[("Nicholson", "PTName")]),
         (
             "transferred to Glenwood Memorial today",
