@@ -10,7 +10,27 @@ pub mod score;
 
 pub use error::DeidError;
 pub use physionet::{GoldSpan, Note, read_notes, read_phrases};
+pub use rules::{Category, Found};
 pub use score::{Score, Span, score};
+
+/// The PHI finder for free text: every layer the de-identifier has, combined. Build one and
+/// share it; [`Detector::find`] is pure and thread-safe.
+#[derive(Debug, Default)]
+pub struct Detector {
+    _private: (),
+}
+
+impl Detector {
+    /// The default detector (rules; dictionaries and the learned classifier join as they land).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The PHI spans of `text`, in byte offsets, sorted by start and not overlapping.
+    pub fn find(&self, text: &str) -> Vec<Found> {
+        rules::find(text)
+    }
+}
 
 /// Character offsets of byte offsets into `text` (for formats that count characters).
 pub fn char_offsets(text: &str, bytes: &[usize]) -> Vec<usize> {
