@@ -7,13 +7,14 @@ pub mod error;
 pub mod features;
 pub mod model;
 pub mod physionet;
+pub mod presidio;
 pub mod rules;
 pub mod score;
 
 pub use error::DeidError;
 pub use physionet::{GoldSpan, Note, read_notes, read_phrases};
 pub use rules::{Category, Found};
-pub use score::{Score, Span, score};
+pub use score::{Score, Span, TokenScore, score, token_score};
 
 /// The PHI finder for free text: every layer the de-identifier has, combined. Build one and
 /// share it; [`Detector::find`] is pure and thread-safe. For many texts on one thread,

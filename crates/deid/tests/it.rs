@@ -3,5 +3,6 @@
 mod it {
     mod model;
     mod physionet;
+    mod presidio;
     mod rules;
 }
