@@ -182,15 +182,12 @@ pub fn word_features(w: &str, offset: i8, out: &mut Vec<u32>) {
 }
 
 /// The token features of one place: the rule category covering the token (or `-`), the rule
-/// categories of the neighbours, whether the token opens a line, and the shape again when the
-/// note is written in capitals (where capitals say nothing).
+/// categories of the neighbours, and whether the token opens a line.
 pub fn token_features(
     rule: &str,
     rule_prev: &str,
     rule_next: &str,
     line_start: bool,
-    caps_note: bool,
-    shape_of_word: &str,
     out: &mut Vec<u32>,
 ) {
     out.push(fid(T::Rule, 0, rule));
@@ -199,9 +196,12 @@ pub fn token_features(
     if line_start {
         out.push(fid(T::LineStart, 0, ""));
     }
-    if caps_note {
-        out.push(fid(T::CapsShape, 0, shape_of_word));
-    }
+}
+
+/// The shape again, as its own feature, for notes written in capitals (where capitals say
+/// nothing and the model needs to weigh shapes differently).
+pub fn caps_shape_feature(shape_of_word: &str) -> u32 {
+    fid(T::CapsShape, 0, shape_of_word)
 }
 
 /// Whether a note is written mostly in capitals (fewer than one letter in five lower-case).

@@ -192,15 +192,12 @@ fn prepare(text: &str) -> Prepared {
             f.extend_from_slice(src);
         }
         let (s, rp, rn) = rule_context(&rule_cats, i);
-        features::token_features(
-            s,
-            rp,
-            rn,
-            line_start(text, &tokens, i),
-            caps,
-            shapes.get(i).map_or("", String::as_str),
-            &mut f,
-        );
+        features::token_features(s, rp, rn, line_start(text, &tokens, i), &mut f);
+        if caps {
+            f.push(features::caps_shape_feature(
+                shapes.get(i).map_or("", String::as_str),
+            ));
+        }
         feats.push(f);
     }
     Prepared { tokens, feats }
@@ -374,7 +371,10 @@ impl Model {
     pub fn finder(&self) -> Finder<'_> {
         Finder {
             model: self,
-            cache: HashMap::default(),
+            cache: FastMap::default(),
+            arena: Vec::new(),
+            places: FastMap::default(),
+            shapes: FastMap::default(),
         }
     }
 
@@ -409,16 +409,23 @@ type WordSums = [[f32; K]; 5];
 #[derive(Debug)]
 pub struct Finder<'m> {
     model: &'m Model,
-    cache: FastMap<Box<str>, Box<WordSums>>,
+    cache: FastMap<Box<str>, u32>,
+    arena: Vec<WordSums>,
+    /// Summed token features per (rule, rule before, rule after, line start).
+    places: FastMap<(&'static str, &'static str, &'static str, bool), [f32; K]>,
+    /// Summed capitals-shape feature per shape.
+    shapes: FastMap<String, [f32; K]>,
 }
 
 impl Finder<'_> {
-    fn word(&mut self, w: &str) -> WordSums {
-        if let Some(s) = self.cache.get(w) {
-            return **s;
+    /// The arena index of a word's summed weights.
+    fn word(&mut self, w: &str) -> u32 {
+        if let Some(&i) = self.cache.get(w) {
+            return i;
         }
         if self.cache.len() >= CACHE_WORDS {
             self.cache.clear();
+            self.arena.clear();
         }
         let mut sums = [[0f32; K]; 5];
         let mut ids = Vec::with_capacity(16);
@@ -429,50 +436,91 @@ impl Finder<'_> {
             features::word_features(w, off, &mut ids);
             *slot = self.model.sum(&ids);
         }
-        self.cache.insert(w.into(), Box::new(sums));
-        sums
+        let i = self.arena.len() as u32;
+        self.arena.push(sums);
+        self.cache.insert(w.into(), i);
+        i
     }
 
-    /// Per token: its offsets and class probabilities.
+    /// Per token: its offsets and class probabilities. Tokens whose PHI probability is below a
+    /// tenth of the threshold get exactly `[1, 0, ...]` (no decision looks lower).
     /// `rules` are the rule layer's spans of `text` ([`rules::find`]).
     pub fn probabilities(&mut self, text: &str, rules: &[Found]) -> Vec<(Token, [f32; K])> {
         let tokens = features::tokenize(text);
         let rule_cats = rule_categories(rules, &tokens);
         let caps = features::caps_note(text);
-        let words: Vec<WordSums> = tokens
+        // the boundary first: a cache reset while indexing the note's words would otherwise
+        // leave it dangling
+        if self.cache.len() + tokens.len() + 1 >= CACHE_WORDS {
+            self.cache.clear();
+            self.arena.clear();
+        }
+        let bound = self.word(BOUNDARY);
+        let words: Vec<u32> = tokens
             .iter()
             .map(|t| self.word(text.get(t.start..t.end).unwrap_or_default()))
             .collect();
-        let bound = self.word(BOUNDARY);
+        // PHI probability < threshold / 10 when the O score leads every other by this much
+        let margin = ((K - 1) as f32 * 10.0 / self.model.threshold.max(1e-6)).ln();
+        let zero = [[0f32; K]; 5];
+        let sums = |i: u32| self.arena.get(i as usize).unwrap_or(&zero);
         let mut out = Vec::with_capacity(tokens.len());
         let mut ids = Vec::with_capacity(8);
         for (i, t) in tokens.iter().enumerate() {
-            let mut s = words.get(i).map_or([0f32; K], |w| w[0]);
+            let mut s = words.get(i).map_or([0f32; K], |&w| sums(w)[0]);
             for (j, off) in OFFSETS.iter().enumerate() {
                 let at = i as isize + *off as isize;
                 let src = usize::try_from(at)
                     .ok()
                     .and_then(|a| words.get(a))
-                    .unwrap_or(&bound);
-                if let Some(row) = src.get(j + 1) {
+                    .copied()
+                    .unwrap_or(bound);
+                if let Some(row) = sums(src).get(j + 1) {
                     for (a, b) in s.iter_mut().zip(row) {
                         *a += b;
                     }
                 }
             }
-            ids.clear();
             let (r, rp, rn) = rule_context(&rule_cats, i);
-            let sh = if caps {
-                features::shape(text.get(t.start..t.end).unwrap_or_default())
-            } else {
-                String::new()
+            let key = (r, rp, rn, line_start(text, &tokens, i));
+            let extra = match self.places.get(&key) {
+                Some(e) => *e,
+                None => {
+                    ids.clear();
+                    features::token_features(key.0, key.1, key.2, key.3, &mut ids);
+                    let e = self.model.sum(&ids);
+                    self.places.insert(key, e);
+                    e
+                }
             };
-            features::token_features(r, rp, rn, line_start(text, &tokens, i), caps, &sh, &mut ids);
-            let extra = self.model.sum(&ids);
             for (a, b) in s.iter_mut().zip(extra) {
                 *a += b;
             }
-            softmax(&mut s);
+            if caps {
+                let sh = features::shape(text.get(t.start..t.end).unwrap_or_default());
+                let e = match self.shapes.get(&sh) {
+                    Some(e) => *e,
+                    None => {
+                        let e = self.model.sum(&[features::caps_shape_feature(&sh)]);
+                        if self.shapes.len() < CACHE_WORDS {
+                            self.shapes.insert(sh, e);
+                        }
+                        e
+                    }
+                };
+                for (a, b) in s.iter_mut().zip(e) {
+                    *a += b;
+                }
+            }
+            // confidently not PHI (a PHI probability below a tenth of the threshold, the
+            // least any decision looks at): skip the exponentials
+            let best_other = s.iter().skip(1).copied().fold(f32::NEG_INFINITY, f32::max);
+            if s[0] - best_other > margin {
+                s = [0f32; K];
+                s[0] = 1.0;
+            } else {
+                softmax(&mut s);
+            }
             out.push((*t, s));
         }
         out
