@@ -96,7 +96,9 @@ impl Category {
 
     /// The category of a name as written by [`Category::as_str`] (case-insensitive).
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
     }
 }
 

@@ -2,5 +2,7 @@
 
 mod it {
     mod physionet;
+    mod replace;
     mod rules;
+    mod surrogate;
 }
