@@ -6,12 +6,14 @@
 pub mod date;
 pub mod error;
 pub mod key;
+pub mod manifest;
 pub mod output;
 pub mod physionet;
 pub mod replace;
 pub mod rules;
 pub mod score;
 pub mod surrogate;
+pub mod table;
 
 pub use error::DeidError;
 pub use key::Key;

@@ -5,4 +5,5 @@ mod it {
     mod replace;
     mod rules;
     mod surrogate;
+    mod table;
 }
