@@ -23,7 +23,7 @@
 //! Actions: `keep`, `drop`, `hash` (keyed, 16 hex digits), `pseudonym` (with a `category`
 //! such as `PTName`, `HCPName`, `Location`, `Phone`, `Email`, `ID`), `date_shift` (the row
 //! patient's shift, same shape), `generalise` (`to = "year"` for dates, or `bucket = W` for
-//! numbers: `47` with `bucket = 10` becomes `40-49`), `zip3`, `age` (over 89 becomes `90+`)
+//! numbers: `47` with `bucket = 10` becomes `40-50`, meaning 40 or more and under 50), `zip3`, `age` (over 89 becomes `90+`)
 //! and `text` (free text through the [`Detector`] and [`crate::replace`]). Empty cells stay
 //! empty. The first row is the header; the output has the kept columns in input order.
 //!
@@ -317,11 +317,7 @@ fn bucket(v: &str, w: f64) -> Option<String> {
         return None;
     }
     let lo = (x / w).floor() * w;
-    if w.fract() == 0.0 && x.fract() == 0.0 && lo.abs() < 1e15 {
-        Some(format!("{}-{}", lo as i64, (lo + w) as i64 - 1))
-    } else {
-        Some(format!("{lo}-{}", lo + w))
-    }
+    Some(format!("{lo}-{}", lo + w))
 }
 
 /// De-identifies one CSV/TSV table from `input` to `output` under `policy`. `file` names the

@@ -74,7 +74,7 @@ fn the_example_policy_applies_every_action() {
     assert_eq!(r[0][4], "1931");
     assert_eq!((r[0][5].as_str(), r[1][5].as_str()), ("02100", "00000"));
     assert_eq!((r[0][6].as_str(), r[1][6].as_str()), ("90+", "41"));
-    assert_eq!((r[0][7].as_str(), r[1][7].as_str()), ("70-80", "50-59"));
+    assert_eq!((r[0][7].as_str(), r[1][7].as_str()), ("70-80", "50-60"));
     assert_eq!(r[0][8], "ICU-4");
     assert!(
         r[0][9].contains("[HCP_NAME]") && r[0][9].contains("[PHONE]"),
