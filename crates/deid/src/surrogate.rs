@@ -281,6 +281,18 @@ fn case_like(template: &str, word: &str) -> String {
     }
 }
 
+/// `list[i]`, or the next entry when that is `original` itself (a surrogate never equals
+/// the value it replaces).
+fn not_same<'a>(list: &[&'a str], i: usize, original: &str) -> &'a str {
+    let n = list.len().max(1);
+    let pick = |k: usize| list.get(k % n).copied().unwrap_or("Alex");
+    if pick(i).eq_ignore_ascii_case(original) {
+        pick(i + 1)
+    } else {
+        pick(i)
+    }
+}
+
 /// Splits `s` into maximal runs of letters (with inner apostrophes) and the rest.
 fn word_runs(s: &str) -> Vec<(bool, &str)> {
     let mut out = Vec::new();
@@ -428,15 +440,11 @@ impl Surrogates {
             } else if !is_name_word(s) {
                 out.push_str(s);
             } else if Some(i) == surname_at {
-                let pick = n
-                    .last
-                    .get(self.stream("surname", &norm).below(n.last.len()));
-                out.push_str(&case_like(s, pick.copied().unwrap_or("Smith")));
+                let i = self.stream("surname", &norm).below(n.last.len());
+                out.push_str(&case_like(s, not_same(&n.last, i, s)));
             } else {
-                let pick = n
-                    .first
-                    .get(self.stream("first", &norm).below(n.first.len()));
-                out.push_str(&case_like(s, pick.copied().unwrap_or("Alex")));
+                let i = self.stream("first", &norm).below(n.first.len());
+                out.push_str(&case_like(s, not_same(&n.first, i, s)));
             }
         }
         out
@@ -481,14 +489,10 @@ impl Surrogates {
                 .map(|r| r.1)
                 .collect();
             let joined = words.concat();
-            let pick = PLACES
-                .get(
-                    self.stream("place", &normalise(&joined))
-                        .below(PLACES.len()),
-                )
-                .copied()
-                .unwrap_or("Riverside");
-            out.push_str(&case_like(&joined, pick));
+            let k = self
+                .stream("place", &normalise(&joined))
+                .below(PLACES.len());
+            out.push_str(&case_like(&joined, not_same(&PLACES, k, &joined)));
             i = j;
         }
         out

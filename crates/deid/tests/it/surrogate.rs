@@ -234,3 +234,22 @@ fn key_files_round_trip_with_mode_0600_and_clear_errors() {
         .count();
     assert_eq!(leftovers, 0);
 }
+
+#[test]
+fn a_surrogate_name_is_never_the_name_itself() {
+    let s = keyed(8);
+    for line in include_str!("../../data/surnames.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        assert_ne!(s.name(line), line);
+        assert_ne!(s.name(&line.to_uppercase()), line.to_uppercase());
+    }
+    for line in include_str!("../../data/first_names.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        let full = format!("{line} Zzyzx");
+        assert_ne!(s.name(&full).split(' ').next(), Some(line));
+    }
+}
