@@ -589,11 +589,14 @@ impl Surrogates {
     }
 }
 
-/// An age under the Safe Harbor rule: over 89 becomes `90+`, anything else stays. `None` when
-/// `value` is not a whole number of years (optionally with surrounding spaces).
+/// An age under the Safe Harbor rule: 90 and over becomes `90+`, anything else stays. `None`
+/// when `value` is not a number of years (`93`, `89.5`, optionally with surrounding spaces).
 pub fn age_checked(value: &str) -> Option<String> {
-    let n: u32 = value.trim().parse().ok()?;
-    Some(if n > 89 {
+    let n: f64 = value.trim().parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    Some(if n >= 90.0 {
         "90+".to_owned()
     } else {
         value.to_owned()

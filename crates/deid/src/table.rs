@@ -27,6 +27,9 @@
 //! and `text` (free text through the [`Detector`] and [`crate::replace`]). Empty cells stay
 //! empty. The first row is the header; the output has the kept columns in input order.
 //!
+//! TSV (tab-delimited) has no quoting: a `"` is an ordinary character, and fields hold no tab
+//! or line break. CSV follows RFC 4180 quoting.
+//!
 //! The table is streamed: memory stays bounded by the longest record ([`TableOptions`]).
 //! Errors name the file, line and column, never a value.
 
@@ -341,6 +344,7 @@ pub fn deid_table(
     };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
+        .quoting(opts.delimiter != b'\t')
         .has_headers(true)
         .flexible(false)
         .from_reader(bounded);
@@ -386,6 +390,11 @@ pub fn deid_table(
     let patient_col = policy.patient.as_deref().map(find).transpose()?;
     let mut wtr = csv::WriterBuilder::new()
         .delimiter(opts.delimiter)
+        .quote_style(if opts.delimiter == b'\t' {
+            csv::QuoteStyle::Never
+        } else {
+            csv::QuoteStyle::Necessary
+        })
         .from_writer(output);
     let kept: Vec<usize> = (0..names.len())
         .filter(|&i| actions.get(i) != Some(&Action::Drop))

@@ -127,19 +127,25 @@ impl Staged {
         }
     }
 
-    /// A temporary file for `target`; refuses a target that is one of the inputs.
-    fn stage(&mut self, target: &Path) -> Result<&mut tempfile::NamedTempFile> {
+    /// Refuses a target that is an input (or key or policy) or already staged.
+    fn check_free(&self, target: &Path) -> Result<()> {
         if let Ok(c) = std::fs::canonicalize(target)
             && self.inputs.contains(&c)
         {
             bail!(
-                "{} is an input: refusing to overwrite it (choose another --out)",
+                "{} is an input: refusing to overwrite it (choose another output)",
                 target.display()
             );
         }
         if self.files.iter().any(|(_, t)| t == target) {
-            bail!("two inputs would both be written to {}", target.display());
+            bail!("two outputs would both be written to {}", target.display());
         }
+        Ok(())
+    }
+
+    /// A temporary file for `target`, after [`Staged::check_free`].
+    fn stage(&mut self, target: &Path) -> Result<&mut tempfile::NamedTempFile> {
+        self.check_free(target)?;
         let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -233,7 +239,9 @@ pub fn note(a: &NoteArgs) -> Result<()> {
             .with_context(|| format!("cannot create {}", a.out.display()))?;
     }
     let detector = Detector::new();
-    let mut staged = Staged::new(&a.inputs);
+    let mut protected = a.inputs.clone();
+    protected.extend(a.key.iter().cloned());
+    let mut staged = Staged::new(&protected);
     let mut counts = ward_deid::Counts::default();
     let mut records = 0u64;
     let t0 = std::time::Instant::now();
@@ -295,6 +303,11 @@ pub fn note(a: &NoteArgs) -> Result<()> {
             .with_context(|| format!("cannot write {}", target.display()))?;
         manifest.inputs.push(FileRef::of(input)?);
     }
+    let mpath = a
+        .manifest
+        .clone()
+        .unwrap_or_else(|| default_manifest(&a.out, to_dir));
+    staged.check_free(&mpath)?;
     let outputs = staged.commit()?;
     for o in &outputs {
         manifest.outputs.push(FileRef::of(o)?);
@@ -308,10 +321,6 @@ pub fn note(a: &NoteArgs) -> Result<()> {
     }
     manifest.records = records;
     manifest.counts = counts;
-    let mpath = a
-        .manifest
-        .clone()
-        .unwrap_or_else(|| default_manifest(&a.out, to_dir));
     manifest.write(&mpath)?;
     eprintln!(
         "{records} notes de-identified ({} values replaced, mode {}), written to {}; manifest {} ({:.1} MB/s)",
@@ -345,7 +354,9 @@ pub fn table(a: &TableArgs) -> Result<()> {
     };
     let input = std::fs::File::open(&a.input)
         .with_context(|| format!("cannot open {}", a.input.display()))?;
-    let mut staged = Staged::new(std::slice::from_ref(&a.input));
+    let mut protected = vec![a.input.clone(), a.policy.clone()];
+    protected.extend(a.key.iter().cloned());
+    let mut staged = Staged::new(&protected);
     let tmp = staged.stage(&a.out)?;
     let t0 = std::time::Instant::now();
     let report = {
@@ -360,6 +371,11 @@ pub fn table(a: &TableArgs) -> Result<()> {
             &Detector::new(),
         )?
     };
+    let mpath = a
+        .manifest
+        .clone()
+        .unwrap_or_else(|| default_manifest(&a.out, false));
+    staged.check_free(&mpath)?;
     staged.commit()?;
     manifest.inputs.push(FileRef::of(&a.input)?);
     manifest.outputs.push(FileRef::of(&a.out)?);
@@ -379,10 +395,6 @@ pub fn table(a: &TableArgs) -> Result<()> {
         let r = ward_deid::surrogate::SHIFT_RANGE;
         manifest.date_shift_days = Some([*r.start(), *r.end()]);
     }
-    let mpath = a
-        .manifest
-        .clone()
-        .unwrap_or_else(|| default_manifest(&a.out, false));
     manifest.write(&mpath)?;
     let secs = t0.elapsed().as_secs_f64();
     eprintln!(

@@ -253,3 +253,14 @@ fn a_surrogate_name_is_never_the_name_itself() {
         assert_ne!(s.name(&full).split(' ').next(), Some(line));
     }
 }
+
+proptest::proptest! {
+    #[test]
+    fn shifting_back_gives_the_date_again(days in 0i64..200_000, by in -2000i64..2000) {
+        let (y, m, d) = date::civil_from_days(days - 25_000);
+        for shape in [format!("{y:04}-{m:02}-{d:02}"), format!("{m}/{d}/{y:04}"), format!("{y:04}{m:02}{d:02}")] {
+            let there = date::shift(&shape, by).unwrap();
+            proptest::prop_assert_eq!(date::shift(&there, -by).unwrap(), shape);
+        }
+    }
+}

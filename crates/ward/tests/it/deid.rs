@@ -384,6 +384,40 @@ fn failed_runs_leave_no_output_and_inputs_are_never_overwritten() {
     std::fs::write(d.join("a.txt"), NOTE).unwrap();
     let e = fails(&["deid", "note", "a.txt", "--out", "a.txt"], d);
     assert!(e.contains("is an input"), "{e}");
+    let e = fails(
+        &[
+            "deid",
+            "note",
+            "a.txt",
+            "--out",
+            "k.key",
+            "--mode",
+            "surrogate",
+            "--key",
+            "k.key",
+        ],
+        d,
+    );
+    assert!(e.contains("is an input"), "{e}");
+    let e = fails(
+        &[
+            "deid",
+            "table",
+            "t.csv",
+            "--policy",
+            "p.toml",
+            "--key",
+            "k.key",
+            "--out",
+            "o.csv",
+            "--manifest",
+            "p.toml",
+        ],
+        d,
+    );
+    assert!(e.contains("p.toml is an input"), "{e}");
+    assert_eq!(std::fs::read_to_string(d.join("p.toml")).unwrap(), POLICY);
+    assert!(!d.join("o.csv").exists());
     // several notes into a directory: one bad file means none is written
     std::fs::write(d.join("b.txt"), b"fine line\nbad \xff byte\n").unwrap();
     let e = fails(&["deid", "note", "a.txt", "b.txt", "--out", "outdir"], d);
