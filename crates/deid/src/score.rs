@@ -33,6 +33,8 @@ pub struct Score {
     pub by_category: BTreeMap<String, (usize, usize)>,
     /// Indexes into the gold list of the missed spans.
     pub missed: Vec<usize>,
+    /// Indexes into the found list of the spans overlapping no gold span.
+    pub wrong: Vec<usize>,
 }
 
 impl Score {
@@ -97,13 +99,15 @@ pub fn score(gold: &[GoldSpan], found: &[Span]) -> Score {
             s.missed.push(i);
         }
     }
-    s.correct = found
-        .iter()
-        .filter(|f| {
-            gold_by_note
-                .get(&(f.patient, f.note))
-                .is_some_and(|v| v.iter().any(|g| overlaps(*g, (f.start, f.end))))
-        })
-        .count();
+    for (i, f) in found.iter().enumerate() {
+        let right = gold_by_note
+            .get(&(f.patient, f.note))
+            .is_some_and(|v| v.iter().any(|g| overlaps(*g, (f.start, f.end))));
+        if right {
+            s.correct += 1;
+        } else {
+            s.wrong.push(i);
+        }
+    }
     s
 }
