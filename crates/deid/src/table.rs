@@ -156,11 +156,21 @@ impl Policy {
         })
     }
 
-    /// Whether any column needs the key (everything but keep and drop).
+    /// Whether any column needs the key (all but keep, drop, zip3, age, generalise, and
+    /// text in tags or mask mode).
     pub fn needs_key(&self) -> bool {
-        self.columns
-            .iter()
-            .any(|(_, a)| !matches!(a, Action::Keep | Action::Drop))
+        self.columns.iter().any(|(_, a)| {
+            !matches!(
+                a,
+                Action::Keep
+                    | Action::Drop
+                    | Action::Zip3
+                    | Action::Age
+                    | Action::Year
+                    | Action::Bucket(_)
+                    | Action::Text(Mode::Tags | Mode::Mask)
+            )
+        })
     }
 }
 
@@ -410,6 +420,7 @@ pub fn deid_table(
         columns_dropped: names.len() - kept.len(),
         ..TableReport::default()
     };
+    let mut finder = detector.session();
     let mut rec = csv::StringRecord::new();
     let mut out: Vec<String> = Vec::with_capacity(kept.len());
     loop {
@@ -450,7 +461,7 @@ pub fn deid_table(
                 Action::Zip3 => (crate::surrogate::zip3(v), "ZIP"),
                 Action::Age => (crate::surrogate::age_checked(v), "Age"),
                 Action::Text(mode) => {
-                    let found = detector.find(v);
+                    let found = finder.find(v);
                     let (t, c) = crate::replace::replace(v, &found, *mode, patient, s);
                     report.counts.merge(&c);
                     (Some(t), "")

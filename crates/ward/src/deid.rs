@@ -203,7 +203,10 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 }
 
 /// The detector: rules alone, or with the classifier in `model`.
-fn detector(model: Option<&Path>, threshold: Option<f32>) -> Result<ward_deid::Detector> {
+pub(crate) fn detector(
+    model: Option<&Path>,
+    threshold: Option<f32>,
+) -> Result<ward_deid::Detector> {
     let Some(p) = model else {
         if threshold.is_some() {
             bail!("--threshold needs --model (the rules have no threshold)");

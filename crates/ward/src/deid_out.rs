@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use ward_deid::manifest::{FileRef, Manifest, PolicyRef};
-use ward_deid::{Detector, Key, Mode, Surrogates};
+use ward_deid::{Key, Mode, Surrogates};
 
 /// `ward deid keygen`.
 #[derive(Debug, Args)]
@@ -53,6 +53,12 @@ pub struct NoteArgs {
     /// Input format.
     #[arg(long, value_enum, default_value = "plain")]
     pub format: NoteFormat,
+    /// A PHI classifier trained by `ward train deid` (default: rules and dictionaries only).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Override the classifier's PHI probability threshold (lower finds more).
+    #[arg(long, value_name = "P")]
+    pub threshold: Option<f32>,
     /// Where the run manifest goes (default: `<out>.manifest.json`, or `manifest.json`
     /// inside an output directory).
     #[arg(long, value_name = "FILE")]
@@ -73,6 +79,12 @@ pub struct TableArgs {
     /// The de-identified table.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// A PHI classifier trained by `ward train deid` (default: rules and dictionaries only).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Override the classifier's PHI probability threshold (lower finds more).
+    #[arg(long, value_name = "P")]
+    pub threshold: Option<f32>,
     /// Field delimiter: `,`, `tab`, `;` or `|` (default: the policy's, else from the input's
     /// extension).
     #[arg(long, value_name = "D")]
@@ -238,7 +250,8 @@ pub fn note(a: &NoteArgs) -> Result<()> {
         std::fs::create_dir_all(&a.out)
             .with_context(|| format!("cannot create {}", a.out.display()))?;
     }
-    let detector = Detector::new();
+    let detector = crate::deid::detector(a.model.as_deref(), a.threshold)?;
+    let mut finder = detector.session();
     let mut protected = a.inputs.clone();
     protected.extend(a.key.iter().cloned());
     let mut staged = Staged::new(&protected);
@@ -266,7 +279,7 @@ pub fn note(a: &NoteArgs) -> Result<()> {
                         .map(|s| s.to_string_lossy().into_owned())
                         .unwrap_or_default(),
                 };
-                let found = detector.find(&text);
+                let found = finder.find(&text);
                 let (t, c) = ward_deid::replace(&text, &found, a.mode, &patient, &sur);
                 counts.merge(&c);
                 records += 1;
@@ -285,7 +298,7 @@ pub fn note(a: &NoteArgs) -> Result<()> {
                 let mut out = String::new();
                 for n in &notes {
                     bytes_in += n.body.len() as u64;
-                    let found = detector.find(&n.body);
+                    let found = finder.find(&n.body);
                     let patient = a.patient.clone().unwrap_or_else(|| n.patient.to_string());
                     let (t, c) = ward_deid::replace(&n.body, &found, a.mode, &patient, &sur);
                     counts.merge(&c);
@@ -309,6 +322,9 @@ pub fn note(a: &NoteArgs) -> Result<()> {
         .unwrap_or_else(|| default_manifest(&a.out, to_dir));
     staged.check_free(&mpath)?;
     let outputs = staged.commit()?;
+    if let Some(m) = &a.model {
+        manifest.model = Some(FileRef::of(m)?);
+    }
     for o in &outputs {
         manifest.outputs.push(FileRef::of(o)?);
     }
@@ -352,6 +368,7 @@ pub fn table(a: &TableArgs) -> Result<()> {
         delimiter,
         ..Default::default()
     };
+    let detector = crate::deid::detector(a.model.as_deref(), a.threshold)?;
     let input = std::fs::File::open(&a.input)
         .with_context(|| format!("cannot open {}", a.input.display()))?;
     let mut protected = vec![a.input.clone(), a.policy.clone()];
@@ -368,7 +385,7 @@ pub fn table(a: &TableArgs) -> Result<()> {
             &policy,
             &opts,
             &sur,
-            &Detector::new(),
+            &detector,
         )?
     };
     let mpath = a
@@ -384,6 +401,9 @@ pub fn table(a: &TableArgs) -> Result<()> {
         content: ptext,
     });
     manifest.key_id = key.as_ref().map(Key::id);
+    if let Some(m) = &a.model {
+        manifest.model = Some(FileRef::of(m)?);
+    }
     manifest.records = report.records;
     manifest.counts = report.counts.clone();
     if policy.columns.iter().any(|(_, x)| {

@@ -436,3 +436,86 @@ fn failed_runs_leave_no_output_and_inputs_are_never_overwritten() {
     ok(&["deid", "note", "a.txt", "t.csv", "--out", "outdir"], d);
     assert!(d.join("outdir/a.txt").is_file() && d.join("outdir/manifest.json").is_file());
 }
+
+#[test]
+fn notes_and_tables_use_a_trained_classifier_named_in_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut notes = String::new();
+    let mut gold = String::new();
+    for i in 1..=6 {
+        let body = format!("Son Robert{i} visited today, spoke with Dr. Ames{i}.\n");
+        notes.push_str(&format!(
+            "START_OF_RECORD={i}||||1||||\n{body}||||END_OF_RECORD\n"
+        ));
+        let at = |w: &str| body.find(w).unwrap();
+        let (r, a) = (format!("Robert{i}"), format!("Ames{i}"));
+        gold.push_str(&format!(
+            "{i} 1 {} {} RelativeProxyName {r}\n{i} 1 {} {} HCPName {a}\n",
+            at(&r),
+            at(&r) + r.len(),
+            at(&a),
+            at(&a) + a.len()
+        ));
+    }
+    std::fs::write(d.join("n.text"), notes).unwrap();
+    std::fs::write(d.join("g.phi.phrase"), gold).unwrap();
+    ok(
+        &[
+            "train",
+            "deid",
+            "--text",
+            "n.text",
+            "--gold",
+            "g.phi.phrase",
+            "--out",
+            "m.model",
+        ],
+        d,
+    );
+    std::fs::write(d.join("a.txt"), NOTE).unwrap();
+    ok(
+        &[
+            "deid", "note", "a.txt", "--out", "o.txt", "--model", "m.model",
+        ],
+        d,
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("o.txt.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["model"]["path"], "m.model");
+    assert_eq!(v["model"]["sha256"].as_str().unwrap().len(), 64);
+    std::fs::write(
+        d.join("t.csv"),
+        "id,note\n1,Seen by Dr. Smith on 3/15/2012.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "default = \"keep\"\n[columns]\nnote = \"text\"\n",
+    )
+    .unwrap();
+    ok(
+        &[
+            "deid", "table", "t.csv", "--policy", "p.toml", "--out", "o.csv", "--model", "m.model",
+        ],
+        d,
+    );
+    let out = std::fs::read_to_string(d.join("o.csv")).unwrap();
+    // a model trained on six notes over-marks; what matters is that the PHI is gone
+    assert!(!out.contains("3/15") && !out.contains("Smith"), "{out}");
+    let e = fails(
+        &[
+            "deid",
+            "note",
+            "a.txt",
+            "--out",
+            "x.txt",
+            "--model",
+            "none.model",
+        ],
+        d,
+    );
+    assert!(e.contains("none.model"), "{e}");
+    assert!(!d.join("x.txt").exists());
+}
