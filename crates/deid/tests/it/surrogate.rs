@@ -264,3 +264,22 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn structured_name_parts_match_free_text_names() {
+    let s = keyed(10);
+    let full = s.name("John Smith");
+    let (first, last) = full.split_once(' ').unwrap();
+    assert_eq!(s.family_name("SMITH"), last.to_uppercase());
+    assert_eq!(s.given_name("John"), first);
+    assert_eq!(
+        s.given_name("Smith"),
+        s.name("Smith Zzyzx").split(' ').next().unwrap()
+    );
+    // a double-barrelled surname stays one surname, both parts replaced
+    let x = s.name("Ann Smith-Jones");
+    let parts: Vec<&str> = x.split([' ', '-']).collect();
+    assert_eq!(parts.len(), 3, "{x}");
+    assert_eq!(parts[1], last, "Smith as a surname: {x}");
+    assert_eq!(s.family_name("Smith-Jones"), x.split_once(' ').unwrap().1);
+}
