@@ -24,7 +24,7 @@
 //! such as `PTName`, `HCPName`, `Location`, `Phone`, `Email`, `ID`), `date_shift` (the row
 //! patient's shift, same shape), `generalise` (`to = "year"` for dates, or `bucket = W` for
 //! numbers: `47` with `bucket = 10` becomes `40-50`, meaning 40 or more and under 50), `zip3`, `age` (over 89 becomes `90+`)
-//! and `text` (free text through the [`Detector`] and [`crate::replace`]). Empty cells stay
+//! and `text` (free text through the [`Detector`] and [`crate::replace()`]). Empty cells stay
 //! empty. The first row is the header; the output has the kept columns in input order.
 //!
 //! TSV (tab-delimited) has no quoting: a `"` is an ordinary character, and fields hold no tab

@@ -285,6 +285,14 @@ fn one_key_one_surrogate_across_notes_and_tables_another_key_another() {
             table.lines().nth(2).unwrap().ends_with(",00000,40"),
             "{table}"
         );
+        let m = std::fs::read_to_string(d.join("t.out.manifest.json")).unwrap();
+        for phi in ["Smith", "John", "02139", "2012-03-15", "Ann Lee"] {
+            assert!(!m.contains(phi), "{phi} in the table manifest");
+        }
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(v["records"], 2);
+        assert_eq!(v["policy"]["content"], POLICY);
+        assert_eq!(v["counts"]["hash"], 2);
         surnames.push(row);
     }
     assert_ne!(surnames[0], surnames[1], "another key, other surrogates");
