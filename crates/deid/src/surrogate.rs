@@ -10,8 +10,8 @@
 //!   share their surrogate surname. Initials stay initials, titles (`Dr`, `MD`, `Jr`...) stay,
 //!   and the case pattern (`SMITH`, `Smith`, `smith`) is kept. Different names may share a
 //!   surrogate (the lists are short); one name never gets two.
-//! - Places: runs of words that are not place words (`Hospital`, `Street`, `St`...) become an
-//!   invented place name; numbers in them become other numbers; ZIP codes are cut to 3 digits
+//! - Places: runs of words that are not place words (`Hospital`, `Street`, `St`...) or state
+//!   codes (`MA`) become an invented place name; numbers in them become other numbers; ZIP codes are cut to 3 digits
 //!   ([`zip3`]).
 //! - Phone numbers keep their separators; the digits are new, with the exchange `555`.
 //! - E-mail, URLs, SSNs (which start with 9, never issued), IP addresses (10.x.x.x) and other
@@ -149,6 +149,15 @@ const PLACE_WORDS: &[&str] = &[
     "city",
     "town",
     "village",
+];
+
+/// US state and territory codes, kept in places when written in capitals (Safe Harbor allows
+/// the state).
+const STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY", "PR", "GU", "VI",
 ];
 
 /// Words kept in names: titles, degrees and suffixes.
@@ -516,7 +525,8 @@ impl Surrogates {
     pub fn place(&self, value: &str) -> String {
         let runs = word_runs(value);
         let mut out = String::with_capacity(value.len() + 8);
-        let keep = |s: &str| PLACE_WORDS.contains(&s.to_lowercase().as_str());
+        let keep =
+            |s: &str| PLACE_WORDS.contains(&s.to_lowercase().as_str()) || STATES.contains(&s);
         let mut i = 0usize;
         while let Some(&(w, s)) = runs.get(i) {
             if !w {
