@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod physionet;
+pub mod presidio;
 pub mod replace;
 pub mod rules;
 pub mod score;
@@ -22,7 +23,7 @@ pub use key::Key;
 pub use physionet::{GoldSpan, Note, read_notes, read_phrases};
 pub use replace::{Counts, Mode, replace};
 pub use rules::{Category, Found};
-pub use score::{Score, Span, score};
+pub use score::{Score, Span, TokenScore, score, token_score};
 pub use surrogate::Surrogates;
 
 /// The PHI finder for free text: every layer the de-identifier has, combined. Build one and

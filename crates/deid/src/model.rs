@@ -60,8 +60,10 @@ const CACHE_WORDS: usize = 1 << 17;
 pub fn class_of(category: &str) -> Option<usize> {
     let c = match category {
         "PTNameInitial" => Category::PtName,
-        "Address" => Category::Location,
-        other => Category::parse(other)?,
+        other => match crate::presidio::category_of(other) {
+            Some(c) => Category::parse(c)?,
+            None => Category::parse(other)?,
+        },
     };
     let coarse = match c {
         Category::Address => Category::Location,

@@ -3,6 +3,7 @@
 mod it {
     mod model;
     mod physionet;
+    mod presidio;
     mod replace;
     mod rules;
     mod surrogate;

@@ -12,7 +12,9 @@ pub enum DeidCmd {
     /// Score found PHI spans against PhysioNet gold spans: span recall and precision (a gold
     /// span counts as found when any found span overlaps it), per category.
     #[command(
-        after_help = "Example:\n  ward deid eval --text dev.text --gold dev.phi.phrase --found spans.txt --misses misses.txt"
+        after_help = "Examples:\n  ward deid eval --text dev.text --gold dev.phi.phrase --found spans.txt --misses misses.txt\n  \
+                      ward deid eval --text dev.text --gold dev.phi.phrase --cv 5 --min recall=0.8\n  \
+                      ward deid eval --gold synth_dataset_v2.json --model notes.model   # Presidio format"
     )]
     Eval(EvalArgs),
     /// Find PHI in PhysioNet-format notes and write the spans as `patient note start end
@@ -65,12 +67,22 @@ pub struct TextArgs {
 /// `ward deid eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The notes (`*.text`, PhysioNet format).
+    /// The notes (`*.text`, PhysioNet format; not needed for the Presidio format, whose gold
+    /// file holds its texts).
     #[arg(long, value_name = "FILE")]
-    pub text: PathBuf,
-    /// Gold spans (`*.phi.phrase`: `patient note start end Category phrase`).
+    pub text: Option<PathBuf>,
+    /// Gold spans: `*.phi.phrase` (`patient note start end Category phrase`), or with
+    /// `--presidio` the Presidio synthetic JSON (texts and spans).
     #[arg(long, value_name = "FILE")]
     pub gold: PathBuf,
+    /// The gold file is in the Presidio research synthetic format (implied by a `.json`
+    /// gold file). Only its Safe Harbor entity types are scored unless `--all-types`.
+    #[arg(long)]
+    pub presidio: bool,
+    /// Score every Presidio entity type (organisations, titles, all ages ...), not only the
+    /// Safe Harbor identifiers.
+    #[arg(long)]
+    pub all_types: bool,
     /// Found spans: `patient note start end [category]` per line (offsets into each note body).
     /// Without it, ward finds the spans itself (with `--model`, or `--cv`, or rules alone).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "cv"])]
@@ -267,8 +279,20 @@ fn open(p: &Path) -> Result<BufReader<std::fs::File>> {
 
 fn eval(a: &EvalArgs) -> Result<()> {
     let name = |p: &PathBuf| p.display().to_string();
-    let notes = ward_deid::read_notes(&name(&a.text), open(&a.text)?)?;
-    let gold = ward_deid::read_phrases(&name(&a.gold), open(&a.gold)?)?;
+    let presidio = a.presidio || a.gold.extension().is_some_and(|e| e == "json");
+    let (notes, gold) = if presidio {
+        let bytes =
+            std::fs::read(&a.gold).with_context(|| format!("cannot read {}", a.gold.display()))?;
+        ward_deid::presidio::read(&name(&a.gold), &bytes, a.all_types)?
+    } else {
+        let Some(text) = &a.text else {
+            bail!("--text is needed with PhysioNet-format gold spans");
+        };
+        (
+            ward_deid::read_notes(&name(text), open(text)?)?,
+            ward_deid::read_phrases(&name(&a.gold), open(&a.gold)?)?,
+        )
+    };
     let found: Vec<ward_deid::Span> = if let Some(f) = &a.found {
         read_found(f)?
     } else if let Some(k) = a.cv {
@@ -293,12 +317,25 @@ fn eval(a: &EvalArgs) -> Result<()> {
         "  {:<20} {:>6} {:>6} {:>7}",
         "category", "gold", "found", "recall"
     );
+    let t = ward_deid::token_score(&notes, &gold, &found);
     for (c, (g, f)) in &s.by_category {
+        let (tg, tf) = t.by_category.get(c).copied().unwrap_or_default();
         println!(
-            "  {c:<20} {g:>6} {f:>6} {:>7.3}",
-            if *g == 0 { 1.0 } else { *f as f64 / *g as f64 }
+            "  {c:<20} {g:>6} {f:>6} {:>7.3}   tokens {tg:>6} {tf:>6} {:>7.3}",
+            if *g == 0 { 1.0 } else { *f as f64 / *g as f64 },
+            if tg == 0 { 1.0 } else { tf as f64 / tg as f64 }
         );
     }
+    println!(
+        "tokens: recall {:.4} ({} of {}), precision {:.4} ({} of {} found tokens), F1 {:.4}",
+        t.recall(),
+        t.both,
+        t.gold,
+        t.precision(),
+        t.both,
+        t.found,
+        t.f1()
+    );
     if let Some(p) = &a.misses {
         use std::fmt::Write as _;
         let bodies: std::collections::HashMap<(u32, u32), &str> = notes
@@ -350,6 +387,9 @@ fn eval(a: &EvalArgs) -> Result<()> {
             "recall" => Some(s.recall()),
             "precision" => Some(s.precision()),
             "f1" => Some(s.f1()),
+            "token_recall" => Some(t.recall()),
+            "token_precision" => Some(t.precision()),
+            "token_f1" => Some(t.f1()),
             _ => None,
         },
         &a.min,
