@@ -22,4 +22,51 @@ pub enum DeidError {
         /// What is wrong (never the line's content).
         reason: String,
     },
+    /// A key file that cannot be used.
+    #[error("key file {file}: {reason}")]
+    Key {
+        /// The key file.
+        file: String,
+        /// What is wrong (never the key).
+        reason: String,
+    },
+    /// An output that exists already and may not be replaced.
+    #[error("{file} exists already (refusing to overwrite it)")]
+    Exists {
+        /// The file.
+        file: String,
+    },
+    /// A policy file that cannot be used.
+    #[error("policy {file}: {reason}")]
+    Policy {
+        /// The policy file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A table cell or record that cannot be de-identified.
+    #[error("{file}:{line}: column {column}: {reason}")]
+    Field {
+        /// The table file.
+        file: String,
+        /// 1-based line where the record starts.
+        line: u64,
+        /// The column's name (from the header).
+        column: String,
+        /// What is wrong (never the cell's value).
+        reason: String,
+    },
+    /// The random number generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+}
+
+impl DeidError {
+    /// An [`DeidError::Io`] for `file`.
+    pub fn io(file: impl std::fmt::Display, source: std::io::Error) -> Self {
+        Self::Io {
+            file: file.to_string(),
+            source,
+        }
+    }
 }

@@ -3,18 +3,28 @@
 //! rule-based PHI finder ([`rules`]). Dictionaries, a learned classifier and replacement come
 //! next.
 
+pub mod date;
 pub mod error;
 pub mod features;
+pub mod key;
+pub mod manifest;
 pub mod model;
+pub mod output;
 pub mod physionet;
 pub mod presidio;
+pub mod replace;
 pub mod rules;
 pub mod score;
+pub mod surrogate;
+pub mod table;
 
 pub use error::DeidError;
+pub use key::Key;
 pub use physionet::{GoldSpan, Note, read_notes, read_phrases};
+pub use replace::{Counts, Mode, replace};
 pub use rules::{Category, Found};
 pub use score::{Score, Span, TokenScore, score, token_score};
+pub use surrogate::Surrogates;
 
 /// The PHI finder for free text: every layer the de-identifier has, combined. Build one and
 /// share it; [`Detector::find`] is pure and thread-safe. For many texts on one thread,

@@ -4,5 +4,8 @@ mod it {
     mod model;
     mod physionet;
     mod presidio;
+    mod replace;
     mod rules;
+    mod surrogate;
+    mod table;
 }

@@ -24,6 +24,28 @@ pub enum DeidCmd {
         after_help = "Example:\n  ward deid text dev.text --spans spans.txt\n  ward deid eval --text dev.text --gold dev.phi.phrase --found spans.txt"
     )]
     Text(TextArgs),
+    /// Create a de-identification key (32 random bytes, file mode 0600). The key makes
+    /// surrogates and date shifts consistent across runs and formats; it never goes into any
+    /// output, and whoever holds it can test guesses, so keep it apart from the data.
+    #[command(after_help = "Example:\n  ward deid keygen --out site.key")]
+    Keygen(crate::deid_out::KeygenArgs),
+    /// De-identify notes: find PHI and replace it with tags (`[NAME]`, `[DATE]`...), masks
+    /// (`*****`) or consistent surrogates (realistic names, places and numbers; dates moved by
+    /// a per-patient offset of 1 to 365 days earlier; ages over 89 as `90+`). Plain notes
+    /// are one per file (the patient is --patient or the file's stem); PhysioNet `*.text`
+    /// files are written back as records, each record's patient selecting its date shift.
+    /// Output and manifest are written atomically; a failed run leaves no output.
+    #[command(
+        after_help = "Examples:\n  ward deid keygen --out site.key\n  ward deid note visit.txt --out visit.deid.txt --mode surrogate --key site.key --patient 12345\n  ward deid note notes/*.txt --out deid/ --mode tags\n  ward deid note dev.text --format physionet --out dev.deid.text --mode surrogate --key site.key"
+    )]
+    Note(crate::deid_out::NoteArgs),
+    /// De-identify a CSV/TSV table under a column policy (keep, drop, hash, pseudonym,
+    /// date_shift, generalise, zip3, age, text). Columns the policy does not name are
+    /// dropped unless it says `default = "keep"`. Streamed; errors name line and column.
+    #[command(
+        after_help = "Example:\n  ward deid table patients.csv --policy docs/examples/deid-table-policy.toml --key site.key --out patients.deid.csv\n  (writes patients.deid.csv.manifest.json too)"
+    )]
+    Table(crate::deid_out::TableArgs),
 }
 
 /// `ward deid text`.
@@ -154,6 +176,9 @@ pub fn run(cmd: DeidCmd) -> Result<()> {
     match cmd {
         DeidCmd::Eval(a) => eval(&a),
         DeidCmd::Text(a) => text(&a),
+        DeidCmd::Keygen(a) => crate::deid_out::keygen(&a),
+        DeidCmd::Note(a) => crate::deid_out::note(&a),
+        DeidCmd::Table(a) => crate::deid_out::table(&a),
     }
 }
 
@@ -190,7 +215,10 @@ fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 }
 
 /// The detector: rules alone, or with the classifier in `model`.
-fn detector(model: Option<&Path>, threshold: Option<f32>) -> Result<ward_deid::Detector> {
+pub(crate) fn detector(
+    model: Option<&Path>,
+    threshold: Option<f32>,
+) -> Result<ward_deid::Detector> {
     let Some(p) = model else {
         if threshold.is_some() {
             bail!("--threshold needs --model (the rules have no threshold)");

@@ -205,3 +205,432 @@ fn train_writes_a_checked_model_that_text_and_eval_use() {
     );
     assert!(!d.join("t.txt").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Replacement: `ward deid keygen | note | table`.
+// ---------------------------------------------------------------------------------------------
+
+const NOTE: &str =
+    "Seen by Dr. Smith on 3/15/2012. Lives in Boston. Call 617-732-1234, pt 93 yo.\n";
+const TABLE: &str = "mrn,name,admitted,zip,age\nA1,John Smith,2012-03-15,02139,93\nA2,Ann Lee,2012-07-04,03601,40\n";
+const POLICY: &str = "patient = \"mrn\"\n[columns]\nmrn = \"hash\"\nname = { action = \"pseudonym\", category = \"PTName\" }\nadmitted = \"date_shift\"\nzip = \"zip3\"\nage = \"age\"\n";
+
+fn ok(args: &[&str], d: &std::path::Path) -> String {
+    let o = ward(args, d);
+    assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+    text(&o.stderr)
+}
+
+fn fails(args: &[&str], d: &std::path::Path) -> String {
+    let o = ward(args, d);
+    assert_eq!(o.status.code(), Some(1), "{args:?} should fail");
+    text(&o.stderr)
+}
+
+fn leftovers(d: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".ward-tmp"))
+        .collect()
+}
+
+#[test]
+fn keygen_writes_a_0600_key_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let err = ok(&["deid", "keygen", "--out", "k.key"], d);
+    let key = std::fs::read_to_string(d.join("k.key")).unwrap();
+    assert!(key.starts_with("ward-deid-key v1\n"));
+    assert!(
+        !err.contains(key.lines().nth(1).unwrap()),
+        "key printed: {err}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let m = std::fs::metadata(d.join("k.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(m & 0o777, 0o600);
+    }
+    assert!(fails(&["deid", "keygen", "--out", "k.key"], d).contains("exists already"));
+    assert_eq!(std::fs::read_to_string(d.join("k.key")).unwrap(), key);
+    ok(&["deid", "keygen", "--out", "k.key", "--force"], d);
+    assert_ne!(std::fs::read_to_string(d.join("k.key")).unwrap(), key);
+}
+
+#[test]
+fn notes_in_three_modes_with_a_manifest_free_of_phi() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("p7.txt"), NOTE).unwrap();
+    ok(&["deid", "keygen", "--out", "k.key"], d);
+    let run = |mode: &str, out: &str| {
+        ok(
+            &[
+                "deid", "note", "p7.txt", "--out", out, "--mode", mode, "--key", "k.key",
+            ],
+            d,
+        );
+        std::fs::read_to_string(d.join(out)).unwrap()
+    };
+    let tags = run("tags", "t.txt");
+    assert!(
+        tags.contains("Dr. [HCP_NAME] on [DATE]") && tags.contains("[PHONE]"),
+        "{tags}"
+    );
+    let mask = run("mask", "m.txt");
+    assert_eq!(mask.len(), NOTE.len());
+    assert!(mask.contains("Dr. ***** on *********."), "{mask}");
+    let sur = run("surrogate", "s.txt");
+    for phi in ["Smith", "3/15/2012", "Boston", "732-1234", "93 yo"] {
+        assert!(!sur.contains(phi), "{phi} left in {sur}");
+    }
+    assert!(sur.contains("90+ yo") && sur.contains("-555-"), "{sur}");
+    let m = std::fs::read_to_string(d.join("s.txt.manifest.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+    assert_eq!(v["mode"], "surrogate");
+    assert_eq!(v["records"], 1);
+    assert_eq!(v["key_id"].as_str().unwrap().len(), 8);
+    assert_eq!(v["inputs"][0]["bytes"], NOTE.len());
+    assert_eq!(v["outputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert!(v["counts"]["Date"].as_u64().unwrap() >= 1);
+    let key = std::fs::read_to_string(d.join("k.key")).unwrap();
+    for phi in [
+        "Smith",
+        "3/15",
+        "Boston",
+        "617",
+        "1234",
+        key.lines().nth(1).unwrap(),
+    ] {
+        assert!(!m.contains(phi), "{phi} in the manifest");
+    }
+    // the same patient gets the same date shift again; --patient changes it
+    assert_eq!(run("surrogate", "s2.txt"), sur);
+    ok(
+        &[
+            "deid",
+            "note",
+            "p7.txt",
+            "--out",
+            "s3.txt",
+            "--mode",
+            "surrogate",
+            "--key",
+            "k.key",
+            "--patient",
+            "other",
+        ],
+        d,
+    );
+    let s3 = std::fs::read_to_string(d.join("s3.txt")).unwrap();
+    assert_ne!(s3, sur, "another patient, another date shift");
+    // surrogates need a key; tags do not
+    assert!(
+        fails(
+            &[
+                "deid",
+                "note",
+                "p7.txt",
+                "--out",
+                "x.txt",
+                "--mode",
+                "surrogate"
+            ],
+            d
+        )
+        .contains("needs --key")
+    );
+    assert!(!d.join("x.txt").exists());
+}
+
+#[test]
+fn one_key_one_surrogate_across_notes_and_tables_another_key_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("n.txt"), "Seen by Dr. Smith today.\n").unwrap();
+    std::fs::write(d.join("t.csv"), TABLE).unwrap();
+    std::fs::write(d.join("p.toml"), POLICY).unwrap();
+    let mut surnames = Vec::new();
+    for key in ["a.key", "b.key"] {
+        ok(&["deid", "keygen", "--out", key], d);
+        ok(
+            &[
+                "deid",
+                "note",
+                "n.txt",
+                "--out",
+                "n.out",
+                "--mode",
+                "surrogate",
+                "--key",
+                key,
+            ],
+            d,
+        );
+        ok(
+            &[
+                "deid", "table", "t.csv", "--policy", "p.toml", "--key", key, "--out", "t.out",
+            ],
+            d,
+        );
+        let note = std::fs::read_to_string(d.join("n.out")).unwrap();
+        let doc = note
+            .strip_prefix("Seen by Dr. ")
+            .and_then(|r| r.strip_suffix(" today.\n"))
+            .unwrap()
+            .to_owned();
+        let table = std::fs::read_to_string(d.join("t.out")).unwrap();
+        let row = table.lines().nth(1).unwrap().to_owned();
+        let name = row.split(',').nth(1).unwrap();
+        assert_eq!(name.split(' ').nth(1), Some(doc.as_str()), "{note} / {row}");
+        assert!(row.ends_with(",02100,90+"), "{row}");
+        assert!(
+            table.lines().nth(2).unwrap().ends_with(",00000,40"),
+            "{table}"
+        );
+        let m = std::fs::read_to_string(d.join("t.out.manifest.json")).unwrap();
+        for phi in ["Smith", "John", "02139", "2012-03-15", "Ann Lee"] {
+            assert!(!m.contains(phi), "{phi} in the table manifest");
+        }
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(v["records"], 2);
+        assert_eq!(v["policy"]["content"], POLICY);
+        assert_eq!(v["counts"]["hash"], 2);
+        surnames.push(row);
+    }
+    assert_ne!(surnames[0], surnames[1], "another key, other surrogates");
+}
+
+#[test]
+fn physionet_records_are_written_back_as_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("n.text"),
+        "START_OF_RECORD=3||||1||||\nSeen by Dr. Smith on 3/15/2012.\n||||END_OF_RECORD\nSTART_OF_RECORD=3||||2||||\nFollow-up 3/25/2012.\n||||END_OF_RECORD\n",
+    )
+    .unwrap();
+    ok(&["deid", "keygen", "--out", "k.key"], d);
+    ok(
+        &[
+            "deid",
+            "note",
+            "n.text",
+            "--format",
+            "physionet",
+            "--out",
+            "o.text",
+            "--mode",
+            "surrogate",
+            "--key",
+            "k.key",
+        ],
+        d,
+    );
+    let out = std::fs::read_to_string(d.join("o.text")).unwrap();
+    let f = std::fs::File::open(d.join("o.text")).unwrap();
+    let notes = ward_deid::read_notes("o.text", std::io::BufReader::new(f)).unwrap();
+    assert_eq!(notes.len(), 2, "{out}");
+    assert!(
+        !out.contains("Smith") && !out.contains("3/15/2012"),
+        "{out}"
+    );
+    // both notes of patient 3 moved by one shift: 10 days apart still
+    let date = |s: &str| {
+        let w = s
+            .split_whitespace()
+            .find(|w| w.matches('/').count() == 2)
+            .unwrap();
+        let p: Vec<i64> = w
+            .trim_end_matches('.')
+            .split('/')
+            .map(|x| x.parse().unwrap())
+            .collect();
+        ward_deid::date::days_from_civil(p[2], p[0], p[1])
+    };
+    assert_eq!(date(&notes[1].body) - date(&notes[0].body), 10);
+}
+
+#[test]
+fn failed_runs_leave_no_output_and_inputs_are_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&["deid", "keygen", "--out", "k.key"], d);
+    std::fs::write(d.join("p.toml"), POLICY).unwrap();
+    // a bad date on line 3: no output, no manifest, no temporary file
+    std::fs::write(
+        d.join("bad.csv"),
+        "mrn,name,admitted,zip,age\nA1,Jo Roe,2012-03-15,02139,50\nA2,Secret Name,31/31/2012,02139,50\n",
+    )
+    .unwrap();
+    let e = fails(
+        &[
+            "deid", "table", "bad.csv", "--policy", "p.toml", "--key", "k.key", "--out", "o.csv",
+        ],
+        d,
+    );
+    assert!(e.contains("bad.csv:3: column admitted"), "{e}");
+    assert!(!e.contains("Secret") && !e.contains("31/31"), "{e}");
+    assert!(!d.join("o.csv").exists() && !d.join("o.csv.manifest.json").exists());
+    assert!(leftovers(d).is_empty(), "{:?}", leftovers(d));
+    // a missing column
+    std::fs::write(d.join("few.csv"), "mrn,name\nA1,Jo\n").unwrap();
+    let e = fails(
+        &[
+            "deid", "table", "few.csv", "--policy", "p.toml", "--key", "k.key", "--out", "o.csv",
+        ],
+        d,
+    );
+    assert!(e.contains("\"admitted\", which the header lacks"), "{e}");
+    // the input as output
+    std::fs::write(d.join("t.csv"), TABLE).unwrap();
+    let e = fails(
+        &[
+            "deid", "table", "t.csv", "--policy", "p.toml", "--key", "k.key", "--out", "t.csv",
+        ],
+        d,
+    );
+    assert!(e.contains("is an input"), "{e}");
+    assert_eq!(std::fs::read_to_string(d.join("t.csv")).unwrap(), TABLE);
+    std::fs::write(d.join("a.txt"), NOTE).unwrap();
+    let e = fails(&["deid", "note", "a.txt", "--out", "a.txt"], d);
+    assert!(e.contains("is an input"), "{e}");
+    let e = fails(
+        &[
+            "deid",
+            "note",
+            "a.txt",
+            "--out",
+            "k.key",
+            "--mode",
+            "surrogate",
+            "--key",
+            "k.key",
+        ],
+        d,
+    );
+    assert!(e.contains("is an input"), "{e}");
+    let e = fails(
+        &[
+            "deid",
+            "table",
+            "t.csv",
+            "--policy",
+            "p.toml",
+            "--key",
+            "k.key",
+            "--out",
+            "o.csv",
+            "--manifest",
+            "p.toml",
+        ],
+        d,
+    );
+    assert!(e.contains("p.toml is an input"), "{e}");
+    assert_eq!(std::fs::read_to_string(d.join("p.toml")).unwrap(), POLICY);
+    assert!(!d.join("o.csv").exists());
+    // several notes into a directory: one bad file means none is written
+    std::fs::write(d.join("b.txt"), b"fine line\nbad \xff byte\n").unwrap();
+    let e = fails(&["deid", "note", "a.txt", "b.txt", "--out", "outdir"], d);
+    assert!(e.contains("b.txt:2: not UTF-8"), "{e}");
+    assert!(!d.join("outdir/a.txt").exists());
+    std::fs::write(d.join("e.txt"), " \n").unwrap();
+    assert!(fails(&["deid", "note", "e.txt", "--out", "o.txt"], d).contains("empty note"));
+    std::fs::write(d.join("b.txt"), format!("{}\n", "x".repeat(2 << 20))).unwrap();
+    assert!(
+        fails(&["deid", "note", "b.txt", "--out", "o.txt"], d).contains("b.txt:1: line longer")
+    );
+    assert!(!d.join("o.txt").exists());
+    assert!(leftovers(d).is_empty());
+    assert!(leftovers(&d.join("outdir")).is_empty());
+    // several good notes into a directory, with one manifest
+    ok(&["deid", "note", "a.txt", "t.csv", "--out", "outdir"], d);
+    assert!(d.join("outdir/a.txt").is_file() && d.join("outdir/manifest.json").is_file());
+}
+
+#[test]
+fn notes_and_tables_use_a_trained_classifier_named_in_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut notes = String::new();
+    let mut gold = String::new();
+    for i in 1..=6 {
+        let body = format!("Son Robert{i} visited today, spoke with Dr. Ames{i}.\n");
+        notes.push_str(&format!(
+            "START_OF_RECORD={i}||||1||||\n{body}||||END_OF_RECORD\n"
+        ));
+        let at = |w: &str| body.find(w).unwrap();
+        let (r, a) = (format!("Robert{i}"), format!("Ames{i}"));
+        gold.push_str(&format!(
+            "{i} 1 {} {} RelativeProxyName {r}\n{i} 1 {} {} HCPName {a}\n",
+            at(&r),
+            at(&r) + r.len(),
+            at(&a),
+            at(&a) + a.len()
+        ));
+    }
+    std::fs::write(d.join("n.text"), notes).unwrap();
+    std::fs::write(d.join("g.phi.phrase"), gold).unwrap();
+    ok(
+        &[
+            "train",
+            "deid",
+            "--text",
+            "n.text",
+            "--gold",
+            "g.phi.phrase",
+            "--out",
+            "m.model",
+        ],
+        d,
+    );
+    std::fs::write(d.join("a.txt"), NOTE).unwrap();
+    ok(
+        &[
+            "deid", "note", "a.txt", "--out", "o.txt", "--model", "m.model",
+        ],
+        d,
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("o.txt.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["model"]["path"], "m.model");
+    assert_eq!(v["model"]["sha256"].as_str().unwrap().len(), 64);
+    std::fs::write(
+        d.join("t.csv"),
+        "id,note\n1,Seen by Dr. Smith on 3/15/2012.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "default = \"keep\"\n[columns]\nnote = \"text\"\n",
+    )
+    .unwrap();
+    ok(
+        &[
+            "deid", "table", "t.csv", "--policy", "p.toml", "--out", "o.csv", "--model", "m.model",
+        ],
+        d,
+    );
+    let out = std::fs::read_to_string(d.join("o.csv")).unwrap();
+    // a model trained on six notes over-marks; what matters is that the PHI is gone
+    assert!(!out.contains("3/15") && !out.contains("Smith"), "{out}");
+    let e = fails(
+        &[
+            "deid",
+            "note",
+            "a.txt",
+            "--out",
+            "x.txt",
+            "--model",
+            "none.model",
+        ],
+        d,
+    );
+    assert!(e.contains("none.model"), "{e}");
+    assert!(!d.join("x.txt").exists());
+}
