@@ -204,6 +204,19 @@ pub fn caps_shape_feature(shape_of_word: &str) -> u32 {
     fid(T::CapsShape, 0, shape_of_word)
 }
 
+/// English function words, which are never a part of a name or place: a name span does not
+/// grow into them.
+pub fn is_function_word(w: &str) -> bool {
+    // (no single letters: "A." and "I." are initials; no "and": "Suzette and Hank")
+    const WORDS: [&str; 45] = [
+        "an", "are", "as", "at", "be", "but", "by", "did", "do", "for", "from", "had", "has",
+        "have", "he", "her", "him", "his", "if", "in", "is", "it", "me", "my", "no", "not", "of",
+        "on", "or", "our", "per", "she", "so", "than", "that", "the", "their", "them", "then",
+        "they", "this", "to", "was", "we", "with",
+    ];
+    w.len() <= 5 && WORDS.contains(&w.to_ascii_lowercase().as_str())
+}
+
 /// Whether a note is written mostly in capitals (fewer than one letter in five lower-case).
 pub fn caps_note(text: &str) -> bool {
     let (mut upper, mut lower) = (0usize, 0usize);

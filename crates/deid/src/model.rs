@@ -42,6 +42,9 @@ pub const DEFAULT_THRESHOLD: f32 = 0.08;
 /// The probability from which a name or place marks the word's other occurrences.
 pub const PROPAGATE_SURE: f32 = 0.5;
 
+/// A name or place span grows into neighbours with at least this share of the threshold.
+pub const EXTEND_FACTOR: f32 = 0.1;
+
 /// The classes whose words propagate: names and places.
 const PROPAGATES: [usize; 4] = [5, 6, 7, 8];
 
@@ -531,6 +534,9 @@ impl Finder<'_> {
     /// A word the model is sure is a name or place (probability at least
     /// [`PROPAGATE_SURE`]) marks its other occurrences in the text with the same category when
     /// the model gives them at least a tenth of its threshold: notes repeat the names they use.
+    /// Then a name or place span grows into the alphabetic tokens beside it (across a space,
+    /// `.` or `-`) with at least [`EXTEND_FACTOR`] of the threshold (hysteresis: a high
+    /// threshold starts a span, a low one continues it).
     /// `rules` are the rule layer's spans of `text` ([`rules::find`]).
     pub fn find(&mut self, text: &str, rules: &[Found]) -> Vec<Found> {
         let threshold = self.model.threshold;
@@ -553,12 +559,63 @@ impl Finder<'_> {
                     continue;
                 }
                 if let Some(&k) = sure.get(&word(t).to_lowercase()) {
-                    // raise the category to the threshold, keeping the distribution summed to 1
-                    let lift = (threshold - (1.0 - p[0])).max(0.0);
+                    // raise the category to (just over) the threshold, keeping the sum 1
+                    let lift = (threshold - (1.0 - p[0])).max(0.0) + 1e-4;
                     p[0] -= lift;
                     if let Some(v) = p.get_mut(k) {
                         *v += lift;
                     }
+                }
+            }
+        }
+        // hysteresis: a name or place grows into the alphabetic tokens beside it (across a
+        // space, `.` or `-`) whose PHI probability reaches EXTEND_FACTOR of the threshold
+        let low = threshold * EXTEND_FACTOR;
+        let flagged = |p: &[f32; K]| 1.0 - p[0] >= threshold;
+        // a forward pass grows spans rightwards, a backward pass leftwards
+        let n = probs.len();
+        for i in (0..n).chain((0..n).rev()) {
+            let Some(&(t, p)) = probs.get(i) else { break };
+            if flagged(&p)
+                || 1.0 - p[0] < low
+                || !word(&t).chars().all(char::is_alphabetic)
+                || features::is_function_word(word(&t))
+            {
+                continue;
+            }
+            let joins = |j: Option<usize>| -> Option<usize> {
+                let j = j?;
+                let (u, q) = probs.get(j)?;
+                let (best, _) = best_phi(q);
+                let (a, b) = if j < i {
+                    (u.end, t.start)
+                } else {
+                    (t.end, u.start)
+                };
+                let gap = text.get(a..b)?;
+                (flagged(q)
+                    && PROPAGATES.contains(&best)
+                    && gap.len() <= 2
+                    && gap.chars().all(|c| c == ' ' || c == '.' || c == '-'))
+                .then_some(best)
+            };
+            let next = (i + 1 < n).then_some(i + 1);
+            let Some(k) = joins(i.checked_sub(1)).or_else(|| joins(next)) else {
+                continue;
+            };
+            if let Some((_, p)) = probs.get_mut(i) {
+                // a little over the threshold, so rounding cannot leave it just below
+                let lift = (threshold - (1.0 - p[0])).max(0.0) + 1e-4;
+                p[0] -= lift;
+                if let Some(v) = p.get_mut(k) {
+                    *v += lift;
+                }
+                // make the lifted class the most likely PHI class
+                let (b, bp) = best_phi(p);
+                if b != k
+                    && let Some(v) = p.get_mut(k)
+                {
+                    *v = bp + 1e-6;
                 }
             }
         }
