@@ -6,6 +6,7 @@
 pub mod action;
 pub mod date;
 pub mod error;
+pub mod fhir;
 pub mod hl7;
 pub mod key;
 pub mod manifest;

@@ -1,6 +1,7 @@
 //! ward-deid integration tests.
 
 mod it {
+    mod fhir;
     mod hl7;
     mod physionet;
     mod replace;
