@@ -6,12 +6,15 @@
 pub mod action;
 pub mod date;
 pub mod error;
+pub mod features;
 pub mod fhir;
 pub mod hl7;
 pub mod key;
 pub mod manifest;
+pub mod model;
 pub mod output;
 pub mod physionet;
+pub mod presidio;
 pub mod replace;
 pub mod rules;
 pub mod score;
@@ -23,26 +26,98 @@ pub use key::Key;
 pub use physionet::{GoldSpan, Note, read_notes, read_phrases};
 pub use replace::{Counts, Mode, replace};
 pub use rules::{Category, Found};
-pub use score::{Score, Span, score};
+pub use score::{Score, Span, TokenScore, score, token_score};
 pub use surrogate::Surrogates;
 
 /// The PHI finder for free text: every layer the de-identifier has, combined. Build one and
-/// share it; [`Detector::find`] is pure and thread-safe.
+/// share it; [`Detector::find`] is pure and thread-safe. For many texts on one thread,
+/// [`Detector::session`] keeps the learned classifier's word cache between them.
 #[derive(Debug, Default)]
 pub struct Detector {
-    _private: (),
+    model: Option<model::Model>,
 }
 
 impl Detector {
-    /// The default detector (rules; dictionaries and the learned classifier join as they land).
+    /// The rules and dictionaries alone (no learned classifier).
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The rules together with a classifier trained by `ward train deid`.
+    pub fn with_model(model: model::Model) -> Self {
+        Self { model: Some(model) }
+    }
+
+    /// The learned classifier, if there is one.
+    pub fn model(&self) -> Option<&model::Model> {
+        self.model.as_ref()
+    }
+
+    /// A session for many texts on one thread.
+    pub fn session(&self) -> Session<'_> {
+        Session {
+            finder: self.model.as_ref().map(model::Model::finder),
+        }
+    }
+
     /// The PHI spans of `text`, in byte offsets, sorted by start and not overlapping.
     pub fn find(&self, text: &str) -> Vec<Found> {
-        rules::find(text)
+        self.session().find(text)
     }
+}
+
+/// A [`Detector`] at work on one thread.
+#[derive(Debug)]
+pub struct Session<'d> {
+    finder: Option<model::Finder<'d>>,
+}
+
+impl Session<'_> {
+    /// The PHI spans of `text`, in byte offsets, sorted by start and not overlapping: the rules'
+    /// spans and the classifier's, merged where they overlap (the rule's category wins).
+    pub fn find(&mut self, text: &str) -> Vec<Found> {
+        let rules = rules::find(text);
+        let Some(f) = self.finder.as_mut() else {
+            return rules;
+        };
+        // the classifier sees the rules' spans as features and decides on them; only the
+        // categories it is never taught (e-mail, URL, IP, SSN, ID numbers) or too rarely
+        // (ages over 89) pass on the rules alone
+        let taught = |c: Category| {
+            model::CLASSES.contains(&Some(c)) && !matches!(c, Category::Other | Category::Age)
+        };
+        let rules_kept = rules
+            .iter()
+            .filter(|r| !taught(r.category))
+            .copied()
+            .collect();
+        let learned = f.find(text, &rules);
+        merge(rules_kept, learned)
+    }
+}
+
+/// Merges two sorted span lists; overlapping spans join, keeping the first list's category.
+fn merge(first: Vec<Found>, second: Vec<Found>) -> Vec<Found> {
+    let mut all: Vec<(Found, u8)> = first
+        .into_iter()
+        .map(|f| (f, 0))
+        .chain(second.into_iter().map(|f| (f, 1)))
+        .collect();
+    all.sort_by_key(|(f, k)| (f.start, *k));
+    let mut out: Vec<(Found, u8)> = Vec::with_capacity(all.len());
+    for (f, k) in all {
+        match out.last_mut() {
+            Some((last, lk)) if f.start < last.end => {
+                last.end = last.end.max(f.end);
+                if k < *lk {
+                    last.category = f.category;
+                    *lk = k;
+                }
+            }
+            _ => out.push((f, k)),
+        }
+    }
+    out.into_iter().map(|(f, _)| f).collect()
 }
 
 /// Character offsets of byte offsets into `text` (for formats that count characters).

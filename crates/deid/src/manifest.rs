@@ -75,6 +75,8 @@ pub struct Manifest {
     pub date_shift_days: Option<[i64; 2]>,
     /// The policy file, for tables.
     pub policy: Option<PolicyRef>,
+    /// The learned PHI classifier used, if any.
+    pub model: Option<FileRef>,
     /// Inputs.
     pub inputs: Vec<FileRef>,
     /// Outputs.
@@ -108,6 +110,7 @@ impl Manifest {
             key_id: None,
             date_shift_days: None,
             policy: None,
+            model: None,
             inputs: Vec::new(),
             outputs: Vec::new(),
             records: 0,

@@ -10,8 +10,8 @@
 //!   share their surrogate surname. Initials stay initials, titles (`Dr`, `MD`, `Jr`...) stay,
 //!   and the case pattern (`SMITH`, `Smith`, `smith`) is kept. Different names may share a
 //!   surrogate (the lists are short); one name never gets two.
-//! - Places: runs of words that are not place words (`Hospital`, `Street`, `St`...) become an
-//!   invented place name; numbers in them become other numbers; ZIP codes are cut to 3 digits
+//! - Places: runs of words that are not place words (`Hospital`, `Street`, `St`...) or state
+//!   codes (`MA`) become an invented place name; numbers in them become other numbers; ZIP codes are cut to 3 digits
 //!   ([`zip3`]).
 //! - Phone numbers keep their separators; the digits are new, with the exchange `555`.
 //! - E-mail, URLs, SSNs (which start with 9, never issued), IP addresses (10.x.x.x) and other
@@ -151,6 +151,15 @@ const PLACE_WORDS: &[&str] = &[
     "village",
 ];
 
+/// US state and territory codes, kept in places when written in capitals (Safe Harbor allows
+/// the state).
+const STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY", "PR", "GU", "VI",
+];
+
 /// Words kept in names: titles, degrees and suffixes.
 const NAME_WORDS: &[&str] = &[
     "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "md", "do", "rn", "np", "pa", "phd",
@@ -208,6 +217,17 @@ pub fn normalise(value: &str) -> String {
         }
     }
     out
+}
+
+/// Which part of a name a word is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Decided by position (see [`Surrogates::name`]).
+    Auto,
+    /// Every word a surname.
+    Surname,
+    /// Every word a given name.
+    Given,
 }
 
 /// The keyed surrogate generator. Cheap to share (`&Surrogates` is `Sync`).
@@ -278,6 +298,18 @@ fn case_like(template: &str, word: &str) -> String {
         word.to_lowercase()
     } else {
         word.to_owned()
+    }
+}
+
+/// `list[i]`, or the next entry when that is `original` itself (a surrogate never equals
+/// the value it replaces).
+fn not_same<'a>(list: &[&'a str], i: usize, original: &str) -> &'a str {
+    let n = list.len().max(1);
+    let pick = |k: usize| list.get(k % n).copied().unwrap_or("Alex");
+    if pick(i).eq_ignore_ascii_case(original) {
+        pick(i + 1)
+    } else {
+        pick(i)
     }
 }
 
@@ -381,38 +413,89 @@ impl Surrogates {
         }
     }
 
-    /// A person's name, word by word (see the module documentation).
+    /// A person's name, word by word (see the module documentation): the surname is the last
+    /// word of `First Last`, the first of `Last, First`, and a lone word is a surname unless it
+    /// is a common first name only. Hyphenated parts (`Smith-Jones`) share their role.
     pub fn name(&self, value: &str) -> String {
+        self.name_as(value, Role::Auto)
+    }
+
+    /// A family name (HL7 XPN.1, FHIR `HumanName.family`): every word a surname, so it
+    /// matches the surname [`Surrogates::name`] gives the same person in free text.
+    pub fn family_name(&self, value: &str) -> String {
+        self.name_as(value, Role::Surname)
+    }
+
+    /// Given names (HL7 XPN.2 and .3, FHIR `HumanName.given`): every word a first name (or
+    /// initial), matching [`Surrogates::name`] on `First Last`.
+    pub fn given_name(&self, value: &str) -> String {
+        self.name_as(value, Role::Given)
+    }
+
+    fn name_as(&self, value: &str, role: Role) -> String {
         let n = names();
         let runs = word_runs(value);
         let is_name_word =
             |w: &str| w.chars().count() > 1 && !NAME_WORDS.contains(&w.to_lowercase().as_str());
-        let idx: Vec<usize> = runs
-            .iter()
-            .enumerate()
-            .filter(|(_, (w, s))| *w && is_name_word(s))
-            .map(|(i, _)| i)
-            .collect();
-        let comma_first = idx.first().is_some_and(|&i| {
+        // name words and their group: parts joined by `-` form one group
+        let mut group_of = vec![usize::MAX; runs.len()];
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, (w, s)) in runs.iter().enumerate() {
+            if !*w || !is_name_word(s) {
+                continue;
+            }
+            let joined = i >= 2
+                && runs.get(i - 1).is_some_and(|r| r.1 == "-")
+                && group_of.get(i - 2).is_some_and(|&g| g != usize::MAX);
+            let g = match (joined, group_of.get(i.wrapping_sub(2))) {
+                (true, Some(&g)) => g,
+                _ => {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                }
+            };
+            if let Some(slot) = group_of.get_mut(i) {
+                *slot = g;
+            }
+            if let Some(v) = groups.get_mut(g) {
+                v.push(i);
+            }
+        }
+        let comma_first = groups.first().and_then(|g| g.last()).is_some_and(|&i| {
             runs.get(i + 1)
                 .is_some_and(|(w, s)| !*w && s.trim_start().starts_with(','))
         });
-        let surname_at = match idx.as_slice() {
-            [] => None,
-            [one] => {
-                let l = runs
-                    .get(*one)
-                    .map(|r| r.1.to_lowercase())
-                    .unwrap_or_default();
-                let l: String = l.chars().filter(|c| c.is_alphabetic()).collect();
-                if n.first_set.contains(&l) && !n.last_set.contains(&l) {
-                    None
-                } else {
-                    Some(*one)
-                }
+        let surname_group = match (role, groups.len()) {
+            (Role::Surname | Role::Given, _) | (Role::Auto, 0) => None,
+            (Role::Auto, 1) => {
+                let words: Vec<String> = groups
+                    .first()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|&i| runs.get(i))
+                    .map(|r| {
+                        r.1.to_lowercase()
+                            .chars()
+                            .filter(|c| c.is_alphabetic())
+                            .collect()
+                    })
+                    .collect();
+                let given_only = words.len() == 1
+                    && words
+                        .first()
+                        .is_some_and(|l| n.first_set.contains(l) && !n.last_set.contains(l));
+                if given_only { None } else { Some(0) }
             }
-            [first, ..] if comma_first => Some(*first),
-            [.., last] => Some(*last),
+            (Role::Auto, _) if comma_first => Some(0),
+            (Role::Auto, k) => Some(k - 1),
+        };
+        let surname = |i: usize| match role {
+            Role::Surname => true,
+            Role::Given => false,
+            Role::Auto => {
+                let g = group_of.get(i).copied().unwrap_or(usize::MAX);
+                g != usize::MAX && Some(g) == surname_group
+            }
         };
         let mut out = String::with_capacity(value.len() + 8);
         for (i, (w, s)) in runs.iter().enumerate() {
@@ -427,16 +510,12 @@ impl Surrogates {
                 out.push(self.stream("initial", &norm).letter(upper));
             } else if !is_name_word(s) {
                 out.push_str(s);
-            } else if Some(i) == surname_at {
-                let pick = n
-                    .last
-                    .get(self.stream("surname", &norm).below(n.last.len()));
-                out.push_str(&case_like(s, pick.copied().unwrap_or("Smith")));
+            } else if surname(i) {
+                let k = self.stream("surname", &norm).below(n.last.len());
+                out.push_str(&case_like(s, not_same(&n.last, k, s)));
             } else {
-                let pick = n
-                    .first
-                    .get(self.stream("first", &norm).below(n.first.len()));
-                out.push_str(&case_like(s, pick.copied().unwrap_or("Alex")));
+                let k = self.stream("first", &norm).below(n.first.len());
+                out.push_str(&case_like(s, not_same(&n.first, k, s)));
             }
         }
         out
@@ -446,7 +525,8 @@ impl Surrogates {
     pub fn place(&self, value: &str) -> String {
         let runs = word_runs(value);
         let mut out = String::with_capacity(value.len() + 8);
-        let keep = |s: &str| PLACE_WORDS.contains(&s.to_lowercase().as_str());
+        let keep =
+            |s: &str| PLACE_WORDS.contains(&s.to_lowercase().as_str()) || STATES.contains(&s);
         let mut i = 0usize;
         while let Some(&(w, s)) = runs.get(i) {
             if !w {
@@ -481,14 +561,10 @@ impl Surrogates {
                 .map(|r| r.1)
                 .collect();
             let joined = words.concat();
-            let pick = PLACES
-                .get(
-                    self.stream("place", &normalise(&joined))
-                        .below(PLACES.len()),
-                )
-                .copied()
-                .unwrap_or("Riverside");
-            out.push_str(&case_like(&joined, pick));
+            let k = self
+                .stream("place", &normalise(&joined))
+                .below(PLACES.len());
+            out.push_str(&case_like(&joined, not_same(&PLACES, k, &joined)));
             i = j;
         }
         out
@@ -585,11 +661,14 @@ impl Surrogates {
     }
 }
 
-/// An age under the Safe Harbor rule: over 89 becomes `90+`, anything else stays. `None` when
-/// `value` is not a whole number of years (optionally with surrounding spaces).
+/// An age under the Safe Harbor rule: 90 and over becomes `90+`, anything else stays. `None`
+/// when `value` is not a number of years (`93`, `89.5`, optionally with surrounding spaces).
 pub fn age_checked(value: &str) -> Option<String> {
-    let n: u32 = value.trim().parse().ok()?;
-    Some(if n > 89 {
+    let n: f64 = value.trim().parse().ok()?;
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    Some(if n >= 90.0 {
         "90+".to_owned()
     } else {
         value.to_owned()

@@ -24,8 +24,11 @@
 //! such as `PTName`, `HCPName`, `Location`, `Phone`, `Email`, `ID`), `date_shift` (the row
 //! patient's shift, same shape), `generalise` (`to = "year"` for dates, or `bucket = W` for
 //! numbers: `47` with `bucket = 10` becomes `40-50`, meaning 40 or more and under 50), `zip3`, `age` (over 89 becomes `90+`)
-//! and `text` (free text through the [`Detector`] and [`crate::replace`]). Empty cells stay
+//! and `text` (free text through the [`Detector`] and [`crate::replace()`]). Empty cells stay
 //! empty. The first row is the header; the output has the kept columns in input order.
+//!
+//! TSV (tab-delimited) has no quoting: a `"` is an ordinary character, and fields hold no tab
+//! or line break. CSV follows RFC 4180 quoting.
 //!
 //! The table is streamed: memory stays bounded by the longest record ([`TableOptions`]).
 //! Errors name the file, line and column, never a value.
@@ -153,11 +156,21 @@ impl Policy {
         })
     }
 
-    /// Whether any column needs the key (everything but keep and drop).
+    /// Whether any column needs the key (all but keep, drop, zip3, age, generalise, and
+    /// text in tags or mask mode).
     pub fn needs_key(&self) -> bool {
-        self.columns
-            .iter()
-            .any(|(_, a)| !matches!(a, Action::Keep | Action::Drop))
+        self.columns.iter().any(|(_, a)| {
+            !matches!(
+                a,
+                Action::Keep
+                    | Action::Drop
+                    | Action::Zip3
+                    | Action::Age
+                    | Action::Year
+                    | Action::Bucket(_)
+                    | Action::Text(Mode::Tags | Mode::Mask)
+            )
+        })
     }
 }
 
@@ -341,6 +354,7 @@ pub fn deid_table(
     };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
+        .quoting(opts.delimiter != b'\t')
         .has_headers(true)
         .flexible(false)
         .from_reader(bounded);
@@ -386,6 +400,11 @@ pub fn deid_table(
     let patient_col = policy.patient.as_deref().map(find).transpose()?;
     let mut wtr = csv::WriterBuilder::new()
         .delimiter(opts.delimiter)
+        .quote_style(if opts.delimiter == b'\t' {
+            csv::QuoteStyle::Never
+        } else {
+            csv::QuoteStyle::Necessary
+        })
         .from_writer(output);
     let kept: Vec<usize> = (0..names.len())
         .filter(|&i| actions.get(i) != Some(&Action::Drop))
@@ -401,6 +420,7 @@ pub fn deid_table(
         columns_dropped: names.len() - kept.len(),
         ..TableReport::default()
     };
+    let mut finder = detector.session();
     let mut rec = csv::StringRecord::new();
     let mut out: Vec<String> = Vec::with_capacity(kept.len());
     loop {
@@ -441,7 +461,7 @@ pub fn deid_table(
                 Action::Zip3 => (crate::surrogate::zip3(v), "ZIP"),
                 Action::Age => (crate::surrogate::age_checked(v), "Age"),
                 Action::Text(mode) => {
-                    let found = detector.find(v);
+                    let found = finder.find(v);
                     let (t, c) = crate::replace::replace(v, &found, *mode, patient, s);
                     report.counts.merge(&c);
                     (Some(t), "")

@@ -3,7 +3,9 @@
 mod it {
     mod fhir;
     mod hl7;
+    mod model;
     mod physionet;
+    mod presidio;
     mod replace;
     mod rules;
     mod surrogate;

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use ward_deid::manifest::{FileRef, Manifest, PolicyRef};
-use ward_deid::{Detector, Key, Mode, Surrogates};
+use ward_deid::{Key, Mode, Surrogates};
 
 /// `ward deid keygen`.
 #[derive(Debug, Args)]
@@ -53,6 +53,12 @@ pub struct NoteArgs {
     /// Input format.
     #[arg(long, value_enum, default_value = "plain")]
     pub format: NoteFormat,
+    /// A PHI classifier trained by `ward train deid` (default: rules and dictionaries only).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Override the classifier's PHI probability threshold (lower finds more).
+    #[arg(long, value_name = "P")]
+    pub threshold: Option<f32>,
     /// Where the run manifest goes (default: `<out>.manifest.json`, or `manifest.json`
     /// inside an output directory).
     #[arg(long, value_name = "FILE")]
@@ -73,6 +79,12 @@ pub struct TableArgs {
     /// The de-identified table.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// A PHI classifier trained by `ward train deid` (default: rules and dictionaries only).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Override the classifier's PHI probability threshold (lower finds more).
+    #[arg(long, value_name = "P")]
+    pub threshold: Option<f32>,
     /// Field delimiter: `,`, `tab`, `;` or `|` (default: the policy's, else from the input's
     /// extension).
     #[arg(long, value_name = "D")]
@@ -127,19 +139,25 @@ impl Staged {
         }
     }
 
-    /// A temporary file for `target`; refuses a target that is one of the inputs.
-    fn stage(&mut self, target: &Path) -> Result<&mut tempfile::NamedTempFile> {
+    /// Refuses a target that is an input (or key or policy) or already staged.
+    fn check_free(&self, target: &Path) -> Result<()> {
         if let Ok(c) = std::fs::canonicalize(target)
             && self.inputs.contains(&c)
         {
             bail!(
-                "{} is an input: refusing to overwrite it (choose another --out)",
+                "{} is an input: refusing to overwrite it (choose another output)",
                 target.display()
             );
         }
         if self.files.iter().any(|(_, t)| t == target) {
-            bail!("two inputs would both be written to {}", target.display());
+            bail!("two outputs would both be written to {}", target.display());
         }
+        Ok(())
+    }
+
+    /// A temporary file for `target`, after [`Staged::check_free`].
+    fn stage(&mut self, target: &Path) -> Result<&mut tempfile::NamedTempFile> {
+        self.check_free(target)?;
         let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -232,8 +250,11 @@ pub fn note(a: &NoteArgs) -> Result<()> {
         std::fs::create_dir_all(&a.out)
             .with_context(|| format!("cannot create {}", a.out.display()))?;
     }
-    let detector = Detector::new();
-    let mut staged = Staged::new(&a.inputs);
+    let detector = crate::deid::detector(a.model.as_deref(), a.threshold)?;
+    let mut finder = detector.session();
+    let mut protected = a.inputs.clone();
+    protected.extend(a.key.iter().cloned());
+    let mut staged = Staged::new(&protected);
     let mut counts = ward_deid::Counts::default();
     let mut records = 0u64;
     let t0 = std::time::Instant::now();
@@ -258,7 +279,7 @@ pub fn note(a: &NoteArgs) -> Result<()> {
                         .map(|s| s.to_string_lossy().into_owned())
                         .unwrap_or_default(),
                 };
-                let found = detector.find(&text);
+                let found = finder.find(&text);
                 let (t, c) = ward_deid::replace(&text, &found, a.mode, &patient, &sur);
                 counts.merge(&c);
                 records += 1;
@@ -277,7 +298,7 @@ pub fn note(a: &NoteArgs) -> Result<()> {
                 let mut out = String::new();
                 for n in &notes {
                     bytes_in += n.body.len() as u64;
-                    let found = detector.find(&n.body);
+                    let found = finder.find(&n.body);
                     let patient = a.patient.clone().unwrap_or_else(|| n.patient.to_string());
                     let (t, c) = ward_deid::replace(&n.body, &found, a.mode, &patient, &sur);
                     counts.merge(&c);
@@ -295,7 +316,15 @@ pub fn note(a: &NoteArgs) -> Result<()> {
             .with_context(|| format!("cannot write {}", target.display()))?;
         manifest.inputs.push(FileRef::of(input)?);
     }
+    let mpath = a
+        .manifest
+        .clone()
+        .unwrap_or_else(|| default_manifest(&a.out, to_dir));
+    staged.check_free(&mpath)?;
     let outputs = staged.commit()?;
+    if let Some(m) = &a.model {
+        manifest.model = Some(FileRef::of(m)?);
+    }
     for o in &outputs {
         manifest.outputs.push(FileRef::of(o)?);
     }
@@ -308,10 +337,6 @@ pub fn note(a: &NoteArgs) -> Result<()> {
     }
     manifest.records = records;
     manifest.counts = counts;
-    let mpath = a
-        .manifest
-        .clone()
-        .unwrap_or_else(|| default_manifest(&a.out, to_dir));
     manifest.write(&mpath)?;
     eprintln!(
         "{records} notes de-identified ({} values replaced, mode {}), written to {}; manifest {} ({:.1} MB/s)",
@@ -343,9 +368,12 @@ pub fn table(a: &TableArgs) -> Result<()> {
         delimiter,
         ..Default::default()
     };
+    let detector = crate::deid::detector(a.model.as_deref(), a.threshold)?;
     let input = std::fs::File::open(&a.input)
         .with_context(|| format!("cannot open {}", a.input.display()))?;
-    let mut staged = Staged::new(std::slice::from_ref(&a.input));
+    let mut protected = vec![a.input.clone(), a.policy.clone()];
+    protected.extend(a.key.iter().cloned());
+    let mut staged = Staged::new(&protected);
     let tmp = staged.stage(&a.out)?;
     let t0 = std::time::Instant::now();
     let report = {
@@ -357,9 +385,14 @@ pub fn table(a: &TableArgs) -> Result<()> {
             &policy,
             &opts,
             &sur,
-            &Detector::new(),
+            &detector,
         )?
     };
+    let mpath = a
+        .manifest
+        .clone()
+        .unwrap_or_else(|| default_manifest(&a.out, false));
+    staged.check_free(&mpath)?;
     staged.commit()?;
     manifest.inputs.push(FileRef::of(&a.input)?);
     manifest.outputs.push(FileRef::of(&a.out)?);
@@ -368,6 +401,9 @@ pub fn table(a: &TableArgs) -> Result<()> {
         content: ptext,
     });
     manifest.key_id = key.as_ref().map(Key::id);
+    if let Some(m) = &a.model {
+        manifest.model = Some(FileRef::of(m)?);
+    }
     manifest.records = report.records;
     manifest.counts = report.counts.clone();
     if policy.columns.iter().any(|(_, x)| {
@@ -379,10 +415,6 @@ pub fn table(a: &TableArgs) -> Result<()> {
         let r = ward_deid::surrogate::SHIFT_RANGE;
         manifest.date_shift_days = Some([*r.start(), *r.end()]);
     }
-    let mpath = a
-        .manifest
-        .clone()
-        .unwrap_or_else(|| default_manifest(&a.out, false));
     manifest.write(&mpath)?;
     let secs = t0.elapsed().as_secs_f64();
     eprintln!(

@@ -510,6 +510,9 @@ pub enum BenchCmd {
     /// webhook step to a loopback receiver: latency from stored alert to delivered webhook,
     /// sustained rate, loss.
     Respond(crate::respond_bench::RespondBenchArgs),
+    /// Measure de-identification of free text: MB/s of note text through the rules alone and
+    /// through rules plus a trained classifier, on one core, with peak memory.
+    Deid(crate::deid::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -535,6 +538,7 @@ pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
         BenchCmd::Serve(a) => return crate::pipeline::bench::run(&a, cfg),
         BenchCmd::Ehr(a) => return crate::ehr::bench(a, cfg),
         BenchCmd::Respond(a) => return crate::respond_bench::run(&a, cfg),
+        BenchCmd::Deid(a) => return crate::deid::bench(&a),
     };
     match &args.input {
         Some(p) => {

@@ -20,6 +20,14 @@ pub enum TrainCmd {
                             ward train net benign-week/ --format zeek --out site.model   # unlabelled: anomaly model only"
     )]
     Net(TrainArgs),
+    /// Train the PHI token classifier of the de-identifier on annotated notes (PhysioNet
+    /// format); use it with `ward deid text --model`.
+    #[command(
+        after_help = "Examples:\n  ward train deid --text dev.text --gold dev.phi.phrase --out notes.model\n  \
+                            ward deid text new.text --model notes.model --spans spans.txt\n  \
+                            ward deid eval --text dev.text --gold dev.phi.phrase --cv 5   # honest estimate, by patient"
+    )]
+    Deid(crate::deid::TrainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -127,7 +135,10 @@ impl ModelArgs {
 }
 
 pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
-    let TrainCmd::Net(args) = cmd;
+    let args = match cmd {
+        TrainCmd::Net(a) => a,
+        TrainCmd::Deid(a) => return crate::deid::train(&a),
+    };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);
     let (schema, flows, _, summary) = inputs::read_all(&args.inputs, &opts, args.input.strict)?;

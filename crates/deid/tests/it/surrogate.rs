@@ -234,3 +234,52 @@ fn key_files_round_trip_with_mode_0600_and_clear_errors() {
         .count();
     assert_eq!(leftovers, 0);
 }
+
+#[test]
+fn a_surrogate_name_is_never_the_name_itself() {
+    let s = keyed(8);
+    for line in include_str!("../../data/surnames.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        assert_ne!(s.name(line), line);
+        assert_ne!(s.name(&line.to_uppercase()), line.to_uppercase());
+    }
+    for line in include_str!("../../data/first_names.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        let full = format!("{line} Zzyzx");
+        assert_ne!(s.name(&full).split(' ').next(), Some(line));
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn shifting_back_gives_the_date_again(days in 0i64..200_000, by in -2000i64..2000) {
+        let (y, m, d) = date::civil_from_days(days - 25_000);
+        for shape in [format!("{y:04}-{m:02}-{d:02}"), format!("{m}/{d}/{y:04}"), format!("{y:04}{m:02}{d:02}")] {
+            let there = date::shift(&shape, by).unwrap();
+            proptest::prop_assert_eq!(date::shift(&there, -by).unwrap(), shape);
+        }
+    }
+}
+
+#[test]
+fn structured_name_parts_match_free_text_names() {
+    let s = keyed(10);
+    let full = s.name("John Smith");
+    let (first, last) = full.split_once(' ').unwrap();
+    assert_eq!(s.family_name("SMITH"), last.to_uppercase());
+    assert_eq!(s.given_name("John"), first);
+    assert_eq!(
+        s.given_name("Smith"),
+        s.name("Smith Zzyzx").split(' ').next().unwrap()
+    );
+    // a double-barrelled surname stays one surname, both parts replaced
+    let x = s.name("Ann Smith-Jones");
+    let parts: Vec<&str> = x.split([' ', '-']).collect();
+    assert_eq!(parts.len(), 3, "{x}");
+    assert_eq!(parts[1], last, "Smith as a surname: {x}");
+    assert_eq!(s.family_name("Smith-Jones"), x.split_once(' ').unwrap().1);
+}

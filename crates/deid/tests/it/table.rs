@@ -85,6 +85,20 @@ fn the_example_policy_applies_every_action() {
 }
 
 #[test]
+fn tsv_has_no_quoting() {
+    let out = run(
+        "default = \"keep\"\n[columns]\nage = \"age\"\n",
+        "id\tage\tq\n\"1\t93.5\t5\" tall\n",
+        TableOptions {
+            delimiter: b'\t',
+            ..TableOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(out, "id\tage\tq\n\"1\t90+\t5\" tall\n");
+}
+
+#[test]
 fn tsv_default_keep_and_blank() {
     let policy = "default = \"keep\"\non_bad_value = \"blank\"\n[columns]\nwhen = \"date_shift\"\n";
     let out = run(
@@ -167,4 +181,19 @@ fn an_enormous_record_is_refused_with_bounded_memory() {
     // just under the limit passes
     let ok = format!("a,b\n1,\"{}\"\n", "x".repeat(900));
     assert!(run("default = \"keep\"\n[columns]\na = \"keep\"\n", &ok, opts).is_ok());
+}
+
+proptest::proptest! {
+    #[test]
+    fn tables_never_panic(input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+        let p = Policy::parse(
+            "p.toml",
+            "default = \"keep\"\npatient = \"a\"\non_bad_value = \"blank\"\n[columns]\na = \"date_shift\"\n",
+        )
+        .unwrap();
+        let mut input = input;
+        input.splice(0..0, b"a,b\n".iter().copied());
+        let mut out = Vec::new();
+        let _ = deid_table("t.csv", &input[..], &mut out, &p, &TableOptions::default(), &s(), &Detector::new());
+    }
 }

@@ -38,7 +38,7 @@ fn eval_scores_found_spans_with_the_physionet_convention_and_lists_misses() {
     );
     assert_eq!(
         std::fs::read_to_string(d.join("m.txt")).unwrap(),
-        "1 1 23 27 Date 7/22\n"
+        "1 1 23 27 Date 7/22\nFP 1 1 0 2 O:\n"
     );
     std::fs::write(d.join("found.txt"), "1 1 15\n").unwrap();
     let out = ward(&args, d);
@@ -97,6 +97,113 @@ fn text_writes_character_spans_that_eval_reads() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// An invented annotated corpus in the PhysioNet formats: clinicians' names after "Seen by",
+/// 12 patients with 2 notes each.
+fn write_corpus(d: &std::path::Path) {
+    let staff = [
+        "Zorvath", "Quillan", "Brannick", "Ostrava", "Pellham", "Varnel", "Tiverton",
+    ];
+    let (mut text, mut gold) = (String::new(), String::new());
+    for p in 1..=12u32 {
+        for n in 1..=2u32 {
+            let s = staff[(p * 2 + n) as usize % staff.len()];
+            let body = format!("Pt resting, Parkinson tremor. Seen by {s} this shift.\n");
+            let at = body.find(s).unwrap();
+            text.push_str(&format!(
+                "START_OF_RECORD={p}||||{n}||||\n{body}||||END_OF_RECORD\n"
+            ));
+            gold.push_str(&format!("{p} {n} {at} {} HCPName {s}\n", at + s.len()));
+        }
+    }
+    std::fs::write(d.join("c.text"), text).unwrap();
+    std::fs::write(d.join("c.phi.phrase"), gold).unwrap();
+}
+
+#[test]
+fn train_writes_a_checked_model_that_text_and_eval_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_corpus(d);
+    let out = ward(
+        &[
+            "train",
+            "deid",
+            "--text",
+            "c.text",
+            "--gold",
+            "c.phi.phrase",
+            "--out",
+            "m.model",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(d.join("m.model.manifest.json").exists());
+    std::fs::write(
+        d.join("new.text"),
+        "START_OF_RECORD=1||||1||||\nPt resting, Parkinson tremor. Seen by Harrowgate this shift.\n||||END_OF_RECORD\n",
+    )
+    .unwrap();
+    let out = ward(
+        &[
+            "deid", "text", "new.text", "--model", "m.model", "--spans", "s.txt",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // "Harrowgate" starts at character 38 of the body: found from its context alone
+    let spans = std::fs::read_to_string(d.join("s.txt")).unwrap();
+    assert!(spans.contains("1 1 38 48 HCPName"), "{spans}");
+    // cross-validation by patient, with gates: an impossible one fails with status 2
+    let cv = |min: &str| {
+        ward(
+            &[
+                "deid",
+                "eval",
+                "--text",
+                "c.text",
+                "--gold",
+                "c.phi.phrase",
+                "--cv",
+                "3",
+                "--min",
+                min,
+            ],
+            d,
+        )
+    };
+    let ok = cv("recall=0.9");
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        text(&ok.stdout),
+        text(&ok.stderr)
+    );
+    assert!(
+        text(&ok.stdout).contains("tokens: recall"),
+        "{}",
+        text(&ok.stdout)
+    );
+    assert_eq!(cv("precision=1.01").status.code(), Some(2));
+    // a tampered model is refused by its checksum, naming the file
+    let mut m = std::fs::read(d.join("m.model")).unwrap();
+    m.push(b' ');
+    std::fs::write(d.join("m.model"), m).unwrap();
+    let out = ward(
+        &[
+            "deid", "text", "new.text", "--model", "m.model", "--spans", "t.txt",
+        ],
+        d,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("m.model"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!d.join("t.txt").exists());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,6 +392,14 @@ fn one_key_one_surrogate_across_notes_and_tables_another_key_another() {
             table.lines().nth(2).unwrap().ends_with(",00000,40"),
             "{table}"
         );
+        let m = std::fs::read_to_string(d.join("t.out.manifest.json")).unwrap();
+        for phi in ["Smith", "John", "02139", "2012-03-15", "Ann Lee"] {
+            assert!(!m.contains(phi), "{phi} in the table manifest");
+        }
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(v["records"], 2);
+        assert_eq!(v["policy"]["content"], POLICY);
+        assert_eq!(v["counts"]["hash"], 2);
         surnames.push(row);
     }
     assert_ne!(surnames[0], surnames[1], "another key, other surrogates");
@@ -384,6 +499,40 @@ fn failed_runs_leave_no_output_and_inputs_are_never_overwritten() {
     std::fs::write(d.join("a.txt"), NOTE).unwrap();
     let e = fails(&["deid", "note", "a.txt", "--out", "a.txt"], d);
     assert!(e.contains("is an input"), "{e}");
+    let e = fails(
+        &[
+            "deid",
+            "note",
+            "a.txt",
+            "--out",
+            "k.key",
+            "--mode",
+            "surrogate",
+            "--key",
+            "k.key",
+        ],
+        d,
+    );
+    assert!(e.contains("is an input"), "{e}");
+    let e = fails(
+        &[
+            "deid",
+            "table",
+            "t.csv",
+            "--policy",
+            "p.toml",
+            "--key",
+            "k.key",
+            "--out",
+            "o.csv",
+            "--manifest",
+            "p.toml",
+        ],
+        d,
+    );
+    assert!(e.contains("p.toml is an input"), "{e}");
+    assert_eq!(std::fs::read_to_string(d.join("p.toml")).unwrap(), POLICY);
+    assert!(!d.join("o.csv").exists());
     // several notes into a directory: one bad file means none is written
     std::fs::write(d.join("b.txt"), b"fine line\nbad \xff byte\n").unwrap();
     let e = fails(&["deid", "note", "a.txt", "b.txt", "--out", "outdir"], d);
@@ -401,4 +550,87 @@ fn failed_runs_leave_no_output_and_inputs_are_never_overwritten() {
     // several good notes into a directory, with one manifest
     ok(&["deid", "note", "a.txt", "t.csv", "--out", "outdir"], d);
     assert!(d.join("outdir/a.txt").is_file() && d.join("outdir/manifest.json").is_file());
+}
+
+#[test]
+fn notes_and_tables_use_a_trained_classifier_named_in_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut notes = String::new();
+    let mut gold = String::new();
+    for i in 1..=6 {
+        let body = format!("Son Robert{i} visited today, spoke with Dr. Ames{i}.\n");
+        notes.push_str(&format!(
+            "START_OF_RECORD={i}||||1||||\n{body}||||END_OF_RECORD\n"
+        ));
+        let at = |w: &str| body.find(w).unwrap();
+        let (r, a) = (format!("Robert{i}"), format!("Ames{i}"));
+        gold.push_str(&format!(
+            "{i} 1 {} {} RelativeProxyName {r}\n{i} 1 {} {} HCPName {a}\n",
+            at(&r),
+            at(&r) + r.len(),
+            at(&a),
+            at(&a) + a.len()
+        ));
+    }
+    std::fs::write(d.join("n.text"), notes).unwrap();
+    std::fs::write(d.join("g.phi.phrase"), gold).unwrap();
+    ok(
+        &[
+            "train",
+            "deid",
+            "--text",
+            "n.text",
+            "--gold",
+            "g.phi.phrase",
+            "--out",
+            "m.model",
+        ],
+        d,
+    );
+    std::fs::write(d.join("a.txt"), NOTE).unwrap();
+    ok(
+        &[
+            "deid", "note", "a.txt", "--out", "o.txt", "--model", "m.model",
+        ],
+        d,
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("o.txt.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["model"]["path"], "m.model");
+    assert_eq!(v["model"]["sha256"].as_str().unwrap().len(), 64);
+    std::fs::write(
+        d.join("t.csv"),
+        "id,note\n1,Seen by Dr. Smith on 3/15/2012.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "default = \"keep\"\n[columns]\nnote = \"text\"\n",
+    )
+    .unwrap();
+    ok(
+        &[
+            "deid", "table", "t.csv", "--policy", "p.toml", "--out", "o.csv", "--model", "m.model",
+        ],
+        d,
+    );
+    let out = std::fs::read_to_string(d.join("o.csv")).unwrap();
+    // a model trained on six notes over-marks; what matters is that the PHI is gone
+    assert!(!out.contains("3/15") && !out.contains("Smith"), "{out}");
+    let e = fails(
+        &[
+            "deid",
+            "note",
+            "a.txt",
+            "--out",
+            "x.txt",
+            "--model",
+            "none.model",
+        ],
+        d,
+    );
+    assert!(e.contains("none.model"), "{e}");
+    assert!(!d.join("x.txt").exists());
 }

@@ -1,0 +1,218 @@
+//! Tokens and features for the learned PHI classifier ([`crate::model`]).
+//!
+//! A token is a maximal run of letters and digits, or any other single non-space character.
+//! Features are hashed (64-bit FNV-1a of a template tag and a string, a stable function so that
+//! model files outlive crate upgrades). They split in two kinds:
+//!
+//! - **word features** depend only on the word itself: its lower-cased form, shape, prefix,
+//!   suffix, length and its entries in the name dictionary. They are computed once per distinct
+//!   word, and a word's features also serve, with the offset in the tag, as the context features
+//!   of its neighbours up to two tokens away. Summing weights per distinct word is what makes the
+//!   classifier fast.
+//! - **token features** depend on the place: which rule (if any) matched the token, whether it
+//!   opens a line, whether the note is written in capitals.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A token: byte offsets into the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+/// Splits `text` into tokens: runs of alphanumeric characters, and single other non-space
+/// characters.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::with_capacity(text.len() / 4);
+    let mut run: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() {
+            if run.is_none() {
+                run = Some(i);
+            }
+            continue;
+        }
+        if let Some(s) = run.take() {
+            out.push(Token { start: s, end: i });
+        }
+        if !c.is_whitespace() {
+            out.push(Token {
+                start: i,
+                end: i + c.len_utf8(),
+            });
+        }
+    }
+    if let Some(s) = run {
+        out.push(Token {
+            start: s,
+            end: text.len(),
+        });
+    }
+    out
+}
+
+/// What the name dictionary knows of a word.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameInfo {
+    /// A first name (SSA baby-name tables).
+    pub first: bool,
+    /// A surname's frequency band (0 = most common, 2 = rarest listed), if it is one.
+    pub surname: Option<u8>,
+}
+
+/// The compiled-in name dictionary (`data/names.tsv`, public-domain US government tables; see
+/// the file's header and `scripts/gen-deid-names`), keyed by lower-cased name.
+pub fn names() -> &'static HashMap<&'static str, NameInfo> {
+    static NAMES: OnceLock<HashMap<&'static str, NameInfo>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut m: HashMap<&'static str, NameInfo> = HashMap::new();
+        for line in include_str!("../data/names.tsv").lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let mut f = line.split('\t');
+            let (Some(name), Some(kind), Some(band)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let e = m.entry(name).or_default();
+            match kind {
+                "f" => e.first = true,
+                _ => e.surname = band.parse().ok(),
+            }
+        }
+        m
+    })
+}
+
+/// Feature templates (the tag hashed in front of the string).
+#[derive(Debug, Clone, Copy)]
+#[repr(u8)]
+enum T {
+    Bias = 1,
+    Lower,
+    Shape,
+    Prefix,
+    Suffix,
+    Len,
+    Name,
+    Rule,
+    LineStart,
+    CapsShape,
+    RuleCtx,
+}
+
+/// A stable 64-bit FNV-1a hash of a template, an offset and a string, folded to 32 bits.
+fn fid(t: T, offset: i8, s: &str) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in [t as u8, offset as u8, 0xff].into_iter().chain(s.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h ^ (h >> 32)) as u32
+}
+
+/// The shape of a word: upper-case letters become `X`, lower-case `x`, digits `d`, other
+/// characters stay; runs longer than two collapse to two.
+pub fn shape(w: &str) -> String {
+    let mut out = String::with_capacity(8);
+    let (mut last, mut run) = ('\0', 0);
+    for c in w.chars() {
+        let s = if c.is_uppercase() {
+            'X'
+        } else if c.is_lowercase() {
+            'x'
+        } else if c.is_numeric() {
+            'd'
+        } else {
+            c
+        };
+        if s == last {
+            run += 1;
+            if run > 2 {
+                continue;
+            }
+        } else {
+            last = s;
+            run = 1;
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// The word features of `w` that serve as its own features (offset 0) and as its neighbours'
+/// context at offsets -2, -1, +1 and +2 (a subset: lower-cased form, shape, name entry).
+pub fn word_features(w: &str, offset: i8, out: &mut Vec<u32>) {
+    let lower = w.to_lowercase();
+    let sh = shape(w);
+    out.push(fid(T::Lower, offset, &lower));
+    out.push(fid(T::Shape, offset, &sh));
+    let name = names().get(lower.as_str()).copied().unwrap_or_default();
+    if name.first || name.surname.is_some() {
+        let band = name.surname.map_or('-', |b| char::from(b'0' + b.min(9)));
+        let tag = [if name.first { 'f' } else { '-' }, band];
+        let tag: String = tag.iter().collect();
+        out.push(fid(T::Name, offset, &tag));
+        // the name entry together with the shape (capitalised names are stronger evidence)
+        out.push(fid(T::Name, offset, &format!("{tag}{sh}")));
+    }
+    if offset != 0 {
+        return;
+    }
+    out.push(fid(T::Bias, 0, ""));
+    let chars: Vec<char> = lower.chars().collect();
+    let n = chars.len();
+    let pre: String = chars.iter().take(3).collect();
+    let suf: String = chars.iter().skip(n.saturating_sub(3)).collect();
+    out.push(fid(T::Prefix, 0, &pre));
+    out.push(fid(T::Suffix, 0, &suf));
+    let len = match n {
+        0..=1 => "1",
+        2 => "2",
+        3 => "3",
+        4..=5 => "4",
+        6..=8 => "6",
+        _ => "9",
+    };
+    out.push(fid(T::Len, 0, len));
+}
+
+/// The token features of one place: the rule category covering the token (or `-`), the rule
+/// categories of the neighbours, whether the token opens a line, and the shape again when the
+/// note is written in capitals (where capitals say nothing).
+pub fn token_features(
+    rule: &str,
+    rule_prev: &str,
+    rule_next: &str,
+    line_start: bool,
+    caps_note: bool,
+    shape_of_word: &str,
+    out: &mut Vec<u32>,
+) {
+    out.push(fid(T::Rule, 0, rule));
+    out.push(fid(T::RuleCtx, -1, rule_prev));
+    out.push(fid(T::RuleCtx, 1, rule_next));
+    if line_start {
+        out.push(fid(T::LineStart, 0, ""));
+    }
+    if caps_note {
+        out.push(fid(T::CapsShape, 0, shape_of_word));
+    }
+}
+
+/// Whether a note is written mostly in capitals (fewer than one letter in five lower-case).
+pub fn caps_note(text: &str) -> bool {
+    let (mut upper, mut lower) = (0usize, 0usize);
+    for c in text.chars() {
+        if c.is_uppercase() {
+            upper += 1;
+        } else if c.is_lowercase() {
+            lower += 1;
+        }
+    }
+    lower * 4 < upper
+}

@@ -1,0 +1,549 @@
+//! The learned PHI token classifier: multinomial logistic regression over hashed word, context
+//! and rule features ([`crate::features`]), trained with AdaGrad on annotated notes
+//! (`ward train deid`).
+//!
+//! Each token gets a probability per class (`O` for not PHI, then one class per PHI category). A
+//! token is PHI when its PHI probability reaches the model's threshold, which is set low: recall
+//! comes first. Adjacent PHI tokens of one category join into one span.
+//!
+//! Inference sums the weights of each distinct word once (its own features and its features as
+//! a neighbour) in a bounded per-[`Finder`] cache, so that the cost per token is a handful of
+//! vector additions.
+
+use crate::features::{self, Token};
+use crate::rules::{self, Category, Found};
+use crate::{GoldSpan, Note};
+use std::collections::HashMap;
+
+/// A hash map with a fast, fixed hasher (the keys are not attacker-chosen in any way that
+/// matters: at worst a slow note).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
+/// The classes, index 0 being "not PHI".
+pub const CLASSES: [Option<Category>; K] = [
+    None,
+    Some(Category::Date),
+    Some(Category::DateYear),
+    Some(Category::Phone),
+    Some(Category::Age),
+    Some(Category::HcpName),
+    Some(Category::PtName),
+    Some(Category::RelativeProxyName),
+    Some(Category::Location),
+    Some(Category::Other),
+];
+
+/// The number of classes.
+pub const K: usize = 10;
+
+/// The default PHI probability from which a token is flagged.
+pub const DEFAULT_THRESHOLD: f32 = 0.08;
+
+/// The probability from which a name or place marks the word's other occurrences.
+pub const PROPAGATE_SURE: f32 = 0.5;
+
+/// The classes whose words propagate: names and places.
+const PROPAGATES: [usize; 4] = [5, 6, 7, 8];
+
+/// The most likely PHI class of a distribution and its probability.
+fn best_phi(p: &[f32; K]) -> (usize, f32) {
+    p.iter().enumerate().skip(1).fold(
+        (1, f32::MIN),
+        |a, (k, v)| if *v > a.1 { (k, *v) } else { a },
+    )
+}
+
+/// The most distinct words a [`Finder`] keeps summed before it starts afresh.
+const CACHE_WORDS: usize = 1 << 17;
+
+/// The class of a PhysioNet (or ward) category name; `None` when it is not one.
+pub fn class_of(category: &str) -> Option<usize> {
+    let c = match category {
+        "PTNameInitial" => Category::PtName,
+        other => match crate::presidio::category_of(other) {
+            Some(c) => Category::parse(c)?,
+            None => Category::parse(other)?,
+        },
+    };
+    let coarse = match c {
+        Category::Address => Category::Location,
+        Category::Email
+        | Category::Url
+        | Category::IpAddress
+        | Category::Ssn
+        | Category::IdNumber => Category::Other,
+        c => c,
+    };
+    CLASSES.iter().position(|k| *k == Some(coarse))
+}
+
+/// Training settings.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Passes over the tokens.
+    pub epochs: usize,
+    /// AdaGrad learning rate.
+    pub rate: f32,
+    /// The PHI probability from which the trained model flags a token.
+    pub threshold: f32,
+    /// Seed of the token order.
+    pub seed: u64,
+    /// The weight of a PHI token's loss against a non-PHI token's.
+    pub phi_weight: f32,
+    /// L2 penalty per update on the active rows (lazy shrinkage).
+    pub l2: f32,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 8,
+            rate: 0.3,
+            threshold: DEFAULT_THRESHOLD,
+            seed: 0x5eed_dead_beef,
+            phi_weight: 1.0,
+            l2: 0.01,
+        }
+    }
+}
+
+/// A trained classifier. It serialises (serde) as its threshold and its weight rows, sorted.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(from = "ModelFile", into = "ModelFile")]
+pub struct Model {
+    weights: FastMap<u32, [f32; K]>,
+    /// The PHI probability from which a token is flagged.
+    pub threshold: f32,
+}
+
+/// The serialised form of a [`Model`].
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ModelFile {
+    classes: Vec<String>,
+    threshold: f32,
+    rows: Vec<(u32, [f32; K])>,
+}
+
+impl From<Model> for ModelFile {
+    fn from(m: Model) -> Self {
+        let mut rows: Vec<_> = m.weights.into_iter().collect();
+        rows.sort_unstable_by_key(|(k, _)| *k);
+        Self {
+            classes: CLASSES
+                .iter()
+                .map(|c| c.map_or("O", Category::physionet).to_string())
+                .collect(),
+            threshold: m.threshold,
+            rows,
+        }
+    }
+}
+
+impl From<ModelFile> for Model {
+    fn from(f: ModelFile) -> Self {
+        Self {
+            weights: f.rows.into_iter().collect(),
+            threshold: f.threshold,
+        }
+    }
+}
+
+/// Per-note token features for training: token offsets, rule categories per token.
+struct Prepared {
+    tokens: Vec<Token>,
+    feats: Vec<Vec<u32>>,
+}
+
+fn prepare(text: &str) -> Prepared {
+    let tokens = features::tokenize(text);
+    let rule_cats = rule_categories(&rules::find(text), &tokens);
+    let caps = features::caps_note(text);
+    let none: Vec<u32> = Vec::new();
+    let mut own: Vec<Vec<u32>> = Vec::with_capacity(tokens.len());
+    let mut ctx: Vec<[Vec<u32>; 4]> = Vec::with_capacity(tokens.len());
+    let mut shapes = Vec::with_capacity(tokens.len());
+    for t in &tokens {
+        let w = text.get(t.start..t.end).unwrap_or_default();
+        let mut o = Vec::new();
+        features::word_features(w, 0, &mut o);
+        own.push(o);
+        let mut c: [Vec<u32>; 4] = Default::default();
+        for (slot, off) in c.iter_mut().zip(OFFSETS) {
+            features::word_features(w, off, slot);
+        }
+        ctx.push(c);
+        shapes.push(features::shape(w));
+    }
+    let mut bound: [Vec<u32>; 4] = Default::default();
+    for (slot, off) in bound.iter_mut().zip(OFFSETS) {
+        features::word_features(BOUNDARY, off, slot);
+    }
+    let mut feats = Vec::with_capacity(tokens.len());
+    for i in 0..tokens.len() {
+        let mut f = own.get(i).cloned().unwrap_or_default();
+        for (j, off) in OFFSETS.iter().enumerate() {
+            let at = i as isize + *off as isize;
+            let src = usize::try_from(at)
+                .ok()
+                .and_then(|a| ctx.get(a))
+                .and_then(|c| c.get(j))
+                .or_else(|| bound.get(j))
+                .unwrap_or(&none);
+            f.extend_from_slice(src);
+        }
+        let (s, rp, rn) = rule_context(&rule_cats, i);
+        features::token_features(
+            s,
+            rp,
+            rn,
+            line_start(text, &tokens, i),
+            caps,
+            shapes.get(i).map_or("", String::as_str),
+            &mut f,
+        );
+        feats.push(f);
+    }
+    Prepared { tokens, feats }
+}
+
+/// Neighbour offsets of the context features, in the order of the per-word cache.
+const OFFSETS: [i8; 4] = [-2, -1, 1, 2];
+/// The pseudo-word beyond either end of a note.
+const BOUNDARY: &str = "<|>";
+
+fn rule_categories(found: &[Found], tokens: &[Token]) -> Vec<&'static str> {
+    let mut out = vec!["-"; tokens.len()];
+    let mut j = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        while found.get(j).is_some_and(|f| f.end <= t.start) {
+            j += 1;
+        }
+        if let (Some(f), Some(slot)) = (found.get(j), out.get_mut(i))
+            && f.start < t.end
+        {
+            *slot = f.category.physionet();
+        }
+    }
+    out
+}
+
+fn rule_context<'a>(cats: &[&'a str], i: usize) -> (&'a str, &'a str, &'a str) {
+    let at = |j: Option<usize>| j.and_then(|j| cats.get(j)).copied().unwrap_or("|");
+    (at(Some(i)), at(i.checked_sub(1)), at(i.checked_add(1)))
+}
+
+fn line_start(text: &str, tokens: &[Token], i: usize) -> bool {
+    let from = i
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .map_or(0, |p| p.end);
+    let to = tokens.get(i).map_or(from, |t| t.start);
+    from == 0 || text.get(from..to).is_some_and(|g| g.contains('\n'))
+}
+
+/// The class of each token from the gold spans of its note (character offsets into the body).
+fn gold_classes(text: &str, tokens: &[Token], gold: &[&GoldSpan]) -> Vec<usize> {
+    // character offset -> byte offset
+    let mut byte_of: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+    byte_of.push(text.len());
+    let mut out = vec![0usize; tokens.len()];
+    for g in gold {
+        let (Some(&s), Some(&e)) = (byte_of.get(g.start), byte_of.get(g.end)) else {
+            continue;
+        };
+        let Some(class) = class_of(&g.category) else {
+            continue;
+        };
+        for (t, slot) in tokens.iter().zip(out.iter_mut()) {
+            if t.start < e && s < t.end {
+                *slot = class;
+            }
+        }
+    }
+    out
+}
+
+fn softmax(s: &mut [f32; K]) {
+    let m = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut z = 0.0;
+    for v in s.iter_mut() {
+        *v = (*v - m).exp();
+        z += *v;
+    }
+    for v in s.iter_mut() {
+        *v /= z;
+    }
+}
+
+impl Model {
+    /// Trains a model on annotated notes: `gold` holds the PHI spans of `notes` (matched by
+    /// patient and note number, character offsets into each body).
+    pub fn train(notes: &[Note], gold: &[GoldSpan], opts: &TrainOptions) -> Self {
+        let mut by_note: HashMap<(u32, u32), Vec<&GoldSpan>> = HashMap::new();
+        for g in gold {
+            by_note.entry((g.patient, g.note)).or_default().push(g);
+        }
+        // interned feature rows, flat token feature lists
+        let mut row_of: HashMap<u32, u32> = HashMap::new();
+        let mut fids: Vec<u32> = Vec::new();
+        let mut feats: Vec<u32> = Vec::new();
+        let mut bounds: Vec<(usize, usize, usize)> = Vec::new(); // start, end, class
+        for n in notes {
+            let p = prepare(&n.body);
+            let empty = Vec::new();
+            let g = by_note.get(&(n.patient, n.note)).unwrap_or(&empty);
+            let classes = gold_classes(&n.body, &p.tokens, g);
+            for (f, c) in p.feats.iter().zip(classes) {
+                let s = feats.len();
+                for id in f {
+                    let r = *row_of.entry(*id).or_insert_with(|| {
+                        fids.push(*id);
+                        (fids.len() - 1) as u32
+                    });
+                    feats.push(r);
+                }
+                bounds.push((s, feats.len(), c));
+            }
+        }
+        let rows = fids.len();
+        let mut w = vec![[0f32; K]; rows];
+        let mut g2 = vec![[1e-6f32; K]; rows];
+        let mut order: Vec<usize> = (0..bounds.len()).collect();
+        let mut rng = opts.seed | 1;
+        for _ in 0..opts.epochs {
+            // Fisher-Yates with xorshift64
+            for i in (1..order.len()).rev() {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                order.swap(i, (rng % (i as u64 + 1)) as usize);
+            }
+            for &t in &order {
+                let Some(&(s, e, class)) = bounds.get(t) else {
+                    continue;
+                };
+                let active = feats.get(s..e).unwrap_or_default();
+                let mut p = [0f32; K];
+                for &r in active {
+                    if let Some(row) = w.get(r as usize) {
+                        for (a, b) in p.iter_mut().zip(row) {
+                            *a += b;
+                        }
+                    }
+                }
+                softmax(&mut p);
+                let mut grad = p;
+                if let Some(g) = grad.get_mut(class) {
+                    *g -= 1.0;
+                }
+                if class != 0 {
+                    for g in &mut grad {
+                        *g *= opts.phi_weight;
+                    }
+                }
+                for &r in active {
+                    let (Some(row), Some(acc)) = (w.get_mut(r as usize), g2.get_mut(r as usize))
+                    else {
+                        continue;
+                    };
+                    for k in 0..K {
+                        let g = grad[k] + opts.l2 * row[k];
+                        acc[k] += g * g;
+                        row[k] -= opts.rate * g / acc[k].sqrt();
+                    }
+                }
+            }
+        }
+        let weights = fids
+            .into_iter()
+            .zip(w)
+            .filter(|(_, row)| row.iter().any(|v| v.abs() > 1e-4))
+            .collect();
+        Self {
+            weights,
+            threshold: opts.threshold,
+        }
+    }
+
+    /// The number of weight rows.
+    pub fn rows(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// A finder with its own word cache (one per thread).
+    pub fn finder(&self) -> Finder<'_> {
+        Finder {
+            model: self,
+            cache: HashMap::default(),
+        }
+    }
+
+    /// Checks a model read from a file: a threshold that is a probability, finite weights.
+    pub fn check(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err(format!("threshold {} is not a probability", self.threshold));
+        }
+        if self.weights.values().flatten().any(|w| !w.is_finite()) {
+            return Err("the model has non-finite weights".into());
+        }
+        Ok(())
+    }
+
+    fn sum(&self, ids: &[u32]) -> [f32; K] {
+        let mut s = [0f32; K];
+        for id in ids {
+            if let Some(row) = self.weights.get(id) {
+                for (a, b) in s.iter_mut().zip(row) {
+                    *a += b;
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Summed weights of one word: as the token itself, then as each neighbour offset.
+type WordSums = [[f32; K]; 5];
+
+/// Finds PHI with a model; keeps a bounded cache of per-word weight sums.
+#[derive(Debug)]
+pub struct Finder<'m> {
+    model: &'m Model,
+    cache: FastMap<Box<str>, Box<WordSums>>,
+}
+
+impl Finder<'_> {
+    fn word(&mut self, w: &str) -> WordSums {
+        if let Some(s) = self.cache.get(w) {
+            return **s;
+        }
+        if self.cache.len() >= CACHE_WORDS {
+            self.cache.clear();
+        }
+        let mut sums = [[0f32; K]; 5];
+        let mut ids = Vec::with_capacity(16);
+        features::word_features(w, 0, &mut ids);
+        sums[0] = self.model.sum(&ids);
+        for (slot, off) in sums.iter_mut().skip(1).zip(OFFSETS) {
+            ids.clear();
+            features::word_features(w, off, &mut ids);
+            *slot = self.model.sum(&ids);
+        }
+        self.cache.insert(w.into(), Box::new(sums));
+        sums
+    }
+
+    /// Per token: its offsets and class probabilities.
+    /// `rules` are the rule layer's spans of `text` ([`rules::find`]).
+    pub fn probabilities(&mut self, text: &str, rules: &[Found]) -> Vec<(Token, [f32; K])> {
+        let tokens = features::tokenize(text);
+        let rule_cats = rule_categories(rules, &tokens);
+        let caps = features::caps_note(text);
+        let words: Vec<WordSums> = tokens
+            .iter()
+            .map(|t| self.word(text.get(t.start..t.end).unwrap_or_default()))
+            .collect();
+        let bound = self.word(BOUNDARY);
+        let mut out = Vec::with_capacity(tokens.len());
+        let mut ids = Vec::with_capacity(8);
+        for (i, t) in tokens.iter().enumerate() {
+            let mut s = words.get(i).map_or([0f32; K], |w| w[0]);
+            for (j, off) in OFFSETS.iter().enumerate() {
+                let at = i as isize + *off as isize;
+                let src = usize::try_from(at)
+                    .ok()
+                    .and_then(|a| words.get(a))
+                    .unwrap_or(&bound);
+                if let Some(row) = src.get(j + 1) {
+                    for (a, b) in s.iter_mut().zip(row) {
+                        *a += b;
+                    }
+                }
+            }
+            ids.clear();
+            let (r, rp, rn) = rule_context(&rule_cats, i);
+            let sh = if caps {
+                features::shape(text.get(t.start..t.end).unwrap_or_default())
+            } else {
+                String::new()
+            };
+            features::token_features(r, rp, rn, line_start(text, &tokens, i), caps, &sh, &mut ids);
+            let extra = self.model.sum(&ids);
+            for (a, b) in s.iter_mut().zip(extra) {
+                *a += b;
+            }
+            softmax(&mut s);
+            out.push((*t, s));
+        }
+        out
+    }
+
+    /// The PHI spans the model finds (without the rules' own spans; see [`crate::Detector`]).
+    ///
+    /// A word the model is sure is a name or place (probability at least
+    /// [`PROPAGATE_SURE`]) marks its other occurrences in the text with the same category when
+    /// the model gives them at least a tenth of its threshold: notes repeat the names they use.
+    /// `rules` are the rule layer's spans of `text` ([`rules::find`]).
+    pub fn find(&mut self, text: &str, rules: &[Found]) -> Vec<Found> {
+        let threshold = self.model.threshold;
+        let mut probs = self.probabilities(text, rules);
+        let word = |t: &Token| text.get(t.start..t.end).unwrap_or_default();
+        let mut sure: HashMap<String, usize> = HashMap::new();
+        for (t, p) in &probs {
+            let (best, pb) = best_phi(p);
+            if pb >= PROPAGATE_SURE
+                && PROPAGATES.contains(&best)
+                && word(t).chars().count() >= 3
+                && word(t).chars().all(char::is_alphabetic)
+            {
+                sure.insert(word(t).to_lowercase(), best);
+            }
+        }
+        if !sure.is_empty() {
+            for (t, p) in probs.iter_mut() {
+                if 1.0 - p[0] >= threshold || 1.0 - p[0] < threshold / 10.0 {
+                    continue;
+                }
+                if let Some(&k) = sure.get(&word(t).to_lowercase()) {
+                    // raise the category to the threshold, keeping the distribution summed to 1
+                    let lift = (threshold - (1.0 - p[0])).max(0.0);
+                    p[0] -= lift;
+                    if let Some(v) = p.get_mut(k) {
+                        *v += lift;
+                    }
+                }
+            }
+        }
+        let mut out: Vec<Found> = Vec::new();
+        let mut gap_ok = true; // only joining punctuation since the last flagged token
+        for (t, p) in probs {
+            let phi = 1.0 - p[0];
+            if phi < threshold {
+                gap_ok = gap_ok && matches!(word(&t), "-" | "'" | ".");
+                continue;
+            }
+            let (best, _) = best_phi(&p);
+            let Some(Some(category)) = CLASSES.get(best).copied() else {
+                continue;
+            };
+            match out.last_mut() {
+                Some(last)
+                    if last.category == category
+                        && gap_ok
+                        && text
+                            .get(last.end..t.start)
+                            .is_some_and(|g| g.len() <= 3 && !g.contains('\n')) =>
+                {
+                    last.end = t.end
+                }
+                _ => out.push(Found {
+                    start: t.start,
+                    end: t.end,
+                    category,
+                }),
+            }
+            gap_ok = true;
+        }
+        out
+    }
+}

@@ -1,0 +1,152 @@
+//! The learned classifier: it learns names from their context, keeps clinical words, merges
+//! the rules' trusted categories, and round-trips through serde.
+
+use ward_deid::model::{Model, TrainOptions};
+use ward_deid::{Detector, GoldSpan, Note, features};
+
+/// Invented notes: a clinician's name after "seen by", a relative's after "called", and
+/// clinical words (including a disease that is also a surname) that are never PHI.
+fn corpus() -> (Vec<Note>, Vec<GoldSpan>) {
+    let staff = [
+        "Zorvath", "Quillan", "Brannick", "Ostrava", "Pellham", "Varnel",
+    ];
+    let kin = ["Tamsin", "Orrin", "Liesl", "Caddock", "Wendell", "Ysolde"];
+    let (mut notes, mut gold) = (Vec::new(), Vec::new());
+    for i in 0..60u32 {
+        let s = staff[i as usize % staff.len()];
+        let k = kin[(i as usize * 5) % kin.len()];
+        let body = format!(
+            "Pt resting, Parkinson tremor noted. Seen by {s} this shift. Daughter {k} called, updated.\n"
+        );
+        let at = |w: &str| {
+            let b = body.find(w).unwrap();
+            (
+                body[..b].chars().count(),
+                body[..b].chars().count() + w.chars().count(),
+            )
+        };
+        for (w, c) in [(s, "HCPName"), (k, "RelativeProxyName")] {
+            let (start, end) = at(w);
+            gold.push(GoldSpan {
+                patient: i / 3 + 1,
+                note: i % 3 + 1,
+                start,
+                end,
+                category: c.into(),
+            });
+        }
+        notes.push(Note {
+            patient: i / 3 + 1,
+            note: i % 3 + 1,
+            body,
+            line: u64::from(i) * 3 + 1,
+        });
+    }
+    (notes, gold)
+}
+
+fn found(d: &Detector, text: &str) -> Vec<(String, &'static str)> {
+    d.find(text)
+        .iter()
+        .map(|f| (text[f.start..f.end].to_string(), f.category.physionet()))
+        .collect()
+}
+
+#[test]
+fn learns_names_from_context_and_keeps_clinical_words() {
+    let (notes, gold) = corpus();
+    let model = Model::train(&notes, &gold, &TrainOptions::default());
+    let d = Detector::with_model(model);
+    // names it never saw, in the contexts it learned
+    let text = "Pt resting, Parkinson tremor noted. Seen by Harrowgate this shift. Daughter Melisande called, updated.\n";
+    let f = found(&d, text);
+    assert!(
+        f.iter().any(|(w, c)| w == "Harrowgate" && *c == "HCPName"),
+        "{f:?}"
+    );
+    assert!(f.iter().any(|(w, _)| w == "Melisande"), "{f:?}");
+    assert!(
+        !f.iter()
+            .any(|(w, _)| w.contains("Parkinson") || w.contains("resting")),
+        "{f:?}"
+    );
+    // without the classifier, the rules alone do not know these names
+    let rules = found(&Detector::new(), text);
+    assert!(!rules.iter().any(|(w, _)| w == "Harrowgate"), "{rules:?}");
+}
+
+#[test]
+fn trusted_rule_categories_pass_with_a_model() {
+    let (notes, gold) = corpus();
+    let d = Detector::with_model(Model::train(&notes, &gold, &TrainOptions::default()));
+    let text = "Pt 93 yo, mail jo@example.org, MRN: 12345678.";
+    let f = found(&d, text);
+    for want in ["93", "jo@example.org", "12345678"] {
+        assert!(
+            f.iter().any(|(w, _)| w.contains(want)),
+            "{want} missing from {f:?}"
+        );
+    }
+}
+
+#[test]
+fn serde_round_trip_keeps_behaviour_and_check_rejects_bad_files() {
+    let (notes, gold) = corpus();
+    let m = Model::train(&notes, &gold, &TrainOptions::default());
+    let json = serde_json::to_string(&m).unwrap();
+    let back: Model = serde_json::from_str(&json).unwrap();
+    assert!(back.check().is_ok());
+    assert_eq!(back.rows(), m.rows());
+    let text = &notes[0].body;
+    assert_eq!(
+        Detector::with_model(back).find(text),
+        Detector::with_model(m).find(text)
+    );
+    let bad = json.replacen("\"threshold\":", "\"threshold\":7.0,\"x\":", 1);
+    let bad: Result<Model, _> = serde_json::from_str(&bad);
+    // an unknown field or an out-of-range threshold never loads as a usable model
+    assert!(bad.is_err() || bad.unwrap().check().is_err());
+}
+
+#[test]
+fn training_on_nothing_and_finding_in_hostile_text_do_not_panic() {
+    let m = Model::train(&[], &[], &TrainOptions::default());
+    let d = Detector::with_model(m);
+    for text in [
+        "",
+        "\u{0}",
+        "é",
+        "a\u{301}b",
+        &"x".repeat(100_000),
+        "Dr.\n\n\n-'.",
+    ] {
+        for f in d.find(text) {
+            assert!(f.start < f.end && f.end <= text.len());
+            assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+        }
+    }
+    // gold spans beyond the note are ignored, not a panic
+    let (notes, _) = corpus();
+    let wild = vec![GoldSpan {
+        patient: notes[0].patient,
+        note: notes[0].note,
+        start: 10_000,
+        end: 20_000,
+        category: "HCPName".into(),
+    }];
+    let _ = Model::train(&notes[..1], &wild, &TrainOptions::default());
+}
+
+#[test]
+fn tokens_cover_words_and_punctuation() {
+    let t = "Dr. O'Neil, 7/22\u{a0}é";
+    let toks: Vec<&str> = features::tokenize(t)
+        .iter()
+        .map(|k| &t[k.start..k.end])
+        .collect();
+    assert_eq!(
+        toks,
+        ["Dr", ".", "O", "'", "Neil", ",", "7", "/", "22", "é"]
+    );
+    assert_eq!(features::shape("McDonald-22"), "XxXxx-dd");
+}
