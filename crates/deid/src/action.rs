@@ -22,7 +22,7 @@ pub enum Action {
     Id,
     /// A person's name (HL7 XPN: family, given, middle; FHIR `family`, `given`, `text`).
     Name,
-    /// A clinician (HL7 XCN: the id as [`Action::Id`], the name parts as [`Action::Name`]).
+    /// A clinician (HL7 XCN: the id hashed, the name parts as [`Action::Name`]).
     Clinician,
     /// An address (HL7 XAD: street, other designation, city, county → places, ZIP → zip3;
     /// state and country kept).

@@ -490,7 +490,7 @@ fn leaf_for(action: Action, comp: usize, obx2: &str) -> Leaf {
             _ => Leaf::Keep,
         },
         Action::Clinician => match comp {
-            1 => Leaf::As(Category::IdNumber),
+            1 => Leaf::Hash,
             2..=4 => Leaf::As(Category::HcpName),
             _ => Leaf::Keep,
         },
