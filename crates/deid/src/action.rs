@@ -39,8 +39,8 @@ pub enum Action {
     /// run's mode).
     Text(Option<Mode>),
     /// HL7 OBX-5: by the value type in OBX-2 (TX, FT, ST → text; DT, DTM, TS → date shift;
-    /// XPN, PN → name; XCN → clinician; XAD, AD → address; XTN, TN → phone; CX → id; others
-    /// kept).
+    /// XPN, PN → name; XCN → clinician; XAD, AD → address; XTN, TN → phone; CX → id; ED
+    /// (encapsulated documents) emptied; others kept).
     ObxValue,
 }
 

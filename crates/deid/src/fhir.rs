@@ -406,7 +406,13 @@ impl Walker<'_> {
             "RelatedPerson" => Category::RelativeProxyName,
             _ => Category::PtName,
         };
-        self.object(&mut path, obj, &patient, Kind::Plain, name_cat, true)
+        // a Binary is an attachment at the top: text decoded and de-identified, else removed
+        let kind = if rt == "Binary" {
+            Kind::Attachment
+        } else {
+            Kind::Plain
+        };
+        self.object(&mut path, obj, &patient, kind, name_cat, true)
     }
 
     fn kind_of(key: &str, o: &Map<String, Value>, name_cat: Category) -> Kind {

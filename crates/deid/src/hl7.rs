@@ -513,6 +513,8 @@ fn leaf_for(action: Action, comp: usize, obx2: &str) -> Leaf {
                 "XAD" | "AD" => Action::Address,
                 "XTN" | "TN" => Action::Phone,
                 "CX" => Action::Id,
+                // encapsulated documents (PDF, images) cannot be read: emptied
+                "ED" => Action::Drop,
                 _ => Action::Keep,
             };
             leaf_for(a, comp, obx2)
@@ -736,6 +738,22 @@ fn message(
             ""
         };
         let is_msh = id == "MSH";
+        let ruled = policy
+            .rules
+            .range(
+                FieldRef {
+                    segment: id.to_owned(),
+                    field: 0,
+                    component: None,
+                }..,
+            )
+            .next()
+            .is_some_and(|(k, _)| k.segment == id);
+        if !ruled {
+            out.extend_from_slice(&g.content);
+            out.extend_from_slice(&g.term);
+            continue;
+        }
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {
                 out.push(d.field as u8);

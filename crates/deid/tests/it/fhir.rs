@@ -277,6 +277,31 @@ fn unknown_resources_keep_codes_and_clean_free_text_and_extensions() {
     }
 }
 
+#[test]
+fn binary_resources_are_attachments() {
+    let pdf = ward_deid::fhir::base64_encode(b"%PDF Whitaker");
+    let txt = ward_deid::fhir::base64_encode(b"Seen by Dr. Preston on 01/16/2024.");
+    for (ct, data, kept) in [("application/pdf", &pdf, false), ("text/plain", &txt, true)] {
+        let r = format!(
+            r#"{{"resourceType":"Binary","id":"b1","contentType":"{ct}","data":"{data}"}}"#
+        );
+        let (v, _) = json(&r, &FhirPolicy::default()).unwrap();
+        assert_eq!(v.get("data").is_some(), kept, "{v}");
+        if kept {
+            let t = String::from_utf8(
+                ward_deid::fhir::base64_decode(v["data"].as_str().unwrap()).unwrap(),
+            )
+            .unwrap();
+            assert!(
+                t.starts_with("Seen by Dr. ")
+                    && !t.contains("Preston")
+                    && !t.contains("01/16/2024"),
+                "{t}"
+            );
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]

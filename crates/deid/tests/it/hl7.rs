@@ -325,3 +325,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn obx_values_follow_their_type_and_documents_are_emptied() {
+    let msg = "MSH|^~\\&|A|B|||20240101||ORU^R01|2|P|2.5\rPID|1||P1\rOBX|1|ED|x||^application^pdf^Base64^JVBERi0xLjQgV2hpdGFrZXI=||||||F\rOBX|2|DT|x||20240115||||||F\rOBX|3|XPN|x||WHITAKER^EVELYN||||||F\rOBX|4|CWE|x||N^Normal^HL70078||||||F\r";
+    let out = run(msg);
+    let obx: Vec<&str> = out.split('\r').filter(|l| l.starts_with("OBX")).collect();
+    assert_eq!(obx[0], "OBX|1|ED|x||^^^^||||||F");
+    let shifted = ward_deid::date::shift("20240115", s().date_shift_days("P1")).unwrap();
+    assert_eq!(obx[1], format!("OBX|2|DT|x||{shifted}||||||F"));
+    assert!(!obx[2].contains("WHITAKER") && !obx[2].contains("EVELYN"));
+    assert_eq!(obx[3], "OBX|4|CWE|x||N^Normal^HL70078||||||F");
+}
