@@ -415,14 +415,22 @@ impl Walker<'_> {
         self.object(&mut path, obj, &patient, kind, name_cat, true)
     }
 
-    fn kind_of(key: &str, o: &Map<String, Value>, name_cat: Category) -> Kind {
+    fn kind_of(
+        parent: Option<&str>,
+        key: &str,
+        o: &Map<String, Value>,
+        name_cat: Category,
+    ) -> Kind {
         let has = |k: &str| o.contains_key(k);
         if has("family") || has("given") || key == "name" {
-            Kind::Name(if key == "name" && name_cat == Category::PtName {
-                Category::PtName
-            } else {
-                name_cat
-            })
+            // a Patient's contacts are relatives or proxies
+            Kind::Name(
+                if parent == Some("contact") && name_cat == Category::PtName {
+                    Category::RelativeProxyName
+                } else {
+                    name_cat
+                },
+            )
         } else if key == "address" || has("line") || has("city") || has("postalCode") {
             Kind::Address
         } else if key == "telecom" {
@@ -684,7 +692,8 @@ impl Walker<'_> {
         }
         match v {
             Value::Object(o) => {
-                let k = Self::kind_of(key, o, name_cat);
+                let parent = path.len().checked_sub(2).and_then(|i| path.get(i));
+                let k = Self::kind_of(parent.map(String::as_str), key, o, name_cat);
                 self.object(path, o, patient, k, name_cat, false)?;
                 return Ok(true);
             }

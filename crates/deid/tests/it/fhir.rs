@@ -318,3 +318,27 @@ proptest! {
         let _ = json(&r.to_string(), &FhirPolicy::default());
     }
 }
+
+#[test]
+fn tags_name_patients_relatives_and_clinicians_apart() {
+    let p = FhirPolicy {
+        mode: ward_deid::Mode::Tags,
+        ..FhirPolicy::default()
+    };
+    let (v, _) = json(BUNDLE, &p).unwrap();
+    let e = |i: usize| v["entry"][i]["resource"].clone();
+    assert_eq!(e(0)["name"][0]["family"], "[NAME]");
+    assert_eq!(e(0)["contact"][0]["name"]["family"], "[RELATIVE_NAME]");
+    assert_eq!(
+        e(1)["participant"][0]["individual"]["display"],
+        "[HCP_NAME]"
+    );
+    assert_eq!(e(1)["subject"]["display"], "[NAME]");
+    assert_eq!(e(0)["identifier"][0]["value"], "[ID]");
+    // ids and references stay pseudonyms, dates still shift
+    assert_eq!(
+        e(1)["subject"]["reference"],
+        format!("Patient/{}", e(0)["id"].as_str().unwrap())
+    );
+    assert_ne!(e(0)["birthDate"], "1948-03-12");
+}
