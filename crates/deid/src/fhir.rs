@@ -859,10 +859,14 @@ pub fn deid_json(
 ) -> Result<FhirReport, DeidError> {
     let mut v: Value =
         serde_json::from_slice(text).map_err(|e| json_error(file, &e, text, None))?;
-    let report = deid_resource(&mut v, policy, s, detector).map_err(|reason| DeidError::Fhir {
-        file: file.to_owned(),
-        location: "resource".to_owned(),
-        reason,
+    let report = deid_resource(&mut v, policy, s, detector).map_err(|e| {
+        // "path: reason"
+        let (location, reason) = e.split_once(": ").unwrap_or(("resource", e.as_str()));
+        DeidError::Fhir {
+            file: file.to_owned(),
+            location: location.to_owned(),
+            reason: reason.to_owned(),
+        }
     })?;
     serde_json::to_writer_pretty(&mut output, &v)
         .map_err(|e| DeidError::io("output", std::io::Error::other(e)))?;

@@ -342,3 +342,48 @@ fn tags_name_patients_relatives_and_clinicians_apart() {
     );
     assert_ne!(e(0)["birthDate"], "1948-03-12");
 }
+
+#[test]
+fn values_that_are_not_resources_name_their_path() {
+    for (input, want) in [
+        ("[1, 2]", "b.json: resource: not a JSON object"),
+        (
+            "{\"id\": \"x\"}",
+            "b.json: resource: not a FHIR resource (no valid resourceType)",
+        ),
+        (
+            "{\"resourceType\": \"Bundle\", \"entry\": [{\"resource\": {\"resourceType\": 7}}]}",
+            "b.json: Bundle.entry.resource: not a FHIR resource (no valid resourceType)",
+        ),
+    ] {
+        assert_eq!(
+            json(input, &FhirPolicy::default()).unwrap_err().to_string(),
+            want
+        );
+    }
+    let p = FhirPolicy::parse(
+        "p.toml",
+        "on_bad_value = \"error\"\n[paths]\n\"Patient.birthDate\" = \"date_shift\"\n",
+    )
+    .unwrap();
+    let e = json(
+        "{\"resourceType\": \"Patient\", \"birthDate\": \"soon\"}",
+        &p,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "b.json: Patient.birthDate: cannot read this value (set on_bad_value = \"blank\" to remove it)"
+    );
+    let (v, r) = json(
+        "{\"resourceType\": \"Patient\", \"birthDate\": \"soon\"}",
+        &FhirPolicy::parse(
+            "p.toml",
+            "[paths]\n\"Patient.birthDate\" = \"date_shift\"\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(v.get("birthDate").is_none());
+    assert_eq!(r.counts.0.get("blanked"), Some(&1));
+}
