@@ -337,3 +337,21 @@ fn obx_values_follow_their_type_and_documents_are_emptied() {
     assert!(!obx[2].contains("WHITAKER") && !obx[2].contains("EVELYN"));
     assert_eq!(obx[3], "OBX|4|CWE|x||N^Normal^HL70078||||||F");
 }
+
+#[test]
+fn each_pid_selects_the_date_shift_of_the_segments_after_it() {
+    let msg = "MSH|^~\\&|A|B|||20240101120000||ORU^R01|2|P|2.5\rPID|1||P1\rOBX|1|DT|x||20240115\rPID|2||P2^^^H\rOBX|1|DT|x||20240115\r";
+    let out = run(msg);
+    let lines: Vec<&str> = out.split('\r').collect();
+    let sh = |p: &str, d: &str| ward_deid::date::shift(d, s().date_shift_days(p)).unwrap();
+    assert_eq!(
+        lines[0],
+        format!(
+            "MSH|^~\\&|A|B|||{}||ORU^R01|2|P|2.5",
+            sh("P1", "20240101120000")
+        )
+    );
+    assert_eq!(lines[2], format!("OBX|1|DT|x||{}", sh("P1", "20240115")));
+    assert_eq!(lines[4], format!("OBX|1|DT|x||{}", sh("P2", "20240115")));
+    assert_ne!(s().date_shift_days("P1"), s().date_shift_days("P2"));
+}
