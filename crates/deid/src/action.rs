@@ -130,6 +130,10 @@ pub enum Leaf {
     Hash,
     /// Replaced as this category in the run's mode.
     As(Category),
+    /// A family name of this category ([`Surrogates::family_name`] in surrogate mode).
+    Family(Category),
+    /// Given names of this category ([`Surrogates::given_name`] in surrogate mode).
+    Given(Category),
     /// Date shift.
     Date,
     /// ZIP to 3 digits.
@@ -182,6 +186,18 @@ pub fn apply(leaf: Leaf, v: &str, cx: &Ctx<'_>, counts: &mut Counts) -> Option<S
         Leaf::Drop => (String::new(), "dropped"),
         Leaf::Hash => (cx.s.hash(v), "hash"),
         Leaf::As(c) => (
+            crate::replace::replacement(v, c, cx.mode, cx.patient, cx.s),
+            c.as_str(),
+        ),
+        Leaf::Family(c) | Leaf::Given(c) if cx.mode == Mode::Surrogate => (
+            if matches!(leaf, Leaf::Family(_)) {
+                cx.s.family_name(v)
+            } else {
+                cx.s.given_name(v)
+            },
+            c.as_str(),
+        ),
+        Leaf::Family(c) | Leaf::Given(c) => (
             crate::replace::replacement(v, c, cx.mode, cx.patient, cx.s),
             c.as_str(),
         ),

@@ -739,7 +739,9 @@ impl Walker<'_> {
             return Ok(true);
         }
         let leaf = match (kind, key) {
-            (Kind::Name(c), "family" | "given" | "text") => Leaf::As(c),
+            (Kind::Name(c), "family") => Leaf::Family(c),
+            (Kind::Name(c), "given") => Leaf::Given(c),
+            (Kind::Name(c), "text") => Leaf::As(c),
             (Kind::Name(_), _) => Leaf::Keep,
             (Kind::Address, "line" | "city" | "district" | "text") => Leaf::As(Category::Location),
             (Kind::Address, "postalCode") => {

@@ -486,12 +486,14 @@ fn leaf_for(action: Action, comp: usize, obx2: &str) -> Leaf {
         Action::Drop => Leaf::Drop,
         Action::Text(m) => Leaf::Text(m),
         Action::Name => match comp {
-            1..=3 => Leaf::As(Category::PtName),
+            1 => Leaf::Family(Category::PtName),
+            2 | 3 => Leaf::Given(Category::PtName),
             _ => Leaf::Keep,
         },
         Action::Clinician => match comp {
             1 => Leaf::Hash,
-            2..=4 => Leaf::As(Category::HcpName),
+            2 => Leaf::Family(Category::HcpName),
+            3 | 4 => Leaf::Given(Category::HcpName),
             _ => Leaf::Keep,
         },
         Action::Address => match comp {

@@ -355,3 +355,20 @@ fn each_pid_selects_the_date_shift_of_the_segments_after_it() {
     assert_eq!(lines[4], format!("OBX|1|DT|x||{}", sh("P2", "20240115")));
     assert_ne!(s().date_shift_days("P1"), s().date_shift_days("P2"));
 }
+
+#[test]
+fn name_parts_are_surnames_and_first_names_like_in_free_text() {
+    let msg = "MSH|^~\\&|A|B|||20240101||ADT^A01|2|P|2.5\rPID|1||P1||MARY-JONES^ANN^B||\r";
+    let out = run(msg);
+    let pid = out.split('\r').nth(1).unwrap();
+    let name: Vec<&str> = pid.split('|').nth(5).unwrap().split('^').collect();
+    assert_eq!(name[0], s().family_name("MARY-JONES"));
+    assert_eq!(name[1], s().given_name("ANN"));
+    // the surname matches the one a full name in a note or table gets
+    let full = s().name("Ann Mary-Jones");
+    assert!(
+        full.to_uppercase().ends_with(&name[0].to_string()),
+        "{full} / {}",
+        name[0]
+    );
+}
