@@ -56,6 +56,28 @@ pub enum DeidError {
         /// What is wrong (never the cell's value).
         reason: String,
     },
+    /// An HL7 v2 message that cannot be de-identified.
+    #[error("{file}: message {message} (line {line}): {reason}")]
+    Hl7 {
+        /// The input file.
+        file: String,
+        /// 1-based message number in the file.
+        message: u64,
+        /// 1-based segment line in the file.
+        line: u64,
+        /// What is wrong, naming the segment and field (never a value).
+        reason: String,
+    },
+    /// FHIR JSON that cannot be de-identified.
+    #[error("{file}: {location}: {reason}")]
+    Fhir {
+        /// The input file.
+        file: String,
+        /// Where: `line N` (NDJSON), `byte N`, or an element path.
+        location: String,
+        /// What is wrong (never a value).
+        reason: String,
+    },
     /// The random number generator failed.
     #[error("the system random number generator failed")]
     Random,

@@ -3,9 +3,12 @@
 //! rule-based PHI finder ([`rules`]). Dictionaries, a learned classifier and replacement come
 //! next.
 
+pub mod action;
 pub mod date;
 pub mod error;
 pub mod features;
+pub mod fhir;
+pub mod hl7;
 pub mod key;
 pub mod manifest;
 pub mod model;

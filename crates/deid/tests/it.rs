@@ -1,6 +1,8 @@
 //! ward-deid integration tests.
 
 mod it {
+    mod fhir;
+    mod hl7;
     mod model;
     mod physionet;
     mod presidio;

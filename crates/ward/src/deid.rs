@@ -46,6 +46,20 @@ pub enum DeidCmd {
         after_help = "Example:\n  ward deid table patients.csv --policy docs/examples/deid-table-policy.toml --key site.key --out patients.deid.csv\n  (writes patients.deid.csv.manifest.json too)"
     )]
     Table(crate::deid_out::TableArgs),
+    /// De-identify HL7 v2 messages in place: PHI fields (PID, NK1, PV1, GT1, IN1, OBR, ORC,
+    /// OBX, NTE...) replaced, every other byte kept; dates shift by PID-3's patient. A TOML
+    /// policy maps `SEG-N[.C]` to actions over the built-in rules.
+    #[command(
+        after_help = "Example:\n  ward deid hl7 adt.hl7 --key site.key --out adt.deid.hl7 [--policy docs/examples/deid-hl7-policy.toml] [--on-error skip]"
+    )]
+    Hl7(crate::deid_msg::Hl7Args),
+    /// De-identify FHIR R4 JSON (a resource or Bundle) or NDJSON: names, contacts,
+    /// addresses, identifiers, dates, narrative and free text; ids and references keep
+    /// matching. A TOML policy maps element paths to actions over the built-in default.
+    #[command(
+        after_help = "Example:\n  ward deid fhir bundle.json --key site.key --out bundle.deid.json\n  ward deid fhir export.ndjson --key site.key --out export.deid.ndjson --on-error skip"
+    )]
+    Fhir(crate::deid_msg::FhirArgs),
 }
 
 /// `ward deid text`.
@@ -179,6 +193,8 @@ pub fn run(cmd: DeidCmd) -> Result<()> {
         DeidCmd::Keygen(a) => crate::deid_out::keygen(&a),
         DeidCmd::Note(a) => crate::deid_out::note(&a),
         DeidCmd::Table(a) => crate::deid_out::table(&a),
+        DeidCmd::Hl7(a) => crate::deid_msg::hl7(&a),
+        DeidCmd::Fhir(a) => crate::deid_msg::fhir(&a),
     }
 }
 

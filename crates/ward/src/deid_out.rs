@@ -94,7 +94,7 @@ pub struct TableArgs {
     pub manifest: Option<PathBuf>,
 }
 
-fn parse_mode(s: &str) -> Result<Mode, String> {
+pub(crate) fn parse_mode(s: &str) -> Result<Mode, String> {
     s.parse()
 }
 
@@ -114,7 +114,7 @@ pub fn keygen(a: &KeygenArgs) -> Result<()> {
     Ok(())
 }
 
-fn load_key(p: Option<&PathBuf>, needed: bool, what: &str) -> Result<Option<Key>> {
+pub(crate) fn load_key(p: Option<&PathBuf>, needed: bool, what: &str) -> Result<Option<Key>> {
     match p {
         Some(p) => Ok(Some(Key::load(p)?)),
         None if needed => bail!("{what} needs --key FILE (create one with `ward deid keygen`)"),
@@ -123,13 +123,13 @@ fn load_key(p: Option<&PathBuf>, needed: bool, what: &str) -> Result<Option<Key>
 }
 
 /// Outputs staged in temporary files, persisted together by [`Staged::commit`].
-struct Staged {
+pub(crate) struct Staged {
     files: Vec<(tempfile::NamedTempFile, PathBuf)>,
     inputs: Vec<PathBuf>,
 }
 
 impl Staged {
-    fn new(inputs: &[PathBuf]) -> Self {
+    pub(crate) fn new(inputs: &[PathBuf]) -> Self {
         Self {
             files: Vec::new(),
             inputs: inputs
@@ -156,7 +156,7 @@ impl Staged {
     }
 
     /// A temporary file for `target`, after [`Staged::check_free`].
-    fn stage(&mut self, target: &Path) -> Result<&mut tempfile::NamedTempFile> {
+    pub(crate) fn stage(&mut self, target: &Path) -> Result<&mut tempfile::NamedTempFile> {
         self.check_free(target)?;
         let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
@@ -174,7 +174,7 @@ impl Staged {
         }
     }
 
-    fn commit(self) -> Result<Vec<PathBuf>> {
+    pub(crate) fn commit(self) -> Result<Vec<PathBuf>> {
         let mut done = Vec::new();
         for (tmp, target) in self.files {
             tmp.as_file()
@@ -225,7 +225,7 @@ fn read_plain(p: &Path) -> Result<String> {
     Ok(text)
 }
 
-fn default_manifest(out: &Path, is_dir: bool) -> PathBuf {
+pub(crate) fn default_manifest(out: &Path, is_dir: bool) -> PathBuf {
     if is_dir {
         out.join("manifest.json")
     } else {

@@ -4,6 +4,7 @@ mod admin;
 mod bench;
 mod config;
 mod deid;
+mod deid_msg;
 mod deid_out;
 mod demo;
 mod ehr;

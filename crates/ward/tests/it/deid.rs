@@ -634,3 +634,243 @@ fn notes_and_tables_use_a_trained_classifier_named_in_the_manifest() {
     assert!(e.contains("none.model"), "{e}");
     assert!(!d.join("x.txt").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Messages: `ward deid hl7 | fhir`.
+// ---------------------------------------------------------------------------------------------
+
+const ADT: &str = include_str!("../../../deid/tests/fixtures/adt_a01.hl7");
+const ORU: &str = include_str!("../../../deid/tests/fixtures/oru_r01.hl7");
+const BUNDLE: &str = include_str!("../../../deid/tests/fixtures/bundle.json");
+const NDJSON: &str = include_str!("../../../deid/tests/fixtures/resources.ndjson");
+
+fn field<'a>(msg: &'a str, seg: &str, n: usize) -> &'a str {
+    let s = msg
+        .split(['\r', '\n'])
+        .find(|l| l.starts_with(seg))
+        .unwrap();
+    s.split('|')
+        .nth(if seg == "MSH" { n - 1 } else { n })
+        .unwrap()
+}
+
+#[test]
+fn one_key_one_patient_across_hl7_fhir_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("adt.hl7"), ADT).unwrap();
+    std::fs::write(d.join("b.json"), BUNDLE).unwrap();
+    std::fs::write(
+        d.join("t.csv"),
+        "patient,name,admitted\nMRN445566,Evelyn Whitaker,2024-01-15\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("p.toml"),
+        "patient = \"patient\"\n[columns]\npatient = { action = \"pseudonym\", category = \"ID\" }\nname = { action = \"pseudonym\", category = \"PTName\" }\nadmitted = \"date_shift\"\n",
+    )
+    .unwrap();
+    ok(&["deid", "keygen", "--out", "k.key"], d);
+    ok(
+        &[
+            "deid", "hl7", "adt.hl7", "--key", "k.key", "--out", "adt.out",
+        ],
+        d,
+    );
+    ok(
+        &["deid", "fhir", "b.json", "--key", "k.key", "--out", "b.out"],
+        d,
+    );
+    ok(
+        &[
+            "deid", "table", "t.csv", "--policy", "p.toml", "--key", "k.key", "--out", "t.out",
+        ],
+        d,
+    );
+    let hl7 = std::fs::read_to_string(d.join("adt.out")).unwrap();
+    let fhir: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("b.out")).unwrap()).unwrap();
+    let table = std::fs::read_to_string(d.join("t.out")).unwrap();
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split(',').collect();
+    let patient = &fhir["entry"][0]["resource"];
+    // one pseudonym for the patient id
+    let id = field(&hl7, "PID", 3).split('^').next().unwrap();
+    assert_ne!(id, "MRN445566");
+    assert_eq!(patient["id"], id);
+    assert_eq!(row[0], id);
+    // one surrogate surname
+    let family = field(&hl7, "PID", 5).split('^').next().unwrap();
+    assert_eq!(
+        patient["name"][0]["family"]
+            .as_str()
+            .unwrap()
+            .to_uppercase(),
+        family
+    );
+    assert_eq!(row[1].split(' ').nth(1).unwrap().to_uppercase(), family);
+    // one date shift: the admission day agrees in all three, and the birth date in two
+    let admitted = row[2].replace('-', "");
+    assert_eq!(&field(&hl7, "PV1", 44)[..8], admitted);
+    let start = patient_period(&fhir);
+    assert_eq!(start.get(..10).unwrap().replace('-', ""), admitted);
+    assert_eq!(
+        patient["birthDate"].as_str().unwrap().replace('-', ""),
+        field(&hl7, "PID", 7)
+    );
+}
+
+fn patient_period(fhir: &serde_json::Value) -> String {
+    fhir["entry"][1]["resource"]["period"]["start"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn hl7_runs_write_a_phi_free_manifest_and_fail_or_skip_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&["deid", "keygen", "--out", "k.key"], d);
+    std::fs::write(d.join("m.hl7"), format!("{ADT}{ORU}")).unwrap();
+    let policy = include_str!("../../../../docs/examples/deid-hl7-policy.toml");
+    std::fs::write(d.join("p.toml"), policy).unwrap();
+    let err = ok(
+        &[
+            "deid", "hl7", "m.hl7", "--key", "k.key", "--out", "m.out", "--policy", "p.toml",
+        ],
+        d,
+    );
+    assert!(err.contains("2 messages de-identified"), "{err}");
+    let out = std::fs::read_to_string(d.join("m.out")).unwrap();
+    assert_eq!(out.matches("MSH|").count(), 2);
+    let m = std::fs::read_to_string(d.join("m.out.manifest.json")).unwrap();
+    for phi in ["WHITAKER", "Whitaker", "445566", "Larkspur", "19480312"] {
+        assert!(!out.contains(phi) && !m.contains(phi), "{phi}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+    assert_eq!(v["command"], "deid hl7");
+    assert_eq!(v["records"], 2);
+    assert_eq!(v["policy"]["content"], policy);
+    assert!(v["counts"]["Date"].as_u64().unwrap() > 5);
+    // a malformed message: no output at all, or skipped with --on-error skip
+    let bad = "MSH|^~\\&|A|B|||20240101||ADT^A01|2|P|2.5\r\u{1}PID|1||X9^^^A||DOE^JANE\r";
+    std::fs::write(d.join("bad.hl7"), format!("{ADT}{bad}")).unwrap();
+    let e = fails(
+        &[
+            "deid", "hl7", "bad.hl7", "--key", "k.key", "--out", "bad.out",
+        ],
+        d,
+    );
+    assert!(
+        e.contains("bad.hl7: message 2 (line 9): not a segment"),
+        "{e}"
+    );
+    assert!(!e.contains("DOE"));
+    assert!(!d.join("bad.out").exists() && leftovers(d).is_empty());
+    let e = ok(
+        &[
+            "deid",
+            "hl7",
+            "bad.hl7",
+            "--key",
+            "k.key",
+            "--out",
+            "bad.out",
+            "--on-error",
+            "skip",
+        ],
+        d,
+    );
+    assert!(
+        e.contains("skipped: bad.hl7: message 2 (line 9)") && e.contains("1 skipped"),
+        "{e}"
+    );
+    let out = std::fs::read_to_string(d.join("bad.out")).unwrap();
+    assert_eq!(out.matches("MSH|").count(), 1);
+    let e = fails(
+        &["deid", "hl7", "m.hl7", "--key", "k.key", "--out", "m.hl7"],
+        d,
+    );
+    assert!(e.contains("is an input"), "{e}");
+    let o = ward(&["deid", "hl7", "m.hl7", "--out", "x.out"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--key"));
+}
+
+#[test]
+fn fhir_runs_read_json_and_ndjson_with_a_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&["deid", "keygen", "--out", "k.key"], d);
+    std::fs::write(d.join("b.json"), BUNDLE).unwrap();
+    std::fs::write(d.join("r.ndjson"), NDJSON).unwrap();
+    let policy = include_str!("../../../../docs/examples/deid-fhir-policy.toml");
+    std::fs::write(d.join("p.toml"), policy).unwrap();
+    ok(
+        &[
+            "deid", "fhir", "b.json", "--key", "k.key", "--out", "b.out", "--policy", "p.toml",
+        ],
+        d,
+    );
+    let e = ok(
+        &[
+            "deid", "fhir", "r.ndjson", "--key", "k.key", "--out", "r.out", "--mode", "tags",
+        ],
+        d,
+    );
+    assert!(e.contains("4 resources de-identified"), "{e}");
+    let nd = std::fs::read_to_string(d.join("r.out")).unwrap();
+    assert_eq!(nd.lines().count(), 4);
+    assert!(nd.contains("\"family\":\"[NAME]\""), "{nd}");
+    for phi in ["Whitaker", "Larkspur", "445566", "1948-03-12", "555-0142"] {
+        assert!(!nd.contains(phi), "{phi}");
+        assert!(
+            !std::fs::read_to_string(d.join("b.out"))
+                .unwrap()
+                .contains(phi),
+            "{phi}"
+        );
+    }
+    // the format from the flag; bad lines located, or skipped
+    std::fs::write(
+        d.join("x.json"),
+        format!("{}\n{{\"resourceType\":\n", NDJSON.lines().next().unwrap()),
+    )
+    .unwrap();
+    let e = fails(
+        &[
+            "deid", "fhir", "x.json", "--key", "k.key", "--out", "x.out", "--format", "ndjson",
+        ],
+        d,
+    );
+    assert!(e.contains("x.json: line 2"), "{e}");
+    assert!(!d.join("x.out").exists());
+    let e = fails(
+        &["deid", "fhir", "x.json", "--key", "k.key", "--out", "x.out"],
+        d,
+    );
+    assert!(e.contains("x.json: line 2, column"), "{e}");
+    ok(
+        &[
+            "deid",
+            "fhir",
+            "x.json",
+            "--key",
+            "k.key",
+            "--out",
+            "x.out",
+            "--format",
+            "ndjson",
+            "--on-error",
+            "skip",
+        ],
+        d,
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("x.out"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+}
