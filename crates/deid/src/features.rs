@@ -103,6 +103,8 @@ enum T {
     LineStart,
     CapsShape,
     RuleCtx,
+    Hint,
+    Chunk,
 }
 
 /// A stable 64-bit FNV-1a hash of a template, an offset and a string, folded to 32 bits.
@@ -181,21 +183,67 @@ pub fn word_features(w: &str, offset: i8, out: &mut Vec<u32>) {
     out.push(fid(T::Len, 0, len));
 }
 
-/// The token features of one place: the rule category covering the token (or `-`), the rule
-/// categories of the neighbours, and whether the token opens a line.
-pub fn token_features(
-    rule: &str,
-    rule_prev: &str,
-    rule_next: &str,
-    line_start: bool,
-    out: &mut Vec<u32>,
-) {
+/// The context of one place that is not the words themselves: the rule categories covering
+/// the token and its neighbours (`-` for none, `|` beyond the text), the hints likewise, and
+/// whether the token opens a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Place {
+    /// Rule category of the token, the one before, the one after.
+    pub rules: [&'static str; 3],
+    /// Hint of the token, the one before, the one after.
+    pub hints: [&'static str; 3],
+    /// The token is the first on its line.
+    pub line_start: bool,
+}
+
+/// The token features of one place ([`Place`]).
+pub fn token_features(p: &Place, out: &mut Vec<u32>) {
+    let [rule, rule_prev, rule_next] = p.rules;
     out.push(fid(T::Rule, 0, rule));
     out.push(fid(T::RuleCtx, -1, rule_prev));
     out.push(fid(T::RuleCtx, 1, rule_next));
-    if line_start {
+    let [hint, hint_prev, hint_next] = p.hints;
+    if hint != "-" {
+        out.push(fid(T::Hint, 0, hint));
+    }
+    if hint_prev != "-" {
+        out.push(fid(T::Hint, -1, hint_prev));
+    }
+    if hint_next != "-" {
+        out.push(fid(T::Hint, 1, hint_next));
+    }
+    if p.line_start {
         out.push(fid(T::LineStart, 0, ""));
     }
+}
+
+/// Per token: the feature of the shape of the whitespace-delimited chunk holding it, when the
+/// chunk holds a digit (`7.4/40/100` reads `d.d/dd/dd`, unlike a date's `d/dd/dd`).
+pub fn chunk_features(text: &str, tokens: &[Token]) -> Vec<Option<u32>> {
+    let mut out = vec![None; tokens.len()];
+    let mut i = 0;
+    while i < tokens.len() {
+        // the tokens of one chunk touch each other
+        let mut j = i + 1;
+        while let (Some(a), Some(b)) = (tokens.get(j - 1), tokens.get(j)) {
+            if a.end != b.start {
+                break;
+            }
+            j += 1;
+        }
+        let (Some(first), Some(last)) = (tokens.get(i), tokens.get(j - 1)) else {
+            break;
+        };
+        let chunk = text.get(first.start..last.end).unwrap_or_default();
+        if j - i > 1 && chunk.bytes().any(|b| b.is_ascii_digit()) {
+            let f = fid(T::Chunk, 0, &shape(chunk));
+            for slot in out.iter_mut().take(j).skip(i) {
+                *slot = Some(f);
+            }
+        }
+        i = j;
+    }
+    out
 }
 
 /// The shape again, as its own feature, for notes written in capitals (where capitals say

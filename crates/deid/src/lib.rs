@@ -8,6 +8,7 @@ pub mod date;
 pub mod error;
 pub mod features;
 pub mod fhir;
+pub mod hints;
 pub mod hl7;
 pub mod key;
 pub mod manifest;
@@ -80,12 +81,6 @@ impl Session<'_> {
         let Some(f) = self.finder.as_mut() else {
             return rules;
         };
-        // the classifier sees the rules' spans as features and decides on them; only the
-        // categories it is never taught (e-mail, URL, IP, SSN, ID numbers) or too rarely
-        // (ages over 89) pass on the rules alone
-        let taught = |c: Category| {
-            model::CLASSES.contains(&Some(c)) && !matches!(c, Category::Other | Category::Age)
-        };
         let rules_kept = rules
             .iter()
             .filter(|r| !taught(r.category))
@@ -94,6 +89,36 @@ impl Session<'_> {
         let learned = f.find(text, &rules);
         merge(rules_kept, learned)
     }
+}
+
+impl Session<'_> {
+    /// The PHI spans of several texts about one person (one patient's notes), each as
+    /// [`Session::find`] gives them, except that a name or place the classifier is sure of in
+    /// one text is looked for in all of them.
+    pub fn find_group(&mut self, texts: &[&str]) -> Vec<Vec<Found>> {
+        let rules: Vec<Vec<Found>> = texts.iter().map(|t| rules::find(t)).collect();
+        let Some(f) = self.finder.as_mut() else {
+            return rules;
+        };
+        let pairs: Vec<(&str, &[Found])> = texts
+            .iter()
+            .zip(&rules)
+            .map(|(t, r)| (*t, r.as_slice()))
+            .collect();
+        let learned = f.find_group(&pairs);
+        rules
+            .into_iter()
+            .zip(learned)
+            .map(|(r, l)| merge(r.into_iter().filter(|f| !taught(f.category)).collect(), l))
+            .collect()
+    }
+}
+
+/// Whether the classifier decides on a rule category (it sees the rules' spans as features);
+/// the categories it is never taught (e-mail, URL, IP, SSN, ID numbers) or too rarely (ages
+/// over 89) pass on the rules alone.
+fn taught(c: Category) -> bool {
+    model::CLASSES.contains(&Some(c)) && !matches!(c, Category::Other | Category::Age)
 }
 
 /// Merges two sorted span lists; overlapping spans join, keeping the first list's category.

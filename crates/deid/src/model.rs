@@ -11,6 +11,7 @@
 //! vector additions.
 
 use crate::features::{self, Token};
+use crate::hints;
 use crate::rules::{self, Category, Found};
 use crate::{GoldSpan, Note};
 use std::collections::HashMap;
@@ -160,6 +161,8 @@ struct Prepared {
 fn prepare(text: &str) -> Prepared {
     let tokens = features::tokenize(text);
     let rule_cats = rule_categories(&rules::find(text), &tokens);
+    let hint_cats = hint_categories(&hints::find(text), &tokens);
+    let chunks = features::chunk_features(text, &tokens);
     let caps = features::caps_note(text);
     let none: Vec<u32> = Vec::new();
     let mut own: Vec<Vec<u32>> = Vec::with_capacity(tokens.len());
@@ -194,8 +197,10 @@ fn prepare(text: &str) -> Prepared {
                 .unwrap_or(&none);
             f.extend_from_slice(src);
         }
-        let (s, rp, rn) = rule_context(&rule_cats, i);
-        features::token_features(s, rp, rn, line_start(text, &tokens, i), &mut f);
+        features::token_features(&place(text, &tokens, &rule_cats, &hint_cats, i), &mut f);
+        if let Some(Some(c)) = chunks.get(i) {
+            f.push(*c);
+        }
         if caps {
             f.push(features::caps_shape_feature(
                 shapes.get(i).map_or("", String::as_str),
@@ -227,9 +232,39 @@ fn rule_categories(found: &[Found], tokens: &[Token]) -> Vec<&'static str> {
     out
 }
 
-fn rule_context<'a>(cats: &[&'a str], i: usize) -> (&'a str, &'a str, &'a str) {
+fn hint_categories(hints: &[hints::Hint], tokens: &[Token]) -> Vec<&'static str> {
+    let mut out = vec!["-"; tokens.len()];
+    for h in hints {
+        let first = tokens.partition_point(|t| t.end <= h.start);
+        for (t, slot) in tokens.iter().zip(out.iter_mut()).skip(first) {
+            if t.start >= h.end {
+                break;
+            }
+            if *slot == "-" {
+                *slot = h.name;
+            }
+        }
+    }
+    out
+}
+
+fn context(cats: &[&'static str], i: usize) -> [&'static str; 3] {
     let at = |j: Option<usize>| j.and_then(|j| cats.get(j)).copied().unwrap_or("|");
-    (at(Some(i)), at(i.checked_sub(1)), at(i.checked_add(1)))
+    [at(Some(i)), at(i.checked_sub(1)), at(i.checked_add(1))]
+}
+
+fn place(
+    text: &str,
+    tokens: &[Token],
+    rule_cats: &[&'static str],
+    hint_cats: &[&'static str],
+    i: usize,
+) -> features::Place {
+    features::Place {
+        rules: context(rule_cats, i),
+        hints: context(hint_cats, i),
+        line_start: line_start(text, tokens, i),
+    }
 }
 
 fn line_start(text: &str, tokens: &[Token], i: usize) -> bool {
@@ -405,6 +440,21 @@ impl Model {
     }
 }
 
+/// Adds the words of `text` the model is sure are names or places to `sure`.
+fn sure_words(text: &str, probs: &[(Token, [f32; K])], sure: &mut HashMap<String, usize>) {
+    for (t, p) in probs {
+        let w = text.get(t.start..t.end).unwrap_or_default();
+        let (best, pb) = best_phi(p);
+        if pb >= PROPAGATE_SURE
+            && PROPAGATES.contains(&best)
+            && w.chars().count() >= 3
+            && w.chars().all(char::is_alphabetic)
+        {
+            sure.insert(w.to_lowercase(), best);
+        }
+    }
+}
+
 /// Summed weights of one word: as the token itself, then as each neighbour offset.
 type WordSums = [[f32; K]; 5];
 
@@ -414,8 +464,8 @@ pub struct Finder<'m> {
     model: &'m Model,
     cache: FastMap<Box<str>, u32>,
     arena: Vec<WordSums>,
-    /// Summed token features per (rule, rule before, rule after, line start).
-    places: FastMap<(&'static str, &'static str, &'static str, bool), [f32; K]>,
+    /// Summed token features per place.
+    places: FastMap<features::Place, [f32; K]>,
     /// Summed capitals-shape feature per shape.
     shapes: FastMap<String, [f32; K]>,
 }
@@ -451,6 +501,8 @@ impl Finder<'_> {
     pub fn probabilities(&mut self, text: &str, rules: &[Found]) -> Vec<(Token, [f32; K])> {
         let tokens = features::tokenize(text);
         let rule_cats = rule_categories(rules, &tokens);
+        let hint_cats = hint_categories(&hints::find(text), &tokens);
+        let chunks = features::chunk_features(text, &tokens);
         let caps = features::caps_note(text);
         // the boundary first: a cache reset while indexing the note's words would otherwise
         // leave it dangling
@@ -484,13 +536,12 @@ impl Finder<'_> {
                     }
                 }
             }
-            let (r, rp, rn) = rule_context(&rule_cats, i);
-            let key = (r, rp, rn, line_start(text, &tokens, i));
+            let key = place(text, &tokens, &rule_cats, &hint_cats, i);
             let extra = match self.places.get(&key) {
                 Some(e) => *e,
                 None => {
                     ids.clear();
-                    features::token_features(key.0, key.1, key.2, key.3, &mut ids);
+                    features::token_features(&key, &mut ids);
                     let e = self.model.sum(&ids);
                     self.places.insert(key, e);
                     e
@@ -498,6 +549,13 @@ impl Finder<'_> {
             };
             for (a, b) in s.iter_mut().zip(extra) {
                 *a += b;
+            }
+            if let Some(Some(c)) = chunks.get(i)
+                && let Some(row) = self.model.weights.get(c)
+            {
+                for (a, b) in s.iter_mut().zip(row) {
+                    *a += b;
+                }
             }
             if caps {
                 let sh = features::shape(text.get(t.start..t.end).unwrap_or_default());
@@ -539,20 +597,39 @@ impl Finder<'_> {
     /// threshold starts a span, a low one continues it).
     /// `rules` are the rule layer's spans of `text` ([`rules::find`]).
     pub fn find(&mut self, text: &str, rules: &[Found]) -> Vec<Found> {
+        let probs = self.probabilities(text, rules);
+        let mut sure = HashMap::new();
+        sure_words(text, &probs, &mut sure);
+        self.decide(text, probs, &sure)
+    }
+
+    /// Like [`Finder::find`] over several texts about one person (one patient's notes): a
+    /// word the model is sure of in one of them propagates to all.
+    pub fn find_group(&mut self, texts: &[(&str, &[Found])]) -> Vec<Vec<Found>> {
+        let mut sure = HashMap::new();
+        let probs: Vec<_> = texts
+            .iter()
+            .map(|(text, rules)| {
+                let p = self.probabilities(text, rules);
+                sure_words(text, &p, &mut sure);
+                p
+            })
+            .collect();
+        texts
+            .iter()
+            .zip(probs)
+            .map(|((text, _), p)| self.decide(text, p, &sure))
+            .collect()
+    }
+
+    fn decide(
+        &self,
+        text: &str,
+        mut probs: Vec<(Token, [f32; K])>,
+        sure: &HashMap<String, usize>,
+    ) -> Vec<Found> {
         let threshold = self.model.threshold;
-        let mut probs = self.probabilities(text, rules);
         let word = |t: &Token| text.get(t.start..t.end).unwrap_or_default();
-        let mut sure: HashMap<String, usize> = HashMap::new();
-        for (t, p) in &probs {
-            let (best, pb) = best_phi(p);
-            if pb >= PROPAGATE_SURE
-                && PROPAGATES.contains(&best)
-                && word(t).chars().count() >= 3
-                && word(t).chars().all(char::is_alphabetic)
-            {
-                sure.insert(word(t).to_lowercase(), best);
-            }
-        }
         if !sure.is_empty() {
             for (t, p) in probs.iter_mut() {
                 if 1.0 - p[0] >= threshold || 1.0 - p[0] < threshold / 10.0 {

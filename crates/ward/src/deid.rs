@@ -266,8 +266,15 @@ fn find_spans(
 ) -> Vec<(ward_deid::Span, &'static str)> {
     let mut session = detector.session();
     let mut out = Vec::new();
-    for note in notes {
-        let found = session.find(&note.body);
+    // one patient's notes at a time: names found in one note are looked for in the others
+    let groups = notes.chunk_by(|a, b| a.patient == b.patient);
+    let found_all: Vec<Vec<ward_deid::Found>> = groups
+        .flat_map(|g| {
+            let texts: Vec<&str> = g.iter().map(|n| n.body.as_str()).collect();
+            session.find_group(&texts)
+        })
+        .collect();
+    for (note, found) in notes.iter().zip(found_all) {
         let offs: Vec<usize> = found.iter().flat_map(|f| [f.start, f.end]).collect();
         let chars = ward_deid::char_offsets(&note.body, &offs);
         for (f, c) in found.iter().zip(chars.chunks(2)) {

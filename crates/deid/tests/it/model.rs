@@ -154,3 +154,38 @@ fn tokens_cover_words_and_punctuation() {
     );
     assert_eq!(features::shape("McDonald-22"), "XxXxx-dd");
 }
+
+#[test]
+fn hints_compile_and_mark_signatures_titles_and_kin() {
+    assert_eq!(ward_deid::hints::compiled(), 6);
+    let text =
+        "Seen by Dr.Lipper and Drs Ferullo.\n ROBERT V. DEGIORGIO, RRT\nDAUGHTER-KRISSY called";
+    let h = ward_deid::hints::find(text);
+    let named = |w: &str| {
+        let at = text.find(w).unwrap();
+        h.iter()
+            .filter(|x| x.start <= at && at < x.end)
+            .map(|x| x.name)
+            .collect::<Vec<_>>()
+    };
+    assert!(named("Lipper").contains(&"title"), "{h:?}");
+    assert!(named("Ferullo").contains(&"title"), "{h:?}");
+    assert!(named("DEGIORGIO").contains(&"signature"), "{h:?}");
+    assert!(named("KRISSY").contains(&"kin"), "{h:?}");
+}
+
+#[test]
+fn number_chunks_have_their_own_shape_feature() {
+    let text = "CO/CI 5.8/2.71/497 on 7/22/97 and 8/2";
+    let toks = features::tokenize(text);
+    let f = features::chunk_features(text, &toks);
+    let at = |w: &str| {
+        let b = text.find(w).unwrap();
+        f[toks.iter().position(|t| t.start == b).unwrap()]
+    };
+    // each chunk's tokens share one feature; different shapes differ; a lone word has none
+    assert!(at("5.8").is_some());
+    assert_ne!(at("5.8"), at("7/22"));
+    assert_ne!(at("7/22"), at("8/2"));
+    assert_eq!(at("on"), None);
+}
