@@ -38,7 +38,7 @@ pub const CLASSES: [Option<Category>; K] = [
 pub const K: usize = 10;
 
 /// The default PHI probability from which a token is flagged.
-pub const DEFAULT_THRESHOLD: f32 = 0.08;
+pub const DEFAULT_THRESHOLD: f32 = 0.05;
 
 /// The probability from which a name or place marks the word's other occurrences.
 pub const PROPAGATE_SURE: f32 = 0.5;
@@ -106,7 +106,7 @@ impl Default for TrainOptions {
             threshold: DEFAULT_THRESHOLD,
             seed: 0x5eed_dead_beef,
             phi_weight: 1.0,
-            l2: 0.01,
+            l2: 0.003,
         }
     }
 }
