@@ -49,9 +49,9 @@ fn hints_re() -> &'static [(Regex, usize, &'static str)] {
                 1,
                 "kin",
             ),
-            // a place after a moving or living word: lives in Towson, from Seattle, at Calvert
+            // a capitalised place after a preposition: lives in Towson, from Seattle, at Calvert
             r(
-                r"(?i)\b(?:in|from|to|at|near|nearby in|of)\s+(?:the\s+)?([A-Z][A-Za-z'\-]+(?:\s+[A-Z][A-Za-z'\-]+)?)",
+                r"\b(?i:in|from|to|at|near|of)\s+(?:(?i:the)\s+)?([A-Z][A-Za-z'\-]+(?:\s+[A-Z][A-Za-z'\-]+)?)",
                 1,
                 "place",
             ),
