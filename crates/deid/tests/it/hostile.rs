@@ -32,6 +32,24 @@ const CASES: &[(&str, Parser, &[u8])] = &[
     ("empty table", Parser::Table, b""),
     ("empty policy", Parser::Policy, b""),
     ("empty text", Parser::Text, b""),
+    // hand-written edge cases
+    ("note never ended", Parser::Notes, b"START_OF_RECORD=1||||1||||\nabc"),
+    ("huge offsets", Parser::Phrases, b"1 1 0 99999999999999999999999 Date x\n"),
+    (
+        "span inside a character",
+        Parser::Presidio,
+        br#"[{"full_text":"Zo\u00eb","template_id":1,"spans":[{"entity_type":"PERSON","entity_value":"x","start_position":3,"end_position":4}]}]"#,
+    ),
+    ("bare MSH", Parser::Hl7, b"MSH"),
+    ("MSH with one delimiter", Parser::Hl7, b"MSH|"),
+    ("MSH with repeated delimiters", Parser::Hl7, b"MSH|||||\rPID|1||x^^^^^\r"),
+    ("MSH with a multi-byte delimiter", Parser::Hl7, "MSH\u{e9}^~\\&\rPID\u{e9}1".as_bytes()),
+    ("nested arrays", Parser::FhirJson, &[b'['; 4096]),
+    ("NUL line", Parser::FhirNdjson, b"\0\n{\"resourceType\":1}\n"),
+    ("header only", Parser::Table, b"mrn,name\n"),
+    ("ragged rows", Parser::Table, b"mrn,name\n1\n1,2,3\n"),
+    ("policy of the wrong shape", Parser::Policy, b"[columns]\nmrn = [1, {a = 2}]\n"),
+    ("combining marks and digits", Parser::Text, "Dr. A\u{301}\u{301} 12/3\u{0663}/2012 617\u{200b}555".as_bytes()),
 ];
 
 const TABLE_POLICY: &str = "default = \"keep\"\npatient = \"mrn\"\nmode = \"tags\"\n\
