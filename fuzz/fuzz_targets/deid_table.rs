@@ -33,7 +33,12 @@ fuzz_target!(|data: &[u8]| {
         p.on_bad = ward_deid::table::OnBad::Blank;
     }
     let opts = TableOptions {
-        delimiter: [b',', b'\t', b';', b'|'][usize::from(bits & 3)],
+        delimiter: match bits & 3 {
+            1 => b'\t',
+            2 => b';',
+            3 => b'|',
+            _ => b',',
+        },
         max_record: if bits & 8 == 8 {
             64
         } else {
