@@ -3,6 +3,7 @@
 mod it {
     mod fhir;
     mod hl7;
+    mod hostile;
     mod model;
     mod physionet;
     mod presidio;
