@@ -10,6 +10,7 @@ pub mod features;
 pub mod fhir;
 pub mod hints;
 pub mod hl7;
+pub mod ids;
 pub mod key;
 pub mod manifest;
 pub mod model;
@@ -77,7 +78,7 @@ impl Session<'_> {
     /// The PHI spans of `text`, in byte offsets, sorted by start and not overlapping: the rules'
     /// spans and the classifier's, merged where they overlap (the rule's category wins).
     pub fn find(&mut self, text: &str) -> Vec<Found> {
-        let rules = rules::find(text);
+        let rules = pattern_spans(text);
         let Some(f) = self.finder.as_mut() else {
             return rules;
         };
@@ -96,7 +97,7 @@ impl Session<'_> {
     /// [`Session::find`] gives them, except that a name or place the classifier is sure of in
     /// one text is looked for in all of them.
     pub fn find_group(&mut self, texts: &[&str]) -> Vec<Vec<Found>> {
-        let rules: Vec<Vec<Found>> = texts.iter().map(|t| rules::find(t)).collect();
+        let rules: Vec<Vec<Found>> = texts.iter().map(|t| pattern_spans(t)).collect();
         let Some(f) = self.finder.as_mut() else {
             return rules;
         };
@@ -112,6 +113,12 @@ impl Session<'_> {
             .map(|(r, l)| merge(r.into_iter().filter(|f| !taught(f.category)).collect(), l))
             .collect()
     }
+}
+
+/// The spans of the rules and of the self-checking identifiers ([`ids`]), merged (the rules'
+/// category wins where they overlap).
+fn pattern_spans(text: &str) -> Vec<Found> {
+    merge(rules::find(text), ids::find(text))
 }
 
 /// Whether the classifier decides on a rule category (it sees the rules' spans as features);

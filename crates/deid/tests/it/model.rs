@@ -189,3 +189,21 @@ fn number_chunks_have_their_own_shape_feature() {
     assert_ne!(at("7/22"), at("8/2"));
     assert_eq!(at("on"), None);
 }
+
+#[test]
+fn self_checking_identifiers_pass_their_checks_only() {
+    use ward_deid::ids;
+    assert_eq!(ids::compiled(), 4);
+    // a Luhn-valid test card number and one with its last digit changed
+    assert!(ids::luhn("4111 1111 1111 1111"));
+    assert!(!ids::luhn("4111 1111 1111 1112"));
+    // the ISO 13616 example IBAN, and a corrupted copy
+    assert!(ids::iban("GB82 WEST 1234 5698 7654 32"));
+    assert!(!ids::iban("GB82 WEST 1234 5698 7654 33"));
+    let text = "Card 4111-1111-1111-1111, not 4111-1111-1111-1112. Lives at 19 Clover St. in Towson, MD 21204. 3 WAY FOLEY IN PLACE, HR 120 ST, 4 MG SQ.";
+    let found: Vec<&str> = ids::find(text)
+        .iter()
+        .map(|f| &text[f.start..f.end])
+        .collect();
+    assert_eq!(found, ["4111-1111-1111-1111", "19 Clover St", "MD 21204"]);
+}

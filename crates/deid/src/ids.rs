@@ -1,0 +1,134 @@
+//! Identifiers that carry their own proof: payment card numbers (Luhn check digit), IBANs
+//! (ISO 13616 mod-97 check), US street addresses and ZIP codes after a state. These spans are
+//! trusted as found; with a classifier they also serve it as features.
+
+use crate::rules::{Category, Found};
+use regex::Regex;
+use std::sync::OnceLock;
+
+struct Pattern {
+    re: Regex,
+    category: Category,
+    check: fn(&str) -> bool,
+}
+
+fn patterns() -> &'static [Pattern] {
+    static P: OnceLock<Vec<Pattern>> = OnceLock::new();
+    P.get_or_init(|| {
+        let p = |re: &str, category, check: fn(&str) -> bool| {
+            Regex::new(re).ok().map(|re| Pattern {
+                re,
+                category,
+                check,
+            })
+        };
+        [
+            // 13 to 19 digits in groups of 4 (or 4-6-5), with spaces or dashes, Luhn-valid
+            p(
+                r"\b(?:\d{4}[ -]?){3}\d{1,7}\b|\b\d{4}[ -]\d{6}[ -]\d{5}\b",
+                Category::IdNumber,
+                luhn,
+            ),
+            // IBAN: country, check digits, up to 30 letters and digits (groups of four allowed)
+            p(
+                r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b",
+                Category::IdNumber,
+                iban,
+            ),
+            // a US street address: number, up to four capitalised words, a street word in
+            // title case (or an unambiguous one in capitals), an optional unit. Lower-case
+            // forms are clinical far more often (`in place`, `st` for sinus tachycardia, `sq`).
+            p(
+                r"\b\d{1,6}\s+(?:[A-Z][A-Za-z.'\-]*\s+){1,4}(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Court|Ct\.?|Place|Pl\.?|Way|Terrace|Circle|Parkway|Pkwy\.?|Highway|Hwy\.?|Square|STREET|AVENUE|ROAD|BOULEVARD|LANE|DRIVE|COURT|TERRACE|PARKWAY|HIGHWAY)\b(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|APT|SUITE|UNIT|#)\.?\s*[A-Za-z0-9\-]+)?",
+                Category::Address,
+                |_| true,
+            ),
+            // a ZIP code after a state abbreviation or a label: MD 21204, zip: 21204-1234
+            p(
+                r"\b(?:A[LKZR]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]|(?i:zip|zip code|postal code)[:#]?),?\s+\d{5}(?:-\d{4})?\b",
+                Category::Address,
+                |_| true,
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    })
+}
+
+/// The number of patterns that compiled (all: a test checks it).
+pub fn compiled() -> usize {
+    patterns().len()
+}
+
+/// The Luhn check of a card number written with spaces or dashes.
+pub fn luhn(s: &str) -> bool {
+    let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// The ISO 13616 check of an IBAN (spaces allowed): moved to the end, letters as numbers,
+/// the whole taken mod 97 must be 1.
+pub fn iban(s: &str) -> bool {
+    let c: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&c.len()) {
+        return false;
+    }
+    let mut rem: u32 = 0;
+    for ch in c.iter().skip(4).chain(c.iter().take(4)) {
+        let v = match ch.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// The identifiers of `text`, sorted by start and not overlapping (of overlapping matches,
+/// the one starting first wins, then the earlier pattern).
+pub fn find(text: &str) -> Vec<Found> {
+    let mut all: Vec<(Found, usize)> = Vec::new();
+    for (i, p) in patterns().iter().enumerate() {
+        for m in p.re.find_iter(text) {
+            if (p.check)(m.as_str()) {
+                all.push((
+                    Found {
+                        start: m.start(),
+                        end: m.end(),
+                        category: p.category,
+                    },
+                    i,
+                ));
+            }
+        }
+    }
+    all.sort_by_key(|(f, i)| (f.start, *i));
+    let mut out: Vec<Found> = Vec::with_capacity(all.len());
+    for (f, _) in all {
+        if out.last().is_none_or(|l| l.end <= f.start) {
+            out.push(f);
+        }
+    }
+    out
+}
