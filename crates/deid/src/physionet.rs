@@ -139,7 +139,10 @@ impl<R: BufRead> Notes<R> {
                     });
                 }
                 Some(cur) => {
-                    if let Some(pos) = text.find(END) {
+                    // most lines hold no `|` at all: skip the substring search there
+                    if let Some(pos) =
+                        memchr::memchr(b'|', self.buf.as_slice()).and_then(|_| text.find(END))
+                    {
                         cur.body.push_str(text.get(..pos).unwrap_or_default());
                         return Ok(open);
                     }

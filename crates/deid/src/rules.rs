@@ -766,6 +766,15 @@ fn accept(rule: &Rule, text: &str, start: usize, end: usize) -> Option<Found> {
 
 /// Every hit of `rule` in `text`, scanning the whole text.
 fn scan(rule: &Rule, text: &str, out: &mut Vec<Found>) {
+    if rule.group == 0 {
+        // the whole match: no capture groups to track
+        for m in rule.re.find_iter(text) {
+            if let Some(f) = accept(rule, text, m.start(), m.end()) {
+                out.push(f);
+            }
+        }
+        return;
+    }
     for caps in rule.re.captures_iter(text) {
         if let Some(m) = caps.get(rule.group)
             && let Some(f) = accept(rule, text, m.start(), m.end())
