@@ -41,69 +41,139 @@ pub const MAX_LINE: usize = 1 << 20;
 
 const END: &str = "||||END_OF_RECORD";
 
-/// Reads every note of a `*.text` file.
+/// Reads every note of a `*.text` file (all in memory; [`notes`] reads one at a time).
 pub fn read_notes(file: &str, r: impl BufRead) -> Result<Vec<Note>, DeidError> {
-    let bad = |line: u64, reason: &str| DeidError::Malformed {
+    notes(file, r).collect()
+}
+
+/// The notes of a `*.text` file, read one at a time: memory holds one note and one line
+/// (at most [`MAX_LINE`] bytes), whatever the size of the file. The errors are those of
+/// [`read_notes`] (a record without its end marker, a bad header, invalid UTF-8, a line over
+/// [`MAX_LINE`]; each naming the file and line, never the text); after an error the
+/// iterator ends.
+pub fn notes<R: BufRead>(file: &str, r: R) -> Notes<R> {
+    Notes {
         file: file.to_owned(),
-        line,
-        reason: reason.to_owned(),
-    };
-    let mut notes = Vec::new();
-    let mut open: Option<Note> = None;
-    for (i, line) in r.split(b'\n').enumerate() {
-        let n = i as u64 + 1;
-        let line = line.map_err(|source| DeidError::Io {
-            file: file.to_owned(),
-            source,
-        })?;
-        if line.len() > MAX_LINE {
-            return Err(bad(n, &format!("line longer than {MAX_LINE} bytes")));
+        r,
+        line: 0,
+        buf: Vec::new(),
+        done: false,
+    }
+}
+
+/// An iterator over the notes of a `*.text` file (see [`notes`]).
+#[derive(Debug)]
+pub struct Notes<R> {
+    file: String,
+    r: R,
+    /// Lines read so far.
+    line: u64,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: BufRead> Notes<R> {
+    fn bad(&self, line: u64, reason: &str) -> DeidError {
+        DeidError::Malformed {
+            file: self.file.clone(),
+            line,
+            reason: reason.to_owned(),
         }
-        let text = std::str::from_utf8(&line).map_err(|_| bad(n, "not UTF-8"))?;
-        match open.as_mut() {
-            None => {
-                if text.trim().is_empty() {
-                    continue;
-                }
-                let head = text
-                    .trim_end_matches('\r')
-                    .strip_prefix("START_OF_RECORD=")
-                    .ok_or_else(|| bad(n, "expected START_OF_RECORD=<patient>||||<note>||||"))?;
-                let mut it = head.split("||||");
-                let num = |s: Option<&str>| s.and_then(|x| x.trim().parse::<u32>().ok());
-                let (Some(patient), Some(note)) = (num(it.next()), num(it.next())) else {
-                    return Err(bad(
-                        n,
-                        "the record header needs a patient and a note number",
-                    ));
-                };
-                open = Some(Note {
-                    patient,
-                    note,
-                    body: String::new(),
-                    line: n,
-                });
-            }
-            Some(cur) => {
-                if let Some(pos) = text.find(END) {
-                    cur.body.push_str(text.get(..pos).unwrap_or_default());
-                    if let Some(done) = open.take() {
-                        notes.push(done);
+    }
+
+    /// The next line (without its `\n`) into `self.buf`; `false` at the end of the input.
+    fn next_line(&mut self) -> Result<bool, DeidError> {
+        use std::io::Read;
+        self.buf.clear();
+        // one byte more than a line may hold, so that a longer line is seen without
+        // reading all of it
+        let limit = MAX_LINE as u64 + 1;
+        let n = (&mut self.r)
+            .take(limit)
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|source| DeidError::Io {
+                file: self.file.clone(),
+                source,
+            })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line += 1;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+        }
+        if self.buf.len() > MAX_LINE {
+            return Err(self.bad(self.line, &format!("line longer than {MAX_LINE} bytes")));
+        }
+        Ok(true)
+    }
+
+    fn next_note(&mut self) -> Result<Option<Note>, DeidError> {
+        let mut open: Option<Note> = None;
+        while self.next_line()? {
+            let n = self.line;
+            let text = std::str::from_utf8(&self.buf).map_err(|_| self.bad(n, "not UTF-8"))?;
+            match open.as_mut() {
+                None => {
+                    if text.trim().is_empty() {
+                        continue;
                     }
-                } else {
+                    let head = text
+                        .trim_end_matches('\r')
+                        .strip_prefix("START_OF_RECORD=")
+                        .ok_or_else(|| {
+                            self.bad(n, "expected START_OF_RECORD=<patient>||||<note>||||")
+                        })?;
+                    let mut it = head.split("||||");
+                    let num = |s: Option<&str>| s.and_then(|x| x.trim().parse::<u32>().ok());
+                    let (Some(patient), Some(note)) = (num(it.next()), num(it.next())) else {
+                        return Err(
+                            self.bad(n, "the record header needs a patient and a note number")
+                        );
+                    };
+                    open = Some(Note {
+                        patient,
+                        note,
+                        body: String::new(),
+                        line: n,
+                    });
+                }
+                Some(cur) => {
+                    // most lines hold no `|` at all: skip the substring search there
+                    if let Some(pos) =
+                        memchr::memchr(b'|', self.buf.as_slice()).and_then(|_| text.find(END))
+                    {
+                        cur.body.push_str(text.get(..pos).unwrap_or_default());
+                        return Ok(open);
+                    }
                     cur.body.push_str(text);
                     cur.body.push('\n');
                 }
             }
         }
+        match open {
+            Some(cur) => Err(self.bad(
+                cur.line,
+                "record without ||||END_OF_RECORD (truncated file?)",
+            )),
+            None => Ok(None),
+        }
     }
-    if let Some(cur) = open {
-        return Err(bad(
-            cur.line,
-            "record without ||||END_OF_RECORD (truncated file?)",
-        ));
+}
+
+impl<R: BufRead> Iterator for Notes<R> {
+    type Item = Result<Note, DeidError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.next_note();
+        if !matches!(r, Ok(Some(_))) {
+            self.done = true;
+        }
+        r.transpose()
     }
-    Ok(notes)
 }
 
 /// Reads every gold span of a `*.phi.phrase` file.

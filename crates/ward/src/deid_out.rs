@@ -268,8 +268,12 @@ pub fn note(a: &NoteArgs) -> Result<()> {
         } else {
             a.out.clone()
         };
-        let out = match a.format {
+        let tmp = staged.stage(&target)?;
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        let write_err = || format!("cannot write {}", target.display());
+        match a.format {
             NoteFormat::Plain => {
+                // one note per file: one file in memory at a time (at most MAX_NOTE)
                 let text = read_plain(input)?;
                 bytes_in += text.len() as u64;
                 let patient = match &a.patient {
@@ -283,37 +287,43 @@ pub fn note(a: &NoteArgs) -> Result<()> {
                 let (t, c) = ward_deid::replace(&text, &found, a.mode, &patient, &sur);
                 counts.merge(&c);
                 records += 1;
-                t
+                w.write_all(t.as_bytes()).with_context(write_err)?;
             }
             NoteFormat::Physionet => {
+                // note by note: memory holds one note, whatever the size of the file
                 let f = std::fs::File::open(input)
                     .with_context(|| format!("cannot open {}", input.display()))?;
-                let notes = ward_deid::read_notes(
+                let notes = ward_deid::physionet::notes(
                     &input.display().to_string(),
-                    std::io::BufReader::new(f),
-                )?;
-                if notes.is_empty() {
-                    bail!("{}: no records", input.display());
-                }
-                let mut out = String::new();
-                for n in &notes {
+                    std::io::BufReader::with_capacity(1 << 16, f),
+                );
+                let mut any = false;
+                for n in notes {
+                    let n = n?;
+                    any = true;
                     bytes_in += n.body.len() as u64;
                     let found = finder.find(&n.body);
-                    let patient = a.patient.clone().unwrap_or_else(|| n.patient.to_string());
+                    let patient = match &a.patient {
+                        Some(p) => p.clone(),
+                        None => n.patient.to_string(),
+                    };
                     let (t, c) = ward_deid::replace(&n.body, &found, a.mode, &patient, &sur);
                     counts.merge(&c);
                     records += 1;
-                    out.push_str(&format!(
+                    write!(
+                        w,
                         "START_OF_RECORD={}||||{}||||\n{t}||||END_OF_RECORD\n",
                         n.patient, n.note
-                    ));
+                    )
+                    .with_context(write_err)?;
                 }
-                out
+                if !any {
+                    bail!("{}: no records", input.display());
+                }
             }
-        };
-        let tmp = staged.stage(&target)?;
-        tmp.write_all(out.as_bytes())
-            .with_context(|| format!("cannot write {}", target.display()))?;
+        }
+        w.flush().with_context(write_err)?;
+        drop(w);
         manifest.inputs.push(FileRef::of(input)?);
     }
     let mpath = a

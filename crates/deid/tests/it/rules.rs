@@ -82,3 +82,205 @@ proptest::proptest! {
         }
     }
 }
+
+/// Text built from pieces the rules care about (keywords in every case, numbers, dates,
+/// titles, places, punctuation, odd whitespace, a few non-ASCII characters), by a seeded
+/// generator.
+fn generated(seed: u64, pieces: usize, ascii: bool) -> String {
+    const PIECES: &[&str] = &[
+        "Dr.",
+        "dr",
+        "DOCTOR",
+        "np",
+        "Attending",
+        "MD",
+        "M.D.",
+        "RN",
+        "PA-C",
+        "DO",
+        "Mr.",
+        "mrs",
+        "Ms.",
+        "miss",
+        "son",
+        "Sons",
+        "DTR",
+        "wife's",
+        "is",
+        "named",
+        ",",
+        "proxy",
+        "transferred",
+        "transfered",
+        "to",
+        "from",
+        "back",
+        "the",
+        "St.",
+        "lives",
+        "in",
+        "going",
+        "go",
+        "sent",
+        "at",
+        "Mercy",
+        "Glenwood",
+        "Memorial",
+        "Hospital",
+        "HOSPITAL",
+        "Medical",
+        "Center",
+        "Med Ctr",
+        "Nursing Home",
+        "Rehab",
+        "Clinic",
+        "Hospice",
+        "Manor",
+        "floor",
+        "MICU",
+        "Jan",
+        "january",
+        "Feb.",
+        "MAR",
+        "May",
+        "june",
+        "jul",
+        "Aug",
+        "sept",
+        "Sep",
+        "oct",
+        "NOV",
+        "dec",
+        "decreased",
+        "mayo",
+        "5th",
+        "of",
+        "22",
+        "3",
+        "31",
+        "2004",
+        "1998",
+        "'95",
+        "92",
+        "7/22",
+        "9/3/97",
+        "1/2",
+        "5/5",
+        "PS",
+        "10/5",
+        "10-15-2004",
+        "2004-10-15",
+        "1900",
+        "2030",
+        "617-555-0199",
+        "(617) 555-0199",
+        "555-0199",
+        "900-1300",
+        "pager",
+        "pg",
+        "beeper",
+        "#",
+        "54321",
+        "cell:",
+        "yo",
+        "y/o",
+        "y.o.",
+        "years",
+        "old",
+        "-year-old",
+        "yr",
+        "92yo",
+        "101",
+        "MRN",
+        "mr#",
+        "medical record number",
+        "member id",
+        "ID:",
+        "acct",
+        "ab12345",
+        "ref",
+        "jo@example.org",
+        "a.b+c@x-y.co.uk",
+        "www.example.org",
+        "https://x.org/a?b",
+        "10.0.0.1",
+        "1.2.3",
+        "123-45-6789",
+        "MI",
+        "cabg",
+        "in",
+        "x2",
+        "Dx",
+        "stent",
+        "pt",
+        "and",
+        "aware",
+        "called",
+        "Smith",
+        "O'Brien",
+        "Jean-Paul",
+        "Healy",
+        "Springfield",
+        "with",
+        "family",
+        "_",
+        "-",
+        "'",
+        ".",
+        ";",
+        ":",
+        "(",
+        ")",
+    ];
+    const SPACES: &[&str] = &[" ", " ", " ", "  ", "\n", "\t", ", ", ". ", "", "-", "\r\n"];
+    const WIDE: &[&str] = &["é", "ſon", "\u{212A}", "\u{a0}", "Zoë"];
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let mut s = String::new();
+    for _ in 0..pieces {
+        let p = PIECES[next(PIECES.len())];
+        match next(4) {
+            0 => s.push_str(&p.to_ascii_uppercase()),
+            1 => s.push_str(&p.to_ascii_lowercase()),
+            _ => s.push_str(p),
+        }
+        if !ascii && next(25) == 0 {
+            s.push_str(WIDE[next(WIDE.len())]);
+        }
+        s.push_str(SPACES[next(SPACES.len())]);
+    }
+    s
+}
+
+#[test]
+fn the_prefiltered_rules_find_exactly_what_every_rule_over_the_whole_text_finds() {
+    use ward_deid::rules::find_unfiltered;
+    let mut spans = 0;
+    for seed in 0..400u64 {
+        for ascii in [true, false] {
+            let text = generated(seed, 20 + (seed as usize % 7) * 40, ascii);
+            let fast = find(&text);
+            assert_eq!(fast, find_unfiltered(&text), "seed {seed}, ascii {ascii}");
+            spans += fast.len();
+        }
+    }
+    // the fixture exercises the rules (not a vacuous comparison)
+    assert!(spans > 5_000, "{spans} spans");
+    for text in [
+        "",
+        "dr",
+        "Dr. ",
+        "MD",
+        " M.D.",
+        "10.0.0.1",
+        "may",
+        "x".repeat(10_000).as_str(),
+    ] {
+        assert_eq!(find(text), find_unfiltered(text));
+    }
+}

@@ -456,6 +456,57 @@ fn physionet_records_are_written_back_as_records() {
 }
 
 #[test]
+fn physionet_input_is_streamed_and_a_late_error_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // many records, written back one for one and in order
+    let mut text = String::new();
+    for i in 1..=3000 {
+        text.push_str(&format!(
+            "START_OF_RECORD={}||||{i}||||\nSeen by Dr. Smith on 3/15/2012, bed {i}.\n||||END_OF_RECORD\n",
+            i % 7
+        ));
+    }
+    std::fs::write(d.join("many.text"), &text).unwrap();
+    let args = |input: &'static str| {
+        vec![
+            "deid",
+            "note",
+            input,
+            "--format",
+            "physionet",
+            "--out",
+            "o.text",
+            "--mode",
+            "tags",
+        ]
+    };
+    ok(&args("many.text"), d);
+    let f = std::fs::File::open(d.join("o.text")).unwrap();
+    let notes = ward_deid::read_notes("o.text", std::io::BufReader::new(f)).unwrap();
+    assert_eq!(notes.len(), 3000);
+    assert_eq!((notes[2999].patient, notes[2999].note), (3000 % 7, 3000));
+    assert!(notes.iter().all(|n| !n.body.contains("Smith")));
+    let manifest = std::fs::read_to_string(d.join("o.text.manifest.json")).unwrap();
+    assert!(manifest.contains("\"records\": 3000"), "{manifest}");
+    // a record cut off after thousands of good ones: the run fails naming the line, and
+    // neither the output nor a temporary file is left behind
+    std::fs::remove_file(d.join("o.text")).unwrap();
+    std::fs::remove_file(d.join("o.text.manifest.json")).unwrap();
+    text.push_str("START_OF_RECORD=1||||9999||||\nSecret Name was here\n");
+    std::fs::write(d.join("cut.text"), &text).unwrap();
+    let e = fails(&args("cut.text"), d);
+    assert!(e.contains("cut.text:9001: record without"), "{e}");
+    assert!(!e.contains("Secret"), "{e}");
+    assert!(!d.join("o.text").exists() && !d.join("o.text.manifest.json").exists());
+    assert!(leftovers(d).is_empty(), "{:?}", leftovers(d));
+    // no record at all
+    std::fs::write(d.join("none.text"), "\n\n").unwrap();
+    assert!(fails(&args("none.text"), d).contains("none.text: no records"));
+    assert!(leftovers(d).is_empty(), "{:?}", leftovers(d));
+}
+
+#[test]
 fn failed_runs_leave_no_output_and_inputs_are_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
