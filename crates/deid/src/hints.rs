@@ -36,7 +36,7 @@ fn hints_re() -> &'static [(Regex, usize, &'static str)] {
             // a clinician's title, with or without a space, initials allowed: Dr. L. Ruuska,
             // dr.lipper, Drs Ferullo, DR'S CAMARDA, NP Djuric
             r(
-                r"(?i)\b(?:drs?|dr's|doctors?|np|pa|rn|rrt|md)\b\.?[ \t]*((?:[a-z]\.[ \t]*)?[a-z][a-z'\-]+)",
+                r"(?i)\b(?:drs?|dr's|doctors?|np)\b\.?[ \t]*((?:[a-z]\.[ \t]*)?[a-z][a-z'\-]+)",
                 1,
                 "title",
             ),
