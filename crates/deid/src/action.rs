@@ -51,16 +51,7 @@ impl Action {
     /// Reads an action from a policy value: a name, or a table with `action = "..."` (and
     /// `category` for `pseudonym`, `mode` for `text`).
     pub fn parse(v: &toml::Value) -> Result<Self, String> {
-        let (name, t) = match v {
-            toml::Value::String(s) => (s.as_str(), None),
-            toml::Value::Table(t) => (
-                t.get("action")
-                    .and_then(|a| a.as_str())
-                    .ok_or("needs action = \"...\"")?,
-                Some(t),
-            ),
-            _ => return Err("expected an action name or a table with action = \"...\"".into()),
-        };
+        let (name, t) = name_and_table(v)?;
         if let Some(t) = t {
             let allowed: &[&str] = match name {
                 "pseudonym" => &["action", "category"],
@@ -213,4 +204,19 @@ pub fn apply(leaf: Leaf, v: &str, cx: &Ctx<'_>, counts: &mut Counts) -> Option<S
     };
     counts.add(what, 1);
     Some(out)
+}
+
+/// A policy entry's action name and, when it is a table, the table (`"hash"` or
+/// `{ action = "pseudonym", category = "Name" }`).
+pub fn name_and_table(v: &toml::Value) -> Result<(&str, Option<&toml::Table>), String> {
+    match v {
+        toml::Value::String(s) => Ok((s.as_str(), None)),
+        toml::Value::Table(t) => Ok((
+            t.get("action")
+                .and_then(|a| a.as_str())
+                .ok_or("needs action = \"...\"")?,
+            Some(t),
+        )),
+        _ => Err("expected an action name or a table with action = \"...\"".into()),
+    }
 }

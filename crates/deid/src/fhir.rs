@@ -103,15 +103,7 @@ impl FhirPolicy {
         if let Some(m) = &p.mode {
             policy.mode = m.parse().map_err(bad)?;
         }
-        policy.on_bad = match p.on_bad_value.as_deref().unwrap_or("blank") {
-            "error" => OnBad::Error,
-            "blank" => OnBad::Blank,
-            o => {
-                return Err(bad(format!(
-                    "on_bad_value must be error or blank, not {o:?}"
-                )));
-            }
-        };
+        policy.on_bad = OnBad::parse(p.on_bad_value.as_deref(), OnBad::Blank).map_err(bad)?;
         for (k, v) in &p.paths {
             let ok = !k.is_empty()
                 && k.split('.').all(|s| {

@@ -77,6 +77,18 @@ pub enum OnBad {
     Blank,
 }
 
+impl OnBad {
+    /// Reads a policy's `on_bad_value` (`error` or `blank`; `default` when unset).
+    pub fn parse(v: Option<&str>, default: OnBad) -> Result<OnBad, String> {
+        match v {
+            None => Ok(default),
+            Some("error") => Ok(OnBad::Error),
+            Some("blank") => Ok(OnBad::Blank),
+            Some(o) => Err(format!("on_bad_value must be error or blank, not {o:?}")),
+        }
+    }
+}
+
 /// A column policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -122,15 +134,7 @@ impl Policy {
             Some(m) => m.parse().map_err(bad)?,
             None => Mode::Tags,
         };
-        let on_bad = match p.on_bad_value.as_deref().unwrap_or("error") {
-            "error" => OnBad::Error,
-            "blank" => OnBad::Blank,
-            other => {
-                return Err(bad(format!(
-                    "on_bad_value must be error or blank, not {other:?}"
-                )));
-            }
-        };
+        let on_bad = OnBad::parse(p.on_bad_value.as_deref(), OnBad::Error).map_err(bad)?;
         let delimiter = match p.delimiter.as_deref() {
             None => None,
             Some(d) => Some(parse_delimiter(d).ok_or_else(|| {
@@ -199,16 +203,7 @@ pub fn delimiter_for(path: &std::path::Path) -> u8 {
 }
 
 fn column_action(v: &toml::Value, mode: Mode) -> Result<Action, String> {
-    let (name, t) = match v {
-        toml::Value::String(s) => (s.as_str(), None),
-        toml::Value::Table(t) => (
-            t.get("action")
-                .and_then(|a| a.as_str())
-                .ok_or("needs action = \"...\"")?,
-            Some(t),
-        ),
-        _ => return Err("expected an action name or a table with action = \"...\"".into()),
-    };
+    let (name, t) = crate::action::name_and_table(v)?;
     let get = |k: &str| t.and_then(|t| t.get(k));
     if let Some(t) = t {
         let allowed: &[&str] = match name {
