@@ -190,6 +190,11 @@ impl Staged {
 
 /// A plain note: UTF-8, not empty, no line over the PhysioNet reader's limit. Errors name the
 /// file and line.
+/// The most notes of one patient de-identified together in PhysioNet input.
+const GROUP_NOTES: usize = 256;
+/// The most bytes of one patient's notes held together.
+const GROUP_BYTES: usize = 8 << 20;
+
 fn read_plain(p: &Path) -> Result<String> {
     let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
     if meta.len() > MAX_NOTE {
@@ -298,25 +303,46 @@ pub fn note(a: &NoteArgs) -> Result<()> {
                     std::io::BufReader::with_capacity(1 << 16, f),
                 );
                 let mut any = false;
+                // one patient's notes together (names found in one are looked for in all),
+                // at most GROUP_NOTES notes or GROUP_BYTES bytes at a time
+                let mut group: Vec<ward_deid::Note> = Vec::new();
+                let mut flush = |group: &mut Vec<ward_deid::Note>,
+                                 w: &mut dyn std::io::Write|
+                 -> Result<()> {
+                    let texts: Vec<&str> = group.iter().map(|n| n.body.as_str()).collect();
+                    let found = finder.find_group(&texts);
+                    for (n, found) in group.iter().zip(found) {
+                        let patient = match &a.patient {
+                            Some(p) => p.clone(),
+                            None => n.patient.to_string(),
+                        };
+                        let (t, c) = ward_deid::replace(&n.body, &found, a.mode, &patient, &sur);
+                        counts.merge(&c);
+                        records += 1;
+                        write!(
+                            w,
+                            "START_OF_RECORD={}||||{}||||\n{t}||||END_OF_RECORD\n",
+                            n.patient, n.note
+                        )
+                        .with_context(write_err)?;
+                    }
+                    group.clear();
+                    Ok(())
+                };
+                let mut group_bytes = 0usize;
                 for n in notes {
                     let n = n?;
                     any = true;
                     bytes_in += n.body.len() as u64;
-                    let found = finder.find(&n.body);
-                    let patient = match &a.patient {
-                        Some(p) => p.clone(),
-                        None => n.patient.to_string(),
-                    };
-                    let (t, c) = ward_deid::replace(&n.body, &found, a.mode, &patient, &sur);
-                    counts.merge(&c);
-                    records += 1;
-                    write!(
-                        w,
-                        "START_OF_RECORD={}||||{}||||\n{t}||||END_OF_RECORD\n",
-                        n.patient, n.note
-                    )
-                    .with_context(write_err)?;
+                    let other = group.first().is_some_and(|g| g.patient != n.patient);
+                    if other || group.len() >= GROUP_NOTES || group_bytes >= GROUP_BYTES {
+                        flush(&mut group, &mut w)?;
+                        group_bytes = 0;
+                    }
+                    group_bytes += n.body.len();
+                    group.push(n);
                 }
+                flush(&mut group, &mut w)?;
                 if !any {
                     bail!("{}: no records", input.display());
                 }
