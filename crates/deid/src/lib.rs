@@ -78,21 +78,9 @@ impl Session<'_> {
     /// The PHI spans of `text`, in byte offsets, sorted by start and not overlapping: the rules'
     /// spans and the classifier's, merged where they overlap (the rule's category wins).
     pub fn find(&mut self, text: &str) -> Vec<Found> {
-        let rules = pattern_spans(text);
-        let Some(f) = self.finder.as_mut() else {
-            return rules;
-        };
-        let rules_kept = rules
-            .iter()
-            .filter(|r| !taught(r.category))
-            .copied()
-            .collect();
-        let learned = f.find(text, &rules);
-        merge(rules_kept, learned)
+        self.find_group(&[text]).pop().unwrap_or_default()
     }
-}
 
-impl Session<'_> {
     /// The PHI spans of several texts about one person (one patient's notes), each as
     /// [`Session::find`] gives them, except that a name or place the classifier is sure of in
     /// one text is looked for in all of them.

@@ -597,10 +597,7 @@ impl Finder<'_> {
     /// threshold starts a span, a low one continues it).
     /// `rules` are the rule layer's spans of `text` ([`rules::find`]).
     pub fn find(&mut self, text: &str, rules: &[Found]) -> Vec<Found> {
-        let probs = self.probabilities(text, rules);
-        let mut sure = HashMap::new();
-        sure_words(text, &probs, &mut sure);
-        self.decide(text, probs, &sure)
+        self.find_group(&[(text, rules)]).pop().unwrap_or_default()
     }
 
     /// Like [`Finder::find`] over several texts about one person (one patient's notes): a

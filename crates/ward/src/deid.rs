@@ -221,13 +221,14 @@ fn text(a: &TextArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes `data` to `path` through a temporary file beside it, then a rename.
+/// Writes `data` to `path` atomically (the library's temporary file, then a rename).
 fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let mut tmp = path.to_path_buf().into_os_string();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, data).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    let shown = path.display().to_string();
+    ward_deid::output::write_atomic(path, true, |w| {
+        w.write_all(data)
+            .map_err(|e| ward_deid::DeidError::io(&shown, e))
+    })?;
+    Ok(())
 }
 
 /// The detector: rules alone, or with the classifier in `model`.
@@ -294,7 +295,7 @@ fn find_spans(
     out
 }
 
-fn open(p: &Path) -> Result<BufReader<std::fs::File>> {
+pub(crate) fn open(p: &Path) -> Result<BufReader<std::fs::File>> {
     Ok(BufReader::new(
         std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
     ))

@@ -6,8 +6,7 @@
 use crate::deid_out::{Staged, default_manifest, load_key, parse_mode};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use ward_deid::fhir::{FhirFormat, FhirOptions, FhirPolicy};
 use ward_deid::hl7::{Hl7Options, Hl7Policy, OnError};
 use ward_deid::manifest::{FileRef, Manifest, PolicyRef};
@@ -151,12 +150,6 @@ fn staged_run(
     Ok(())
 }
 
-fn open(p: &Path) -> Result<BufReader<std::fs::File>> {
-    Ok(BufReader::new(
-        std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
-    ))
-}
-
 /// `ward deid hl7`.
 pub fn hl7(a: &Hl7Args) -> Result<()> {
     let a = &a.common;
@@ -172,7 +165,7 @@ pub fn hl7(a: &Hl7Args) -> Result<()> {
         on_error: a.on_error.into(),
         ..Hl7Options::default()
     };
-    let input = open(&a.input)?;
+    let input = crate::deid::open(&a.input)?;
     let mode = policy.mode;
     staged_run("deid hl7", a, mode, ptext, |sur, out| {
         let r = ward_deid::hl7::deid_hl7(
@@ -225,7 +218,7 @@ pub fn fhir(a: &FhirArgs) -> Result<()> {
             }
             FhirFormat::Ndjson => ward_deid::fhir::deid_ndjson(
                 &file,
-                open(&a.input)?,
+                crate::deid::open(&a.input)?,
                 w,
                 &policy,
                 &FhirOptions {
