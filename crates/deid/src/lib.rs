@@ -98,9 +98,32 @@ impl Session<'_> {
         rules
             .into_iter()
             .zip(learned)
-            .map(|(r, l)| merge(r.into_iter().filter(|f| !taught(f.category)).collect(), l))
+            .zip(texts)
+            .map(|((r, l), text)| {
+                let mut all = merge(r.into_iter().filter(|f| !taught(f.category)).collect(), l);
+                all.retain(|f| plausible(text, f));
+                all
+            })
             .collect()
     }
+}
+
+/// Whether a span the classifier kept can be PHI at all: it holds a letter or digit, and a
+/// date written in digits is not a piece of a run of measurements or a pain score
+/// ([`rules::in_number_run`]; the rules apply the same test to their own dates).
+fn plausible(text: &str, f: &Found) -> bool {
+    let Some(s) = text.get(f.start..f.end) else {
+        return false;
+    };
+    if !s.chars().any(char::is_alphanumeric) {
+        return false;
+    }
+    let numeric = s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'/' | b'.' | b'-'));
+    !(numeric
+        && matches!(f.category, Category::Date | Category::DateYear)
+        && rules::in_number_run(text, f.start, f.end))
 }
 
 /// The spans of the rules and of the self-checking identifiers ([`ids`]), merged (the rules'

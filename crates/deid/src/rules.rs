@@ -695,6 +695,164 @@ fn not_a_date(m: &str, before: &str) -> bool {
     )
 }
 
+/// Whether the number written like a date at `start..end` of `text` is a piece of a run of
+/// measurements (`CO/CI 5.8/2.71`, `AC/700/8/50%`, `ABG 7.46/40/135/5/29`, `PS 10 / 5/10`) or a
+/// pain score (`c/o CP 4/10`), which no date is. Only the text around the span is looked at; a
+/// whole date (`6/10/87`) is not a piece of a run.
+pub fn in_number_run(text: &str, start: usize, end: usize) -> bool {
+    let Some(m) = text.get(start..end) else {
+        return false;
+    };
+    let (mut s, mut e) = number_run(text.as_bytes(), start, end);
+    // (a slash, point or space at either end is punctuation: `on 8/2.`)
+    let edge = |c: u8| matches!(c, b'.' | b'/' | b' ');
+    while s < start && text.as_bytes().get(s).copied().is_some_and(edge) {
+        s += 1;
+    }
+    while e > end
+        && e.checked_sub(1)
+            .and_then(|i| text.as_bytes().get(i))
+            .copied()
+            .is_some_and(edge)
+    {
+        e -= 1;
+    }
+    let (Some(run), Some(before), Some(after)) = (text.get(s..e), text.get(..s), text.get(e..))
+    else {
+        return false;
+    };
+    if run.len() > m.len() && !date_run(run) {
+        return true;
+    }
+    // two numbers beside a word of pain or of ventilation
+    const PAIN: [&str; 9] = [
+        "pain",
+        "cp",
+        "discomfort",
+        "pressure",
+        "ache",
+        "headache",
+        "scale",
+        "c/o",
+        "rates",
+    ];
+    const VENT: [&str; 13] = [
+        "peep", "ps", "psv", "cpap", "bipap", "bi-pap", "ipap", "epap", "imv", "simv", "ips",
+        "flowby", "fio2",
+    ];
+    let Some((_, den)) = run.split_once('/') else {
+        return false;
+    };
+    (den == "10" && (before.ends_with('#') || near_words(before, after, &PAIN)))
+        || near_words(before, after, &VENT)
+}
+
+/// Whether one of `words` (lower case) is among the words within 30 bytes before or 10 after,
+/// on the same line (words split at spaces, punctuation and slashes: `CPAP/PS`).
+fn near_words(before: &str, after: &str, words: &[&str]) -> bool {
+    let line_before = before.rsplit('\n').next().unwrap_or_default();
+    let line_after = after.split('\n').next().unwrap_or_default();
+    let mut from = line_before.len().saturating_sub(30);
+    while !line_before.is_char_boundary(from) {
+        from += 1;
+    }
+    let mut to = line_after.len().min(10);
+    while !line_after.is_char_boundary(to) {
+        to -= 1;
+    }
+    let has = |s: &str| {
+        s.split(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | ';' | '.' | ':' | '(' | ')' | '#' | '&')
+        })
+        .flat_map(|w| std::iter::once(w).chain(w.split('/')))
+        .any(|w| words.iter().any(|x| w.eq_ignore_ascii_case(x)))
+    };
+    has(line_before.get(from..).unwrap_or_default())
+        || has(line_after.get(..to).unwrap_or_default())
+}
+
+/// The run of numbers, slashes, decimal points and percent signs around `start..end` (a slash
+/// may have spaces around it).
+fn number_run(b: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let part = |c: u8| c.is_ascii_digit() || matches!(c, b'.' | b'/' | b'%');
+    let (mut s, mut e) = (start, end);
+    loop {
+        match s.checked_sub(1).and_then(|i| b.get(i)) {
+            Some(&c) if part(c) => s -= 1,
+            Some(b' ') => {
+                let mut j = s - 1;
+                while j > 0 && b.get(j - 1) == Some(&b' ') {
+                    j -= 1;
+                }
+                let left = j.checked_sub(1).and_then(|i| b.get(i)).copied();
+                let slash = b.get(s) == Some(&b'/') || left == Some(b'/');
+                if slash && left.is_some_and(part) {
+                    s = j;
+                } else {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    loop {
+        match b.get(e) {
+            Some(&c) if part(c) => e += 1,
+            Some(b' ') => {
+                let mut j = e + 1;
+                while b.get(j) == Some(&b' ') {
+                    j += 1;
+                }
+                let right = b.get(j).copied();
+                let slash =
+                    e.checked_sub(1).and_then(|i| b.get(i)) == Some(&b'/') || right == Some(b'/');
+                if slash && right.is_some_and(part) {
+                    e = j;
+                } else {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    (s, e)
+}
+
+/// Whether a run of numbers and slashes reads as dates (`10/03/10/04`, `6/10/87`,
+/// `11/21.93`) rather than measurements: no percent sign, no decimals, no number over 31
+/// except a year in third place.
+fn date_run(run: &str) -> bool {
+    if run.contains('%') {
+        return false;
+    }
+    let parts: Vec<&str> = run.split('/').map(str::trim).collect();
+    if let [m, dy] = parts.as_slice()
+        && let Some((d, y)) = dy.split_once('.')
+    {
+        // month/day.year
+        return small(m, 12)
+            && small(d, 31)
+            && y.len() == 2
+            && y.bytes().all(|c| c.is_ascii_digit());
+    }
+    let year = |p: &str| (p.len() == 2 || p.len() == 4) && p.bytes().all(|c| c.is_ascii_digit());
+    if let [m, y] = parts.as_slice() {
+        return small(m, 12) && (small(y, 31) || year(y));
+    }
+    parts
+        .iter()
+        .enumerate()
+        .all(|(i, p)| small(p, 31) || (i == 2 && parts.len() == 3 && year(p)))
+}
+
+/// `s` is a number from 1 to `max` (a leading zero allowed).
+fn small(s: &str, max: u32) -> bool {
+    s.len() <= 2
+        && !s.is_empty()
+        && s.bytes().all(|c| c.is_ascii_digit())
+        && s.parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
+}
+
 /// A 24-hour clock time written like a year (`1900`, `2030`).
 fn looks_like_time(m: &str) -> bool {
     let n: u32 = m.parse().unwrap_or(0);
@@ -735,7 +893,7 @@ fn accept(rule: &Rule, text: &str, start: usize, end: usize) -> Option<Found> {
         .get(start.saturating_sub(12)..start)
         .unwrap_or_default();
     let skip = match rule.category {
-        Category::Date => not_a_date(m, before),
+        Category::Date => not_a_date(m, before) || in_number_run(text, start, end),
         Category::DateYear => m.len() == 4 && looks_like_time(m),
         Category::Phone => looks_like_time_range(m),
         _ => false,

@@ -60,6 +60,25 @@ fn finds_what_safe_harbor_names_and_leaves_clinical_text() {
         ("BP 120/80, HR 88, Parkinson disease, Foley draining", &[]),
         ("Dr. called back, son is aware", &[]),
         ("the patient's daughter called", &[]),
+        // numbers written like dates inside runs of measurements, pain scores, vent settings
+        ("CO/CI 5.8/2.71/497 on dopa", &[]),
+        ("VENT SETTINGS AC/700/8/50% PEEP10", &[]),
+        ("abg 7.32/57/117; ^ 10/5/.30", &[]),
+        ("AC 500TV/50 / 5/10 ,SAT 100 %", &[]),
+        ("pt c/o CP, 5/10, ECG done", &[]),
+        ("back discomfort #4/10, medicated", &[]),
+        ("PSV increased to 10/5 overnight", &[]),
+        ("Pt on CPAP .4%, 5/18. No vent changes", &[]),
+        // ... and dates beside them
+        ("6/10/87 ADMISSION NOTE", &[("6/10/87", "Date")]),
+        ("HAD TREATMENTS 10/03/10/04 AND", &[("10/03/10/04", "Date")]),
+        ("11/21.93 neuro: alert", &[("11/21", "Date")]),
+        ("stent to RCA 12/82. Reoccluded", &[("12/82", "Date")]),
+        (
+            "TRACH(PLACED 8/14) AC 750 X 10 PEEP 7.5",
+            &[("8/14", "Date")],
+        ),
+        ("SUSTAINING A FALL ON 8/10. PT HAD", &[("8/10", "Date")]),
     ];
     for (text, want) in cases {
         let got = cats(text);
