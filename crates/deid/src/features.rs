@@ -105,6 +105,7 @@ enum T {
     RuleCtx,
     Hint,
     Chunk,
+    Vocab,
 }
 
 /// A stable 64-bit FNV-1a hash of a template, an offset and a string, folded to 32 bits.
@@ -194,6 +195,35 @@ pub struct Place {
     pub hints: [&'static str; 3],
     /// The token is the first on its line.
     pub line_start: bool,
+}
+
+/// The key of a word in a model's vocabulary: the hash of its lower-cased form.
+pub fn word_key(w: &str) -> u32 {
+    fid(T::Lower, 0, &w.to_lowercase())
+}
+
+/// The vocabulary feature of a word: in how many of the training patients' notes it occurs as
+/// a word that is not PHI (bucketed: 0, 1, 2, 3-5, 6-20, more), together with its casing. A
+/// word no other patient's notes use is often a name or a place; a capitalised one more so.
+pub fn vocab_feature(w: &str, patients: u32, offset: i8) -> u32 {
+    let bucket = match patients {
+        0 => '0',
+        1 => '1',
+        2 => '2',
+        3..=5 => '3',
+        6..=20 => '6',
+        _ => 'm',
+    };
+    let mut chars = w.chars();
+    let casing = match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_uppercase() => 'X',
+        (Some(a), _) if a.is_uppercase() => 'C',
+        (Some(a), _) if a.is_lowercase() => 'x',
+        (Some(a), _) if a.is_numeric() => 'd',
+        _ => '-',
+    };
+    let tag: String = [bucket, casing].iter().collect();
+    fid(T::Vocab, offset, &tag)
 }
 
 /// The token features of one place ([`Place`]).

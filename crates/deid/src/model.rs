@@ -116,6 +116,9 @@ impl Default for TrainOptions {
 #[serde(from = "ModelFile", into = "ModelFile")]
 pub struct Model {
     weights: FastMap<u32, [f32; K]>,
+    /// Per word key ([`features::word_key`]): how many training patients' notes use the word
+    /// as a word that is not PHI. (Hashes only: no word of the notes is kept.)
+    vocab: FastMap<u32, u32>,
     /// The PHI probability from which a token is flagged.
     pub threshold: f32,
 }
@@ -126,13 +129,19 @@ struct ModelFile {
     classes: Vec<String>,
     threshold: f32,
     rows: Vec<(u32, [f32; K])>,
+    /// (absent from models written before the vocabulary feature)
+    #[serde(default)]
+    vocab: Vec<(u32, u32)>,
 }
 
 impl From<Model> for ModelFile {
     fn from(m: Model) -> Self {
         let mut rows: Vec<_> = m.weights.into_iter().collect();
         rows.sort_unstable_by_key(|(k, _)| *k);
+        let mut vocab: Vec<_> = m.vocab.into_iter().collect();
+        vocab.sort_unstable();
         Self {
+            vocab,
             classes: CLASSES
                 .iter()
                 .map(|c| c.map_or("O", Category::physionet).to_string())
@@ -147,6 +156,7 @@ impl From<ModelFile> for Model {
     fn from(f: ModelFile) -> Self {
         Self {
             weights: f.rows.into_iter().collect(),
+            vocab: f.vocab.into_iter().collect(),
             threshold: f.threshold,
         }
     }
@@ -158,7 +168,9 @@ struct Prepared {
     feats: Vec<Vec<u32>>,
 }
 
-fn prepare(text: &str) -> Prepared {
+/// `vocab` gives, per word, the number of training patients (other than the note's own) whose
+/// notes use it as a word that is not PHI.
+fn prepare(text: &str, vocab: &dyn Fn(&str) -> u32) -> Prepared {
     let tokens = features::tokenize(text);
     let rule_cats = rule_categories(&rules::find(text), &tokens);
     let hint_cats = hint_categories(&hints::find(text), &tokens);
@@ -172,10 +184,15 @@ fn prepare(text: &str) -> Prepared {
         let w = text.get(t.start..t.end).unwrap_or_default();
         let mut o = Vec::new();
         features::word_features(w, 0, &mut o);
+        let patients = vocab(w);
+        o.push(features::vocab_feature(w, patients, 0));
         own.push(o);
         let mut c: [Vec<u32>; 4] = Default::default();
         for (slot, off) in c.iter_mut().zip(OFFSETS) {
             features::word_features(w, off, slot);
+            if off.abs() == 1 {
+                slot.push(features::vocab_feature(w, patients, off));
+            }
         }
         ctx.push(c);
         shapes.push(features::shape(w));
@@ -323,9 +340,34 @@ impl Model {
         let mut fids: Vec<u32> = Vec::new();
         let mut feats: Vec<u32> = Vec::new();
         let mut bounds: Vec<(usize, usize, usize)> = Vec::new(); // start, end, class
+        let empty = Vec::new();
+        // the vocabulary: per patient, the words of their notes that are not PHI
+        let mut own: HashMap<u32, std::collections::HashSet<u32>> = HashMap::new();
         for n in notes {
-            let p = prepare(&n.body);
-            let empty = Vec::new();
+            let tokens = features::tokenize(&n.body);
+            let g = by_note.get(&(n.patient, n.note)).unwrap_or(&empty);
+            let set = own.entry(n.patient).or_default();
+            for (t, c) in tokens.iter().zip(gold_classes(&n.body, &tokens, g)) {
+                if c == 0 {
+                    set.insert(features::word_key(n.body.get(t.start..t.end).unwrap_or("")));
+                }
+            }
+        }
+        let mut vocab: FastMap<u32, u32> = FastMap::default();
+        for set in own.values() {
+            for k in set {
+                *vocab.entry(*k).or_default() += 1;
+            }
+        }
+        for n in notes {
+            // a note's own patient does not count (at use, no note's patient was trained on)
+            let mine = own.get(&n.patient);
+            let count = |w: &str| {
+                let k = features::word_key(w);
+                let all = vocab.get(&k).copied().unwrap_or(0);
+                all - u32::from(mine.is_some_and(|m| m.contains(&k)))
+            };
+            let p = prepare(&n.body, &count);
             let g = by_note.get(&(n.patient, n.note)).unwrap_or(&empty);
             let classes = gold_classes(&n.body, &p.tokens, g);
             for (f, c) in p.feats.iter().zip(classes) {
@@ -396,6 +438,7 @@ impl Model {
             .collect();
         Self {
             weights,
+            vocab,
             threshold: opts.threshold,
         }
     }
@@ -483,10 +526,16 @@ impl Finder<'_> {
         let mut sums = [[0f32; K]; 5];
         let mut ids = Vec::with_capacity(16);
         features::word_features(w, 0, &mut ids);
+        let patients = self.model.vocab.get(&features::word_key(w)).copied();
+        let patients = patients.unwrap_or(0);
+        ids.push(features::vocab_feature(w, patients, 0));
         sums[0] = self.model.sum(&ids);
         for (slot, off) in sums.iter_mut().skip(1).zip(OFFSETS) {
             ids.clear();
             features::word_features(w, off, &mut ids);
+            if off.abs() == 1 {
+                ids.push(features::vocab_feature(w, patients, off));
+            }
             *slot = self.model.sum(&ids);
         }
         let i = self.arena.len() as u32;

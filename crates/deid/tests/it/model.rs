@@ -94,6 +94,30 @@ fn trusted_rule_categories_pass_with_a_model() {
 }
 
 #[test]
+fn the_model_file_holds_a_vocabulary_of_hashes_and_no_word_of_the_notes() {
+    let (notes, gold) = corpus();
+    let json =
+        serde_json::to_string(&Model::train(&notes, &gold, &TrainOptions::default())).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    // every clinical word of the corpus is in all 20 patients' notes; no name is counted
+    let vocab = v["vocab"].as_array().unwrap();
+    assert!(vocab.len() >= 10, "{}", vocab.len());
+    let parkinson = u64::from(features::word_key("Parkinson"));
+    let zorvath = u64::from(features::word_key("Zorvath"));
+    let count = |k: u64| {
+        vocab
+            .iter()
+            .find(|e| e[0].as_u64() == Some(k))
+            .and_then(|e| e[1].as_u64())
+    };
+    assert_eq!(count(parkinson), Some(20));
+    assert_eq!(count(zorvath), None);
+    for word in ["Parkinson", "resting", "Zorvath", "Tamsin", "Daughter"] {
+        assert!(!json.contains(word), "{word} is in the model file");
+    }
+}
+
+#[test]
 fn serde_round_trip_keeps_behaviour_and_check_rejects_bad_files() {
     let (notes, gold) = corpus();
     let m = Model::train(&notes, &gold, &TrainOptions::default());
