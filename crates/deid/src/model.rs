@@ -49,6 +49,53 @@ pub const EXTEND_FACTOR: f32 = 0.1;
 /// The classes whose words propagate: names and places.
 const PROPAGATES: [usize; 4] = [5, 6, 7, 8];
 
+/// The classes of persons' names.
+const PERSONS: [usize; 3] = [5, 6, 7];
+
+/// Raises class `k` of `p` to a little over `threshold` (so that rounding cannot leave it just
+/// below) and makes it the most likely PHI class.
+fn lift_to(p: &mut [f32; K], k: usize, threshold: f32) {
+    let lift = (threshold - (1.0 - p[0])).max(0.0) + 1e-4;
+    p[0] -= lift;
+    if let Some(v) = p.get_mut(k) {
+        *v += lift;
+    }
+    let (b, bp) = best_phi(p);
+    if b != k
+        && let Some(v) = p.get_mut(k)
+    {
+        *v = bp + 1e-6;
+    }
+}
+
+/// The class of the person's name that token `i` is the initial of (`W` of `W. Marotta`, the
+/// name flagged, the initial not), if it is one: an initial joins the name whatever its
+/// probability.
+fn initial_before_name(
+    text: &str,
+    probs: &[(Token, [f32; K])],
+    i: usize,
+    threshold: f32,
+) -> Option<usize> {
+    let word = |t: &Token| text.get(t.start..t.end).unwrap_or_default();
+    let (t, p) = probs.get(i)?;
+    let (dot, _) = probs.get(i + 1)?;
+    let (name, q) = probs.get(i + 2)?;
+    let (best, _) = best_phi(q);
+    let mut letters = word(t).chars();
+    let single = letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none();
+    let gap = text.get(dot.end..name.start)?;
+    (single
+        && 1.0 - p[0] < threshold
+        && word(dot) == "."
+        && t.end == dot.start
+        && (1..=2).contains(&gap.len())
+        && gap.bytes().all(|b| b == b' ')
+        && 1.0 - q[0] >= threshold
+        && PERSONS.contains(&best))
+    .then_some(best)
+}
+
 /// The most likely PHI class of a distribution and its probability.
 fn best_phi(p: &[f32; K]) -> (usize, f32) {
     p.iter().enumerate().skip(1).fold(
@@ -699,6 +746,12 @@ impl Finder<'_> {
         let n = probs.len();
         for i in (0..n).chain((0..n).rev()) {
             let Some(&(t, p)) = probs.get(i) else { break };
+            if let Some(k) = initial_before_name(text, &probs, i, threshold) {
+                if let Some((_, p)) = probs.get_mut(i) {
+                    lift_to(p, k, threshold);
+                }
+                continue;
+            }
             if flagged(&p)
                 || 1.0 - p[0] < low
                 || !word(&t).chars().all(char::is_alphabetic)
@@ -727,19 +780,7 @@ impl Finder<'_> {
                 continue;
             };
             if let Some((_, p)) = probs.get_mut(i) {
-                // a little over the threshold, so rounding cannot leave it just below
-                let lift = (threshold - (1.0 - p[0])).max(0.0) + 1e-4;
-                p[0] -= lift;
-                if let Some(v) = p.get_mut(k) {
-                    *v += lift;
-                }
-                // make the lifted class the most likely PHI class
-                let (b, bp) = best_phi(p);
-                if b != k
-                    && let Some(v) = p.get_mut(k)
-                {
-                    *v = bp + 1e-6;
-                }
+                lift_to(p, k, threshold);
             }
         }
         let mut out: Vec<Found> = Vec::new();

@@ -74,6 +74,9 @@ fn learns_names_from_context_and_keeps_clinical_words() {
             .any(|(w, _)| w.contains("Parkinson") || w.contains("resting")),
         "{f:?}"
     );
+    // an initial joins the name it stands before
+    let f = found(&d, "Parkinson tremor noted, r. Harrowgate this shift.\n");
+    assert!(f.iter().any(|(w, _)| w == "r. Harrowgate"), "{f:?}");
     // without the classifier, the rules alone do not know these names
     let rules = found(&Detector::new(), text);
     assert!(!rules.iter().any(|(w, _)| w == "Harrowgate"), "{rules:?}");
