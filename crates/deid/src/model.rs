@@ -38,7 +38,7 @@ pub const CLASSES: [Option<Category>; K] = [
 pub const K: usize = 10;
 
 /// The default PHI probability from which a token is flagged.
-pub const DEFAULT_THRESHOLD: f32 = 0.05;
+pub const DEFAULT_THRESHOLD: f32 = 0.065;
 
 /// The probability from which a name or place marks the word's other occurrences.
 pub const PROPAGATE_SURE: f32 = 0.5;
