@@ -195,6 +195,9 @@ pub struct Place {
     pub hints: [&'static str; 3],
     /// The token is the first on its line.
     pub line_start: bool,
+    /// The token is a capitalised word in the middle of a sentence of a note not written in
+    /// capitals.
+    pub mid_capital: bool,
 }
 
 /// The key of a word in a model's vocabulary: the hash of its lower-cased form.
@@ -244,6 +247,9 @@ pub fn token_features(p: &Place, out: &mut Vec<u32>) {
     }
     if p.line_start {
         out.push(fid(T::LineStart, 0, ""));
+    }
+    if p.mid_capital {
+        out.push(fid(T::LineStart, 1, "mid-capital"));
     }
 }
 

@@ -261,7 +261,7 @@ fn prepare(text: &str, vocab: &dyn Fn(&str) -> u32) -> Prepared {
                 .unwrap_or(&none);
             f.extend_from_slice(src);
         }
-        features::token_features(&place(text, &tokens, &rule_cats, &hint_cats, i), &mut f);
+        features::token_features(&place(text, &tokens, &rule_cats, &hint_cats, i, caps), &mut f);
         if let Some(Some(c)) = chunks.get(i) {
             f.push(*c);
         }
@@ -323,12 +323,29 @@ fn place(
     rule_cats: &[&'static str],
     hint_cats: &[&'static str],
     i: usize,
+    caps: bool,
 ) -> features::Place {
+    let line_start = line_start(text, tokens, i);
     features::Place {
         rules: context(rule_cats, i),
         hints: context(hint_cats, i),
-        line_start: line_start(text, tokens, i),
+        line_start,
+        mid_capital: !caps && !line_start && mid_capital(text, tokens, i),
     }
+}
+
+/// A capitalised word (`Towson`) after a word or comma, in the middle of a sentence.
+fn mid_capital(text: &str, tokens: &[Token], i: usize) -> bool {
+    let word = |j: usize| {
+        tokens
+            .get(j)
+            .and_then(|t| text.get(t.start..t.end))
+            .unwrap_or_default()
+    };
+    let mut w = word(i).chars();
+    let title = w.next().is_some_and(char::is_uppercase) && w.any(char::is_lowercase);
+    let prev = i.checked_sub(1).map(word).unwrap_or_default();
+    title && (prev == "," || prev.chars().next().is_some_and(char::is_alphanumeric))
 }
 
 fn line_start(text: &str, tokens: &[Token], i: usize) -> bool {
@@ -632,7 +649,7 @@ impl Finder<'_> {
                     }
                 }
             }
-            let key = place(text, &tokens, &rule_cats, &hint_cats, i);
+            let key = place(text, &tokens, &rule_cats, &hint_cats, i, caps);
             let extra = match self.places.get(&key) {
                 Some(e) => *e,
                 None => {
