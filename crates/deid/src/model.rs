@@ -261,7 +261,10 @@ fn prepare(text: &str, vocab: &dyn Fn(&str) -> u32) -> Prepared {
                 .unwrap_or(&none);
             f.extend_from_slice(src);
         }
-        features::token_features(&place(text, &tokens, &rule_cats, &hint_cats, i, caps), &mut f);
+        features::token_features(
+            &place(text, &tokens, &rule_cats, &hint_cats, i, caps),
+            &mut f,
+        );
         if let Some(Some(c)) = chunks.get(i) {
             f.push(*c);
         }

@@ -212,6 +212,24 @@ const PROCEDURES: &[&str] = &[
 const PAGERS: &[&str] = &[
     "pager", "pgr", "pg", "beeper", "beep", "cell", "phone", "tel", "fax", "ext",
 ];
+/// Words after which a run of digits is a telephone number.
+const PHONE_WORDS: &[&str] = &[
+    "phone",
+    "telephone",
+    "tel",
+    "fax",
+    "mobile",
+    "cell",
+    "desk",
+    "call me at",
+    "call me on",
+    "messages to",
+    "answering at",
+    "reach me at",
+    "home#",
+    "work#",
+    "cell#",
+];
 const AGE_WORDS: &[&str] = &["yo", "y/o", "y.o.", "year", "yr"];
 /// The first words of the record-number labels.
 const ID_WORDS: &[&str] = &[
@@ -341,7 +359,11 @@ fn rules() -> &'static [Rule] {
                 Tr::Starts(PROCEDURES),
             ),
             // phone and pager numbers
-            r(r"\(?\b\d{3}\)?[\-. ]\d{3}[\-. ]\d{4}\b", 0, Category::Phone, false, Tr::Always),
+            r(r"(?:\(\d{3}\)\s?|\b\d{3}[\-. ])\d{3}[\-. ]\d{4}(?:\s?x\d{1,5})?\b", 0, Category::Phone, false, Tr::Always),
+            // international numbers (+41 (0)96 471 07 95, +1-903-140-4508x769) and any grouping
+            // of 7 to 15 digits after a telephone word (Fax: 9498777106, call me on 9472 7916)
+            r(r"\+\d{1,3}[\s\-.]?(?:\(0\)\s?)?\d{1,5}(?:[\s\-.]\d{1,5}){0,5}(?:\s?x\d{1,5})?\b", 0, Category::Phone, false, Tr::Contains(&["+"])),
+            r(&format!(r"(?i)\b(?:{})\b[^\d]{{0,12}}?(\(?\d[\d\-. ()]{{5,20}}\d(?:\s?x\d{{1,5}})?)\b", alt(PHONE_WORDS)), 1, Category::Phone, false, Tr::Words(PHONE_WORDS)),
             r(r"\b\d{3}-\d{4}\b", 0, Category::Phone, false, Tr::Always),
             r(&format!(r"(?i)\b(?:{})\.?\s*(?:#|no\.?|number)?\s*:?\s*(\d{{4,5}})\b", alt(PAGERS)), 1, Category::Phone, false, Tr::Starts(PAGERS)),
             // ages over 89
@@ -386,7 +408,7 @@ enum Tr {
 }
 
 /// How many rules there are (every pattern compiles: a test checks it).
-pub const RULE_COUNT: usize = 25;
+pub const RULE_COUNT: usize = 27;
 
 /// How many rules compiled.
 pub fn compiled_rules() -> usize {
@@ -895,7 +917,12 @@ fn accept(rule: &Rule, text: &str, start: usize, end: usize) -> Option<Found> {
     let skip = match rule.category {
         Category::Date => not_a_date(m, before) || in_number_run(text, start, end),
         Category::DateYear => m.len() == 4 && looks_like_time(m),
-        Category::Phone => looks_like_time_range(m),
+        // (pager numbers have 4 or 5 digits; a longer match needs a telephone's 7 to 15)
+        Category::Phone => {
+            let digits = m.bytes().filter(u8::is_ascii_digit).count();
+            looks_like_time_range(m)
+                || ((m.len() > 6 || m.starts_with('+')) && !(7..=15).contains(&digits))
+        }
         _ => false,
     };
     if skip {

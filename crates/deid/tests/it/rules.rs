@@ -60,6 +60,19 @@ fn finds_what_safe_harbor_names_and_leaves_clinical_text() {
         ("BP 120/80, HR 88, Parkinson disease, Foley draining", &[]),
         ("Dr. called back, son is aware", &[]),
         ("the patient's daughter called", &[]),
+        // telephone numbers in other formats, and signed measurements that are not
+        (
+            "Desk: +41 (0)96 471 07 95",
+            &[("+41 (0)96 471 07 95", "Phone")],
+        ),
+        ("Fax: 345-899-3560x4587", &[("345-899-3560x4587", "Phone")]),
+        ("call (898)666-3621 today", &[("(898)666-3621", "Phone")]),
+        (
+            "Can someone call me on 9472 7916?",
+            &[("9472 7916", "Phone")],
+        ),
+        ("Phone:\n60-56-85-91\n", &[("60-56-85-91", "Phone")]),
+        ("UO 15-50 +340. LOS +3042, K +3.7", &[]),
         // numbers written like dates inside runs of measurements, pain scores, vent settings
         ("CO/CI 5.8/2.71/497 on dopa", &[]),
         ("VENT SETTINGS AC/700/8/50% PEEP10", &[]),
