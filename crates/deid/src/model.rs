@@ -49,6 +49,10 @@ pub const EXTEND_FACTOR: f32 = 0.1;
 /// The classes whose words propagate: names and places.
 const PROPAGATES: [usize; 4] = [5, 6, 7, 8];
 
+/// A word used as non-PHI in this many training patients' notes is common: it never
+/// propagates.
+const COMMON_PATIENTS: u32 = 6;
+
 /// The classes of persons' names.
 const PERSONS: [usize; 3] = [5, 6, 7];
 
@@ -551,7 +555,13 @@ impl Model {
 }
 
 /// Adds the words of `text` the model is sure are names or places to `sure`.
-fn sure_words(text: &str, probs: &[(Token, [f32; K])], sure: &mut HashMap<String, usize>) {
+/// Words that many training patients' notes use as non-PHI (`rehab`, `St`) never propagate.
+fn sure_words(
+    model: &Model,
+    text: &str,
+    probs: &[(Token, [f32; K])],
+    sure: &mut HashMap<String, usize>,
+) {
     for (t, p) in probs {
         let w = text.get(t.start..t.end).unwrap_or_default();
         let (best, pb) = best_phi(p);
@@ -559,6 +569,10 @@ fn sure_words(text: &str, probs: &[(Token, [f32; K])], sure: &mut HashMap<String
             && PROPAGATES.contains(&best)
             && w.chars().count() >= 3
             && w.chars().all(char::is_alphabetic)
+            && model
+                .vocab
+                .get(&features::word_key(w))
+                .is_none_or(|&n| n < COMMON_PATIENTS)
         {
             sure.insert(w.to_lowercase(), best);
         }
@@ -724,7 +738,7 @@ impl Finder<'_> {
             .iter()
             .map(|(text, rules)| {
                 let p = self.probabilities(text, rules);
-                sure_words(text, &p, &mut sure);
+                sure_words(self.model, text, &p, &mut sure);
                 p
             })
             .collect();
