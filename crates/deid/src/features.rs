@@ -27,6 +27,9 @@ pub struct Token {
 /// Splits `text` into tokens: runs of alphanumeric characters, and single other non-space
 /// characters.
 pub fn tokenize(text: &str) -> Vec<Token> {
+    if text.is_ascii() {
+        return tokenize_ascii(text.as_bytes());
+    }
     let mut out = Vec::with_capacity(text.len() / 4);
     let mut run: Option<usize> = None;
     for (i, c) in text.char_indices() {
@@ -51,6 +54,31 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             start: s,
             end: text.len(),
         });
+    }
+    out
+}
+
+/// [`tokenize`] for ASCII text, byte by byte (ASCII letters and digits are the alphanumeric
+/// characters there, and the whitespace is `\t`, `\n`, `\x0B`, `\x0C`, `\r` and space).
+fn tokenize_ascii(b: &[u8]) -> Vec<Token> {
+    let mut out = Vec::with_capacity(b.len() / 4);
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c.is_ascii_alphanumeric() {
+            let s = i;
+            while b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+                i += 1;
+            }
+            out.push(Token { start: s, end: i });
+            continue;
+        }
+        if !matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r') {
+            out.push(Token {
+                start: i,
+                end: i + 1,
+            });
+        }
+        i += 1;
     }
     out
 }
@@ -268,6 +296,13 @@ pub fn is_function_word(w: &str) -> bool {
 /// Whether a note is written mostly in capitals (fewer than one letter in five lower-case).
 pub fn caps_note(text: &str) -> bool {
     let (mut upper, mut lower) = (0usize, 0usize);
+    if text.is_ascii() {
+        for b in text.bytes() {
+            upper += usize::from(b.is_ascii_uppercase());
+            lower += usize::from(b.is_ascii_lowercase());
+        }
+        return lower * 4 < upper;
+    }
     for c in text.chars() {
         if c.is_uppercase() {
             upper += 1;

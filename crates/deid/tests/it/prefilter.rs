@@ -187,3 +187,27 @@ fn prefiltered_hints_and_identifiers_equal_the_whole_text_scans() {
         assert_eq!(ids::find(text), ids::find_unfiltered(text), "{text:.20}");
     }
 }
+
+#[test]
+fn the_ascii_tokenizer_and_capitals_count_equal_the_general_ones() {
+    use ward_deid::features::{caps_note, tokenize};
+    // an em space is whitespace and neither case: appended, it sends the text down the
+    // general (non-ASCII) path without changing its tokens or its capitals count
+    let general = |t: &str| format!("{t}\u{2003}");
+    let every_byte: String = (0u8..128).map(char::from).collect();
+    let mut texts = vec![
+        String::new(),
+        every_byte.clone(),
+        every_byte.repeat(3),
+        "ABC def\x0B\x0Cx\x1c\x1fY".to_string(),
+        "SEEN BY DR SMITH. BP 120/80".to_string(),
+    ];
+    texts.extend((0..200u64).map(|seed| generated(seed, 60, true)));
+    for t in &texts {
+        assert!(t.is_ascii());
+        assert_eq!(tokenize(t), tokenize(&general(t)), "{t:?}");
+        assert_eq!(caps_note(t), caps_note(&general(t)), "{t:?}");
+    }
+    assert!(caps_note("SEEN BY DR SMITH"));
+    assert!(!caps_note("Seen by Dr Smith"));
+}
