@@ -145,29 +145,25 @@ pub fn find(text: &str) -> Vec<Found> {
 /// `#`). A pattern whose text has too few digits gets no candidates.
 fn starts(b: &[u8]) -> [Vec<usize>; 4] {
     let mut out: [Vec<usize>; 4] = Default::default();
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let mut digits = 0;
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
     let mut i = 0;
-    while i < b.len() {
-        if !at(i).is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let d = i;
+    while let Some(d) = b
+        .get(i..)
+        .and_then(|rest| rest.iter().position(u8::is_ascii_digit))
+        .map(|k| i + k)
+    {
+        i = d;
         while at(i).is_ascii_digit() {
             i += 1;
         }
         let (e, len) = (i, i - d);
+        digits += len;
         let [card, iban, addr, zip] = &mut out;
-        if digits >= 13 && len >= 4 {
+        if len >= 4 {
             card.push(d);
         }
-        if digits >= 14
-            && len >= 2
-            && d >= 2
-            && at(d - 1).is_ascii_uppercase()
-            && at(d - 2).is_ascii_uppercase()
-        {
+        if len >= 2 && d >= 2 && at(d - 1).is_ascii_uppercase() && at(d - 2).is_ascii_uppercase() {
             iban.push(d - 2);
         }
         if len <= 6 && is_space_byte(at(e)) {
@@ -179,7 +175,7 @@ fn starts(b: &[u8]) -> [Vec<usize>; 4] {
                 addr.push(d);
             }
         }
-        if digits >= 5 && len == 5 && d >= 1 && is_space_byte(at(d - 1)) {
+        if len == 5 && d >= 1 && is_space_byte(at(d - 1)) {
             let mut w = d - 1;
             while w > 0 && is_space_byte(at(w - 1)) {
                 w -= 1;
@@ -202,6 +198,13 @@ fn starts(b: &[u8]) -> [Vec<usize>; 4] {
                 }
             }
         }
+    }
+    let [card, iban, _, _] = &mut out;
+    if digits < 13 {
+        card.clear();
+    }
+    if digits < 14 {
+        iban.clear();
     }
     out
 }
