@@ -149,6 +149,12 @@ fn fid(t: T, offset: i8, s: &str) -> u32 {
 /// characters stay; runs longer than two collapse to two.
 pub fn shape(w: &str) -> String {
     let mut out = String::with_capacity(8);
+    shape_into(w, &mut out);
+    out
+}
+
+/// [`shape`], appended to `out` (so that a caller can reuse one buffer).
+fn shape_into(w: &str, out: &mut String) {
     let (mut last, mut run) = ('\0', 0);
     for c in w.chars() {
         let s = if c.is_uppercase() {
@@ -171,7 +177,6 @@ pub fn shape(w: &str) -> String {
         }
         out.push(s);
     }
-    out
 }
 
 /// The word features of `w` that serve as its own features (offset 0) and as its neighbours'
@@ -249,6 +254,7 @@ pub fn token_features(p: &Place, out: &mut Vec<u32>) {
 /// chunk holds a digit (`7.4/40/100` reads `d.d/dd/dd`, unlike a date's `d/dd/dd`).
 pub fn chunk_features(text: &str, tokens: &[Token]) -> Vec<Option<u32>> {
     let mut out = vec![None; tokens.len()];
+    let mut buf = String::new();
     let mut i = 0;
     while i < tokens.len() {
         // the tokens of one chunk touch each other
@@ -264,7 +270,9 @@ pub fn chunk_features(text: &str, tokens: &[Token]) -> Vec<Option<u32>> {
         };
         let chunk = text.get(first.start..last.end).unwrap_or_default();
         if j - i > 1 && chunk.bytes().any(|b| b.is_ascii_digit()) {
-            let f = fid(T::Chunk, 0, &shape(chunk));
+            buf.clear();
+            shape_into(chunk, &mut buf);
+            let f = fid(T::Chunk, 0, &buf);
             for slot in out.iter_mut().take(j).skip(i) {
                 *slot = Some(f);
             }

@@ -48,6 +48,8 @@ pub(crate) fn each_match(
     let bytes = text.as_bytes();
     // each match from the first start at or after the end of the previous one
     let mut pos = 0;
+    // one set of capture slots for every try
+    let mut locs = anchored.capture_locations();
     for &p in cands.iter() {
         if p < pos || !word_start(bytes, p) {
             continue;
@@ -60,14 +62,14 @@ pub(crate) fn each_match(
             }
             continue;
         }
-        let Some(caps) = anchored.captures(rest) else {
+        if anchored.captures_read(&mut locs, rest).is_none() {
             continue;
-        };
-        if let Some(whole) = caps.get(0) {
-            pos = p + whole.end().max(1);
         }
-        if let Some(m) = caps.get(group) {
-            f(p + m.start(), p + m.end());
+        if let Some((_, e)) = locs.get(0) {
+            pos = p + e.max(1);
+        }
+        if let Some((s, e)) = locs.get(group) {
+            f(p + s, p + e);
         }
     }
 }
