@@ -492,48 +492,6 @@ impl FastPaths {
     }
 }
 
-/// A sum of weight rows taken in the order they are added, in one tight loop at the end
-/// (so that the running sum stays in registers): the same floating-point result as adding
-/// each row to the running sum as it comes.
-struct Terms {
-    acc: [f32; K],
-    rows: [[f32; K]; 8],
-    n: usize,
-}
-
-impl Terms {
-    fn new(first: [f32; K]) -> Self {
-        Self {
-            acc: first,
-            rows: [[0f32; K]; 8],
-            n: 0,
-        }
-    }
-
-    #[inline]
-    fn add(&mut self, row: &[f32; K]) {
-        if self.n == self.rows.len() {
-            self.acc = self.total();
-            self.n = 0;
-        }
-        if let Some(slot) = self.rows.get_mut(self.n) {
-            *slot = *row;
-            self.n += 1;
-        }
-    }
-
-    #[inline]
-    fn total(&self) -> [f32; K] {
-        let mut s = self.acc;
-        for row in self.rows.iter().take(self.n) {
-            for k in 0..K {
-                s[k] += row[k];
-            }
-        }
-        s
-    }
-}
-
 /// A key that two places share exactly when they are equal: each string as its index in
 /// `names` (a new string is added), eight bits each. `None` when there are too many distinct
 /// strings to fit. Every field of [`features::Place`] is named here, so a field added there
@@ -637,7 +595,7 @@ impl Finder<'_> {
         let mut out = Vec::with_capacity(tokens.len());
         let mut ids = Vec::with_capacity(8);
         for (i, t) in tokens.iter().enumerate() {
-            let mut s = Terms::new(words.get(i).map_or([0f32; K], |&w| sums(w)[0]));
+            let mut s = words.get(i).map_or([0f32; K], |&w| sums(w)[0]);
             for (j, off) in OFFSETS.iter().enumerate() {
                 let at = i as isize + *off as isize;
                 let src = usize::try_from(at)
@@ -646,7 +604,9 @@ impl Finder<'_> {
                     .copied()
                     .unwrap_or(bound);
                 if let Some(row) = sums(src).get(j + 1) {
-                    s.add(row);
+                    for (a, b) in s.iter_mut().zip(row) {
+                        *a += b;
+                    }
                 }
             }
             let place = place(text, &tokens, &rule_cats, &hint_cats, i);
@@ -663,11 +623,15 @@ impl Finder<'_> {
                     e
                 }
             };
-            s.add(&extra);
+            for (a, b) in s.iter_mut().zip(extra) {
+                *a += b;
+            }
             if let Some(Some(c)) = chunks.get(i)
                 && let Some(row) = self.fast.chunk_row(self.model, *c)
             {
-                s.add(&row);
+                for (a, b) in s.iter_mut().zip(row) {
+                    *a += b;
+                }
             }
             if caps {
                 let word = words.get(i).and_then(|&w| self.fast.caps.get(w as usize));
@@ -691,9 +655,10 @@ impl Finder<'_> {
                         e
                     }
                 };
-                s.add(&e);
+                for (a, b) in s.iter_mut().zip(e) {
+                    *a += b;
+                }
             }
-            let mut s = s.total();
             // confidently not PHI (a PHI probability below a tenth of the threshold, the
             // least any decision looks at): skip the exponentials
             let best_other = s.iter().skip(1).copied().fold(f32::NEG_INFINITY, f32::max);
