@@ -27,6 +27,9 @@ pub struct Token {
 /// Splits `text` into tokens: runs of alphanumeric characters, and single other non-space
 /// characters.
 pub fn tokenize(text: &str) -> Vec<Token> {
+    if text.is_ascii() {
+        return tokenize_ascii(text.as_bytes());
+    }
     let mut out = Vec::with_capacity(text.len() / 4);
     let mut run: Option<usize> = None;
     for (i, c) in text.char_indices() {
@@ -51,6 +54,31 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             start: s,
             end: text.len(),
         });
+    }
+    out
+}
+
+/// [`tokenize`] for ASCII text, byte by byte (ASCII letters and digits are the alphanumeric
+/// characters there, and the whitespace is `\t`, `\n`, `\x0B`, `\x0C`, `\r` and space).
+fn tokenize_ascii(b: &[u8]) -> Vec<Token> {
+    let mut out = Vec::with_capacity(b.len() / 4);
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c.is_ascii_alphanumeric() {
+            let s = i;
+            while b.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+                i += 1;
+            }
+            out.push(Token { start: s, end: i });
+            continue;
+        }
+        if !matches!(c, b' ' | b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r') {
+            out.push(Token {
+                start: i,
+                end: i + 1,
+            });
+        }
+        i += 1;
     }
     out
 }
@@ -122,6 +150,12 @@ fn fid(t: T, offset: i8, s: &str) -> u32 {
 /// characters stay; runs longer than two collapse to two.
 pub fn shape(w: &str) -> String {
     let mut out = String::with_capacity(8);
+    shape_into(w, &mut out);
+    out
+}
+
+/// [`shape`], appended to `out` (so that a caller can reuse one buffer).
+fn shape_into(w: &str, out: &mut String) {
     let (mut last, mut run) = ('\0', 0);
     for c in w.chars() {
         let s = if c.is_uppercase() {
@@ -144,7 +178,6 @@ pub fn shape(w: &str) -> String {
         }
         out.push(s);
     }
-    out
 }
 
 /// The word features of `w` that serve as its own features (offset 0) and as its neighbours'
@@ -257,6 +290,7 @@ pub fn token_features(p: &Place, out: &mut Vec<u32>) {
 /// chunk holds a digit (`7.4/40/100` reads `d.d/dd/dd`, unlike a date's `d/dd/dd`).
 pub fn chunk_features(text: &str, tokens: &[Token]) -> Vec<Option<u32>> {
     let mut out = vec![None; tokens.len()];
+    let mut buf = String::new();
     let mut i = 0;
     while i < tokens.len() {
         // the tokens of one chunk touch each other
@@ -272,7 +306,9 @@ pub fn chunk_features(text: &str, tokens: &[Token]) -> Vec<Option<u32>> {
         };
         let chunk = text.get(first.start..last.end).unwrap_or_default();
         if j - i > 1 && chunk.bytes().any(|b| b.is_ascii_digit()) {
-            let f = fid(T::Chunk, 0, &shape(chunk));
+            buf.clear();
+            shape_into(chunk, &mut buf);
+            let f = fid(T::Chunk, 0, &buf);
             for slot in out.iter_mut().take(j).skip(i) {
                 *slot = Some(f);
             }
@@ -304,6 +340,13 @@ pub fn is_function_word(w: &str) -> bool {
 /// Whether a note is written mostly in capitals (fewer than one letter in five lower-case).
 pub fn caps_note(text: &str) -> bool {
     let (mut upper, mut lower) = (0usize, 0usize);
+    if text.is_ascii() {
+        for b in text.bytes() {
+            upper += usize::from(b.is_ascii_uppercase());
+            lower += usize::from(b.is_ascii_lowercase());
+        }
+        return lower * 4 < upper;
+    }
     for c in text.chars() {
         if c.is_uppercase() {
             upper += 1;

@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod physionet;
+mod prefilter;
 pub mod presidio;
 pub mod replace;
 pub mod rules;

@@ -527,6 +527,7 @@ impl Model {
             arena: Vec::new(),
             places: FastMap::default(),
             shapes: FastMap::default(),
+            fast: FastPaths::default(),
         }
     }
 
@@ -579,6 +580,72 @@ fn sure_words(
     }
 }
 
+/// Per-[`Finder`] caches of the per-token work that does not depend on the place: the
+/// capitals-shape sum of each cached word, the chunk features' weight rows, and the strings
+/// of [`place_key`]. They change no figure, only how often it is computed.
+#[derive(Debug, Default)]
+struct FastPaths {
+    /// Per word of the arena: its capitals-shape sum, once computed.
+    caps: Vec<Option<[f32; K]>>,
+    /// Chunk feature -> its weight row (`None`: the model has none).
+    chunks: FastMap<u32, Option<[f32; K]>>,
+    /// The distinct strings of the places seen, in order of first sight.
+    names: Vec<&'static str>,
+}
+
+impl FastPaths {
+    fn set_caps(&mut self, word: u32, e: [f32; K]) {
+        let w = word as usize;
+        if self.caps.len() <= w {
+            self.caps.resize(w + 1, None);
+        }
+        if let Some(slot) = self.caps.get_mut(w) {
+            *slot = Some(e);
+        }
+    }
+
+    fn chunk_row(&mut self, model: &Model, id: u32) -> Option<[f32; K]> {
+        if let Some(r) = self.chunks.get(&id) {
+            return *r;
+        }
+        let r = model.weights.get(&id).copied();
+        if self.chunks.len() < CACHE_WORDS {
+            self.chunks.insert(id, r);
+        }
+        r
+    }
+}
+
+/// A key that two places share exactly when they are equal: each string as its index in
+/// `names` (a new string is added), eight bits each. `None` when there are too many distinct
+/// strings to fit. Every field of [`features::Place`] is named here, so a field added there
+/// fails to compile until it joins the key.
+fn place_key(p: &features::Place, names: &mut Vec<&'static str>) -> Option<u64> {
+    let features::Place {
+        rules,
+        hints,
+        line_start,
+        mid_capital,
+    } = p;
+    let mut key = u64::from(*line_start) | u64::from(*mid_capital) << 1;
+    for s in rules.iter().chain(hints.iter()) {
+        let same = |n: &&str| std::ptr::eq(n.as_ptr(), s.as_ptr()) && n.len() == s.len();
+        let id = match names.iter().position(same) {
+            Some(i) => i,
+            None => match names.iter().position(|n| n == s) {
+                Some(i) => i,
+                None => {
+                    names.push(s);
+                    names.len() - 1
+                }
+            },
+        };
+        let id = u8::try_from(id).ok().filter(|&i| i < u8::MAX)?;
+        key = key << 8 | u64::from(id);
+    }
+    Some(key)
+}
+
 /// Summed weights of one word: as the token itself, then as each neighbour offset.
 type WordSums = [[f32; K]; 5];
 
@@ -588,21 +655,29 @@ pub struct Finder<'m> {
     model: &'m Model,
     cache: FastMap<Box<str>, u32>,
     arena: Vec<WordSums>,
-    /// Summed token features per place.
-    places: FastMap<features::Place, [f32; K]>,
+    /// Summed token features per place ([`place_key`]).
+    places: FastMap<u64, [f32; K]>,
     /// Summed capitals-shape feature per shape.
     shapes: FastMap<String, [f32; K]>,
+    /// Caches that spare the per-token work.
+    fast: FastPaths,
 }
 
 impl Finder<'_> {
+    /// Empties the word cache (and what is kept per cached word).
+    fn reset(&mut self) {
+        self.cache.clear();
+        self.arena.clear();
+        self.fast.caps.clear();
+    }
+
     /// The arena index of a word's summed weights.
     fn word(&mut self, w: &str) -> u32 {
         if let Some(&i) = self.cache.get(w) {
             return i;
         }
         if self.cache.len() >= CACHE_WORDS {
-            self.cache.clear();
-            self.arena.clear();
+            self.reset();
         }
         let mut sums = [[0f32; K]; 5];
         let mut ids = Vec::with_capacity(16);
@@ -637,8 +712,7 @@ impl Finder<'_> {
         // the boundary first: a cache reset while indexing the note's words would otherwise
         // leave it dangling
         if self.cache.len() + tokens.len() + 1 >= CACHE_WORDS {
-            self.cache.clear();
-            self.arena.clear();
+            self.reset();
         }
         let bound = self.word(BOUNDARY);
         let words: Vec<u32> = tokens
@@ -666,14 +740,17 @@ impl Finder<'_> {
                     }
                 }
             }
-            let key = place(text, &tokens, &rule_cats, &hint_cats, i, caps);
-            let extra = match self.places.get(&key) {
+            let place = place(text, &tokens, &rule_cats, &hint_cats, i, caps);
+            let key = place_key(&place, &mut self.fast.names);
+            let extra = match key.and_then(|k| self.places.get(&k)) {
                 Some(e) => *e,
                 None => {
                     ids.clear();
-                    features::token_features(&key, &mut ids);
+                    features::token_features(&place, &mut ids);
                     let e = self.model.sum(&ids);
-                    self.places.insert(key, e);
+                    if let Some(k) = key {
+                        self.places.insert(k, e);
+                    }
                     e
                 }
             };
@@ -681,20 +758,30 @@ impl Finder<'_> {
                 *a += b;
             }
             if let Some(Some(c)) = chunks.get(i)
-                && let Some(row) = self.model.weights.get(c)
+                && let Some(row) = self.fast.chunk_row(self.model, *c)
             {
                 for (a, b) in s.iter_mut().zip(row) {
                     *a += b;
                 }
             }
             if caps {
-                let sh = features::shape(text.get(t.start..t.end).unwrap_or_default());
-                let e = match self.shapes.get(&sh) {
-                    Some(e) => *e,
+                let word = words.get(i).and_then(|&w| self.fast.caps.get(w as usize));
+                let e = match word.copied().flatten() {
+                    Some(e) => e,
                     None => {
-                        let e = self.model.sum(&[features::caps_shape_feature(&sh)]);
-                        if self.shapes.len() < CACHE_WORDS {
-                            self.shapes.insert(sh, e);
+                        let sh = features::shape(text.get(t.start..t.end).unwrap_or_default());
+                        let e = match self.shapes.get(&sh) {
+                            Some(e) => *e,
+                            None => {
+                                let e = self.model.sum(&[features::caps_shape_feature(&sh)]);
+                                if self.shapes.len() < CACHE_WORDS {
+                                    self.shapes.insert(sh, e);
+                                }
+                                e
+                            }
+                        };
+                        if let Some(&w) = words.get(i) {
+                            self.fast.set_caps(w, e);
                         }
                         e
                     }

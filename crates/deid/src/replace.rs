@@ -136,6 +136,8 @@ pub fn replace(
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     let mut counts = Counts::default();
     let mut last = 0usize;
+    // the patient's date shift, keyed-hashed once per text rather than once per date
+    let mut shift: Option<i64> = None;
     for f in spans {
         let mut start = f.start.max(last);
         let mut end = f.end.min(text.len());
@@ -152,7 +154,16 @@ pub fn replace(
             continue;
         }
         out.push_str(before);
-        out.push_str(&replacement(value, f.category, mode, patient, s));
+        if mode == Mode::Surrogate && f.category == Category::Date {
+            // as `replacement` gives it: the date moved by the patient's shift, or the tag
+            let days = *shift.get_or_insert_with(|| s.date_shift_days(patient));
+            match crate::date::shift(value, days) {
+                Some(d) => out.push_str(&d),
+                None => out.push_str(tag(f.category)),
+            }
+        } else {
+            out.push_str(&replacement(value, f.category, mode, patient, s));
+        }
         counts.add(f.category.as_str(), 1);
         last = end;
     }

@@ -6,6 +6,7 @@ mod it {
     mod hostile;
     mod model;
     mod physionet;
+    mod prefilter;
     mod presidio;
     mod replace;
     mod rules;
