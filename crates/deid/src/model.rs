@@ -82,9 +82,13 @@ fn initial_before_name(
     threshold: f32,
 ) -> Option<usize> {
     let word = |t: &Token| text.get(t.start..t.end).unwrap_or_default();
-    let (t, p) = probs.get(i)?;
-    let (dot, _) = probs.get(i + 1)?;
     let (name, q) = probs.get(i + 2)?;
+    let (t, p) = probs.get(i)?;
+    // (the cheap tests first: this runs for every token)
+    if 1.0 - q[0] < threshold || 1.0 - p[0] >= threshold || t.end - t.start > 4 {
+        return None;
+    }
+    let (dot, _) = probs.get(i + 1)?;
     let (best, _) = best_phi(q);
     let mut letters = word(t).chars();
     let single = letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none();
@@ -564,6 +568,9 @@ fn sure_words(
     sure: &mut HashMap<String, usize>,
 ) {
     for (t, p) in probs {
+        if 1.0 - p[0] < PROPAGATE_SURE {
+            continue;
+        }
         let w = text.get(t.start..t.end).unwrap_or_default();
         let (best, pb) = best_phi(p);
         if pb >= PROPAGATE_SURE
