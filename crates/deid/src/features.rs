@@ -231,6 +231,9 @@ pub struct Place {
     /// The token is a capitalised word in the middle of a sentence of a note not written in
     /// capitals.
     pub mid_capital: bool,
+    /// The token's vocabulary bucket ([`vocab_bucket`]): crossed with the rule and hint of
+    /// the place (an unseen word after `Dr.` or `lives in` is more telling than a common one).
+    pub novelty: u8,
 }
 
 /// The key of a word in a model's vocabulary: the hash of its lower-cased form.
@@ -238,18 +241,23 @@ pub fn word_key(w: &str) -> u32 {
     fid(T::Lower, 0, &w.to_lowercase())
 }
 
+/// The bucket of a vocabulary count: 0, 1, 2, 3-5, 6-20, more (0 to 5).
+pub fn vocab_bucket(patients: u32) -> u8 {
+    match patients {
+        0 => 0,
+        1 => 1,
+        2 => 2,
+        3..=5 => 3,
+        6..=20 => 4,
+        _ => 5,
+    }
+}
+
 /// The vocabulary feature of a word: in how many of the training patients' notes it occurs as
 /// a word that is not PHI (bucketed: 0, 1, 2, 3-5, 6-20, more), together with its casing. A
 /// word no other patient's notes use is often a name or a place; a capitalised one more so.
 pub fn vocab_feature(w: &str, patients: u32, offset: i8) -> u32 {
-    let bucket = match patients {
-        0 => '0',
-        1 => '1',
-        2 => '2',
-        3..=5 => '3',
-        6..=20 => '6',
-        _ => 'm',
-    };
+    let bucket = char::from(b"01236m"[usize::from(vocab_bucket(patients))]);
     let mut chars = w.chars();
     let casing = match (chars.next(), chars.next()) {
         (Some(a), Some(b)) if a.is_uppercase() && b.is_uppercase() => 'X',
@@ -271,6 +279,10 @@ pub fn token_features(p: &Place, out: &mut Vec<u32>) {
     let [hint, hint_prev, hint_next] = p.hints;
     if hint != "-" {
         out.push(fid(T::Hint, 0, hint));
+        out.push(fid(T::Hint, 2, &format!("{hint}{}", p.novelty)));
+    }
+    if rule != "-" {
+        out.push(fid(T::Rule, 2, &format!("{rule}{}", p.novelty)));
     }
     if hint_prev != "-" {
         out.push(fid(T::Hint, -1, hint_prev));

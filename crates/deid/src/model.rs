@@ -235,11 +235,13 @@ fn prepare(text: &str, vocab: &dyn Fn(&str) -> u32) -> Prepared {
     let mut own: Vec<Vec<u32>> = Vec::with_capacity(tokens.len());
     let mut ctx: Vec<[Vec<u32>; 4]> = Vec::with_capacity(tokens.len());
     let mut shapes = Vec::with_capacity(tokens.len());
+    let mut novelty = Vec::with_capacity(tokens.len());
     for t in &tokens {
         let w = text.get(t.start..t.end).unwrap_or_default();
         let mut o = Vec::new();
         features::word_features(w, 0, &mut o);
         let patients = vocab(w);
+        novelty.push(features::vocab_bucket(patients));
         o.push(features::vocab_feature(w, patients, 0));
         own.push(o);
         let mut c: [Vec<u32>; 4] = Default::default();
@@ -270,7 +272,15 @@ fn prepare(text: &str, vocab: &dyn Fn(&str) -> u32) -> Prepared {
             f.extend_from_slice(src);
         }
         features::token_features(
-            &place(text, &tokens, &rule_cats, &hint_cats, i, caps),
+            &place(
+                text,
+                &tokens,
+                &rule_cats,
+                &hint_cats,
+                i,
+                caps,
+                novelty.get(i).copied().unwrap_or(0),
+            ),
             &mut f,
         );
         if let Some(Some(c)) = chunks.get(i) {
@@ -335,9 +345,11 @@ fn place(
     hint_cats: &[&'static str],
     i: usize,
     caps: bool,
+    novelty: u8,
 ) -> features::Place {
     let line_start = line_start(text, tokens, i);
     features::Place {
+        novelty,
         rules: context(rule_cats, i),
         hints: context(hint_cats, i),
         line_start,
@@ -529,6 +541,7 @@ impl Model {
             model: self,
             cache: FastMap::default(),
             arena: Vec::new(),
+            novelty: Vec::new(),
             places: FastMap::default(),
             shapes: FastMap::default(),
             fast: FastPaths::default(),
@@ -633,8 +646,10 @@ fn place_key(p: &features::Place, names: &mut Vec<&'static str>) -> Option<u64> 
         hints,
         line_start,
         mid_capital,
+        novelty,
     } = p;
-    let mut key = u64::from(*line_start) | u64::from(*mid_capital) << 1;
+    let mut key =
+        u64::from(*line_start) | u64::from(*mid_capital) << 1 | u64::from(*novelty & 7) << 2;
     for s in rules.iter().chain(hints.iter()) {
         let same = |n: &&str| std::ptr::eq(n.as_ptr(), s.as_ptr()) && n.len() == s.len();
         let id = match names.iter().position(same) {
@@ -662,6 +677,8 @@ pub struct Finder<'m> {
     model: &'m Model,
     cache: FastMap<Box<str>, u32>,
     arena: Vec<WordSums>,
+    /// Per word of the arena: its vocabulary bucket.
+    novelty: Vec<u8>,
     /// Summed token features per place ([`place_key`]).
     places: FastMap<u64, [f32; K]>,
     /// Summed capitals-shape feature per shape.
@@ -675,6 +692,7 @@ impl Finder<'_> {
     fn reset(&mut self) {
         self.cache.clear();
         self.arena.clear();
+        self.novelty.clear();
         self.fast.caps.clear();
     }
 
@@ -703,6 +721,7 @@ impl Finder<'_> {
         }
         let i = self.arena.len() as u32;
         self.arena.push(sums);
+        self.novelty.push(features::vocab_bucket(patients));
         self.cache.insert(w.into(), i);
         i
     }
@@ -747,7 +766,12 @@ impl Finder<'_> {
                     }
                 }
             }
-            let place = place(text, &tokens, &rule_cats, &hint_cats, i, caps);
+            let novelty = words
+                .get(i)
+                .and_then(|&w| self.novelty.get(w as usize))
+                .copied()
+                .unwrap_or(0);
+            let place = place(text, &tokens, &rule_cats, &hint_cats, i, caps, novelty);
             let key = place_key(&place, &mut self.fast.names);
             let extra = match key.and_then(|k| self.places.get(&k)) {
                 Some(e) => *e,
