@@ -2,6 +2,7 @@
 
 mod it {
     mod fhir;
+    mod generate;
     mod hl7;
     mod hostile;
     mod model;

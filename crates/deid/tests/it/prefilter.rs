@@ -117,27 +117,13 @@ const WIDE: &[&str] = &["é", "ſon", "\u{212A}", "\u{a0}", "Zoë", "\u{2003}"];
 /// A pseudo-random text of `pieces` pieces (deterministic in `seed`), with some non-ASCII
 /// characters unless `ascii`.
 fn generated(seed: u64, pieces: usize, ascii: bool) -> String {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = |n: usize| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x % n as u64) as usize
+    let parts = super::generate::Parts {
+        pieces: PIECES,
+        spaces: SPACES,
+        wide: WIDE,
+        case: 5,
     };
-    let mut s = String::new();
-    for _ in 0..pieces {
-        let p = PIECES[next(PIECES.len())];
-        match next(5) {
-            0 => s.push_str(&p.to_ascii_uppercase()),
-            1 => s.push_str(&p.to_ascii_lowercase()),
-            _ => s.push_str(p),
-        }
-        if !ascii && next(25) == 0 {
-            s.push_str(WIDE[next(WIDE.len())]);
-        }
-        s.push_str(SPACES[next(SPACES.len())]);
-    }
-    s
+    super::generate::text(&parts, seed, pieces, ascii)
 }
 
 #[test]
