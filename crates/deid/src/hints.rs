@@ -326,8 +326,20 @@ pub fn find(text: &str) -> Vec<Hint> {
             _ => prefilter::each_match(&p.anchored, p.group, text, c, &mut push),
         }
     }
+    out.retain(|h| plausible(text, h));
     out.sort_by_key(|h| (h.start, h.end));
     out
+}
+
+/// An initial is not the end of a contraction or abbreviation (`dc'd. qtc`, `a.m. generating`,
+/// `p.t. reconsulted`).
+fn plausible(text: &str, h: &Hint) -> bool {
+    h.name != "initial"
+        || !h
+            .start
+            .checked_sub(1)
+            .and_then(|i| text.as_bytes().get(i))
+            .is_some_and(|&c| c == b'\'' || c == b'.')
 }
 
 /// [`find`] without the prefilters: every pattern scans the whole text. The reference the
@@ -347,6 +359,7 @@ pub fn find_unfiltered(text: &str) -> Vec<Hint> {
             }
         }
     }
+    out.retain(|h| plausible(text, h));
     out.sort_by_key(|h| (h.start, h.end));
     out
 }

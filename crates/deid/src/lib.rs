@@ -88,7 +88,14 @@ impl Session<'_> {
     pub fn find_group(&mut self, texts: &[&str]) -> Vec<Vec<Found>> {
         let rules: Vec<Vec<Found>> = texts.iter().map(|t| pattern_spans(t)).collect();
         let Some(f) = self.finder.as_mut() else {
-            return rules;
+            return rules
+                .into_iter()
+                .zip(texts)
+                .map(|(mut r, text)| {
+                    r.retain(|f| plausible(text, f));
+                    r
+                })
+                .collect();
         };
         let pairs: Vec<(&str, &[Found])> = texts
             .iter()
@@ -117,6 +124,9 @@ fn plausible(text: &str, f: &Found) -> bool {
         return false;
     };
     if !s.chars().any(char::is_alphanumeric) {
+        return false;
+    }
+    if f.category == Category::Location && is_state(s) && !in_facility_name(text, f) {
         return false;
     }
     let numeric = s
@@ -162,6 +172,106 @@ fn merge(first: Vec<Found>, second: Vec<Found>) -> Vec<Found> {
         }
     }
     out.into_iter().map(|(f, _)| f).collect()
+}
+
+/// The names of the US states: Safe Harbor keeps states, so a place that is just a state
+/// (`lives in California`) is not PHI.
+const STATES: [&str; 50] = [
+    "alabama",
+    "alaska",
+    "arizona",
+    "arkansas",
+    "california",
+    "colorado",
+    "connecticut",
+    "delaware",
+    "florida",
+    "georgia",
+    "hawaii",
+    "idaho",
+    "illinois",
+    "indiana",
+    "iowa",
+    "kansas",
+    "kentucky",
+    "louisiana",
+    "maine",
+    "maryland",
+    "massachusetts",
+    "michigan",
+    "minnesota",
+    "mississippi",
+    "missouri",
+    "montana",
+    "nebraska",
+    "nevada",
+    "new hampshire",
+    "new jersey",
+    "new mexico",
+    "new york",
+    "north carolina",
+    "north dakota",
+    "ohio",
+    "oklahoma",
+    "oregon",
+    "pennsylvania",
+    "rhode island",
+    "south carolina",
+    "south dakota",
+    "tennessee",
+    "texas",
+    "utah",
+    "vermont",
+    "virginia",
+    "washington",
+    "west virginia",
+    "wisconsin",
+    "wyoming",
+];
+
+/// Whether a span is exactly a state's name (any case, any spacing).
+fn is_state(s: &str) -> bool {
+    let name = s
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    STATES.contains(&name.as_str())
+}
+
+/// Whether the words around a state's name make it part of a facility's (`Maryland Rehab`,
+/// `Washington Adventist`, `U Maryland`, `University of Maryland`).
+fn in_facility_name(text: &str, f: &Found) -> bool {
+    const AFTER: [&str; 12] = [
+        "rehab",
+        "hospital",
+        "hosp",
+        "medical",
+        "center",
+        "adventist",
+        "general",
+        "memorial",
+        "university",
+        "clinic",
+        "nursing",
+        "health",
+    ];
+    const BEFORE: [&str; 4] = ["u", "univ", "university", "of"];
+    let word = |s: Option<&str>| {
+        s.and_then(|s| {
+            s.split(|c: char| !c.is_alphanumeric())
+                .find(|w| !w.is_empty())
+        })
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+    };
+    let next = word(text.get(f.end..));
+    let prev: String = word(text.get(..f.start).map(|b| {
+        b.rsplit(|c: char| c.is_whitespace())
+            .find(|w| !w.is_empty())
+            .unwrap_or("")
+    }));
+    AFTER.contains(&next.as_str()) || BEFORE.contains(&prev.as_str())
 }
 
 /// Character offsets of byte offsets into `text` (for formats that count characters).

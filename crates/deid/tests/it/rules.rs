@@ -101,6 +101,28 @@ fn finds_what_safe_harbor_names_and_leaves_clinical_text() {
     assert_eq!(Category::HcpName.as_str(), "HCPName");
 }
 
+#[test]
+fn a_state_is_not_phi_but_a_facility_named_after_one_is() {
+    let detector = ward_deid::Detector::new();
+    let found = |text: &str| -> Vec<String> {
+        detector
+            .find(text)
+            .iter()
+            .map(|f| text[f.start..f.end].to_owned())
+            .collect()
+    };
+    // the rules alone flag the state; the detector's last check drops it
+    let text = "Pt was transferred from California today";
+    assert_eq!(cats(text), [("California".to_owned(), "Location")]);
+    assert!(found(text).is_empty(), "{:?}", found(text));
+    for (text, place) in [
+        ("transferred from Maryland Rehab today", "Maryland"),
+        ("transferred from Towson today", "Towson"),
+    ] {
+        assert_eq!(found(text), [place.to_owned()], "{text}");
+    }
+}
+
 proptest::proptest! {
     #[test]
     fn spans_are_in_bounds_sorted_and_disjoint(text in "\\PC{0,300}") {
