@@ -23,36 +23,8 @@ const CREDENTIALS: &str = r"(?:RRT|RN|MD|M\.D\.|NP|PA|PA-C|DO|CRNA|LPN|LCSW|LICS
 /// A name-like word, or an initial with its dot.
 const WORD: &str = r"(?:[A-Za-z]\.|[A-Za-z][A-Za-z'\-]+)";
 
-/// Relationship words before a relative's name.
-const KIN: &[&str] = &[
-    "son",
-    "sons",
-    "daughter",
-    "daughters",
-    "dtr",
-    "husband",
-    "wife",
-    "spouse",
-    "sister",
-    "brother",
-    "mother",
-    "father",
-    "mom",
-    "dad",
-    "niece",
-    "nephew",
-    "aunt",
-    "uncle",
-    "grandson",
-    "granddaughter",
-    "cousin",
-    "friend",
-    "neighbor",
-    "partner",
-    "proxy",
-    "proxys",
-    "hcp",
-];
+/// Relationship words before a relative's name (the rules' list).
+const KIN: &[&str] = crate::rules::RELATIVES;
 /// Prepositions before a place.
 const PREPOSITIONS: &[&str] = &["in", "from", "to", "at", "near", "of"];
 /// Words after the name of a place.

@@ -247,7 +247,8 @@ const HCP_WORDS: &[&str] = &[
 const DR_WORDS: &[&str] = &["dr", "doctor"];
 const HCP_AFTER: &[&str] = &["MD", "M.D.", "NP", "RN", "PA-C", "DO"];
 const PT_WORDS: &[&str] = &["mr", "ms", "miss"];
-const RELATIVES: &[&str] = &[
+/// Relationship words before a relative's name (also the hints' kin words).
+pub(crate) const RELATIVES: &[&str] = &[
     "son",
     "sons",
     "daughter",
@@ -276,6 +277,8 @@ const RELATIVES: &[&str] = &[
     "fiance",
     "fiancee",
     "proxy",
+    "proxys",
+    "hcp",
     "guardian",
 ];
 /// The first words of the moving phrases (`transferred to`, `lives in` ...).
