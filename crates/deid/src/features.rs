@@ -270,6 +270,16 @@ pub fn vocab_feature(w: &str, patients: u32, offset: i8) -> u32 {
     fid(T::Vocab, offset, &tag)
 }
 
+/// A word's features at `offset` ([`word_features`]) with, for the token and its nearest
+/// neighbours, the vocabulary feature of a word used as non-PHI in `patients` training
+/// patients' notes ([`vocab_feature`]).
+pub fn known_word_features(w: &str, offset: i8, patients: u32, out: &mut Vec<u32>) {
+    word_features(w, offset, out);
+    if offset.abs() <= 1 {
+        out.push(vocab_feature(w, patients, offset));
+    }
+}
+
 /// The token features of one place ([`Place`]).
 pub fn token_features(p: &Place, out: &mut Vec<u32>) {
     let [rule, rule_prev, rule_next] = p.rules;

@@ -116,9 +116,10 @@ impl Session<'_> {
     }
 }
 
-/// Whether a span the classifier kept can be PHI at all: it holds a letter or digit, and a
-/// date written in digits is not a piece of a run of measurements or a pain score
-/// ([`rules::in_number_run`]; the rules apply the same test to their own dates).
+/// Whether a found span (the rules' or the classifier's) can be PHI at all: it holds a letter
+/// or digit; it is not just a US state's name (Safe Harbor keeps states) unless a facility is
+/// named after it; and a date written in digits is not a piece of a run of measurements or a
+/// pain score ([`rules::in_number_run`]; the rules apply the same test to their own dates).
 fn plausible(text: &str, f: &Found) -> bool {
     let Some(s) = text.get(f.start..f.end) else {
         return false;

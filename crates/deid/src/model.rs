@@ -94,12 +94,10 @@ fn initial_before_name(
     let single = letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none();
     let gap = text.get(dot.end..name.start)?;
     (single
-        && 1.0 - p[0] < threshold
         && word(dot) == "."
         && t.end == dot.start
         && (1..=2).contains(&gap.len())
         && gap.bytes().all(|b| b == b' ')
-        && 1.0 - q[0] >= threshold
         && PERSONS.contains(&best))
     .then_some(best)
 }
@@ -238,18 +236,14 @@ fn prepare(text: &str, vocab: &dyn Fn(&str) -> u32) -> Prepared {
     let mut novelty = Vec::with_capacity(tokens.len());
     for t in &tokens {
         let w = text.get(t.start..t.end).unwrap_or_default();
-        let mut o = Vec::new();
-        features::word_features(w, 0, &mut o);
         let patients = vocab(w);
         novelty.push(features::vocab_bucket(patients));
-        o.push(features::vocab_feature(w, patients, 0));
+        let mut o = Vec::new();
+        features::known_word_features(w, 0, patients, &mut o);
         own.push(o);
         let mut c: [Vec<u32>; 4] = Default::default();
         for (slot, off) in c.iter_mut().zip(OFFSETS) {
-            features::word_features(w, off, slot);
-            if off.abs() == 1 {
-                slot.push(features::vocab_feature(w, patients, off));
-            }
+            features::known_word_features(w, off, patients, slot);
         }
         ctx.push(c);
         shapes.push(features::shape(w));
@@ -706,17 +700,13 @@ impl Finder<'_> {
         }
         let mut sums = [[0f32; K]; 5];
         let mut ids = Vec::with_capacity(16);
-        features::word_features(w, 0, &mut ids);
         let patients = self.model.vocab.get(&features::word_key(w)).copied();
         let patients = patients.unwrap_or(0);
-        ids.push(features::vocab_feature(w, patients, 0));
+        features::known_word_features(w, 0, patients, &mut ids);
         sums[0] = self.model.sum(&ids);
         for (slot, off) in sums.iter_mut().skip(1).zip(OFFSETS) {
             ids.clear();
-            features::word_features(w, off, &mut ids);
-            if off.abs() == 1 {
-                ids.push(features::vocab_feature(w, patients, off));
-            }
+            features::known_word_features(w, off, patients, &mut ids);
             *slot = self.model.sum(&ids);
         }
         let i = self.arena.len() as u32;

@@ -102,6 +102,18 @@ pub fn replacement(
     patient: &str,
     s: &Surrogates,
 ) -> String {
+    replacement_shifted(value, category, mode, s, || s.date_shift_days(patient))
+}
+
+/// [`replacement`] with the patient's date shift given by `days` (called only for a date in
+/// surrogate mode), so that a caller with many values computes it once.
+fn replacement_shifted(
+    value: &str,
+    category: Category,
+    mode: Mode,
+    s: &Surrogates,
+    days: impl FnOnce() -> i64,
+) -> String {
     match mode {
         Mode::Tags => tag(category).to_owned(),
         Mode::Mask => value
@@ -109,9 +121,9 @@ pub fn replacement(
             .map(|c| if c.is_whitespace() { c } else { '*' })
             .collect(),
         Mode::Surrogate => match category {
-            Category::Date => s
-                .shift_date(patient, value)
-                .unwrap_or_else(|| tag(category).to_owned()),
+            Category::Date => {
+                crate::date::shift(value, days()).unwrap_or_else(|| tag(category).to_owned())
+            }
             Category::Age => {
                 crate::surrogate::age_checked(value).unwrap_or_else(|| tag(category).to_owned())
             }
@@ -154,16 +166,8 @@ pub fn replace(
             continue;
         }
         out.push_str(before);
-        if mode == Mode::Surrogate && f.category == Category::Date {
-            // as `replacement` gives it: the date moved by the patient's shift, or the tag
-            let days = *shift.get_or_insert_with(|| s.date_shift_days(patient));
-            match crate::date::shift(value, days) {
-                Some(d) => out.push_str(&d),
-                None => out.push_str(tag(f.category)),
-            }
-        } else {
-            out.push_str(&replacement(value, f.category, mode, patient, s));
-        }
+        let days = || *shift.get_or_insert_with(|| s.date_shift_days(patient));
+        out.push_str(&replacement_shifted(value, f.category, mode, s, days));
         counts.add(f.category.as_str(), 1);
         last = end;
     }

@@ -707,18 +707,22 @@ fn not_a_date(m: &str, before: &str) -> bool {
     {
         return true; // 5/5 strength
     }
-    // ventilator and pressure settings: PS 10/5, PEEP 5/5, CPAP 10/5
+    // ventilator and pressure settings right after their word: PS 10/5, PEEP 5/5, CPAP 10/5
+    // (in_number_run looks further along the line)
     let prev = before
         .split(|c: char| !c.is_ascii_alphanumeric())
         .rfind(|w| !w.is_empty())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    matches!(
-        prev.as_str(),
-        "ps" | "psv" | "peep" | "cpap" | "bipap" | "ipap" | "epap" | "vent" | "settings"
-            if m.split('/').count() == 2
-    )
+    m.split('/').count() == 2
+        && (VENT_WORDS.contains(&prev.as_str()) || matches!(prev.as_str(), "vent" | "settings"))
 }
+
+/// Ventilator words: two numbers beside one are a setting (`CPAP/PS 10/5`), not a date.
+const VENT_WORDS: [&str; 13] = [
+    "peep", "ps", "psv", "cpap", "bipap", "bi-pap", "ipap", "epap", "imv", "simv", "ips", "flowby",
+    "fio2",
+];
 
 /// Whether the number written like a date at `start..end` of `text` is a piece of a run of
 /// measurements (`CO/CI 5.8/2.71`, `AC/700/8/50%`, `ABG 7.46/40/135/5/29`, `PS 10 / 5/10`) or a
@@ -761,15 +765,11 @@ pub fn in_number_run(text: &str, start: usize, end: usize) -> bool {
         "c/o",
         "rates",
     ];
-    const VENT: [&str; 13] = [
-        "peep", "ps", "psv", "cpap", "bipap", "bi-pap", "ipap", "epap", "imv", "simv", "ips",
-        "flowby", "fio2",
-    ];
     let Some((_, den)) = run.split_once('/') else {
         return false;
     };
     (den == "10" && (before.ends_with('#') || near_words(before, after, &PAIN)))
-        || near_words(before, after, &VENT)
+        || near_words(before, after, &VENT_WORDS)
 }
 
 /// Whether one of `words` (lower case) is among the words within 30 bytes before or 10 after,
