@@ -605,6 +605,9 @@ struct FastPaths {
     chunks: FastMap<u32, Option<[f32; K]>>,
     /// The distinct strings of the places seen, in order of first sight.
     names: Vec<&'static str>,
+    /// Summed token features of the places with no rule or hint in sight, by
+    /// [`plain_index`].
+    plain: [Option<[f32; K]>; 32],
 }
 
 impl FastPaths {
@@ -628,6 +631,19 @@ impl FastPaths {
         }
         r
     }
+}
+
+/// The index of a place with no rule or hint in sight in [`FastPaths::plain`]: its other
+/// fields, which are all it depends on (every field of [`features::Place`] is named here).
+fn plain_index(p: &features::Place) -> usize {
+    let features::Place {
+        rules: _,
+        hints: _,
+        line_start,
+        mid_capital,
+        novelty,
+    } = p;
+    usize::from(*line_start) | usize::from(*mid_capital) << 1 | usize::from(*novelty & 7) << 2
 }
 
 /// A key that two places share exactly when they are equal: each string as its index in
@@ -695,7 +711,7 @@ impl Finder<'_> {
         if let Some(&i) = self.cache.get(w) {
             return i;
         }
-        if self.cache.len() >= CACHE_WORDS {
+        if self.arena.len() >= CACHE_WORDS {
             self.reset();
         }
         let mut sums = [[0f32; K]; 5];
@@ -727,7 +743,7 @@ impl Finder<'_> {
         let caps = features::caps_note(text);
         // the boundary first: a cache reset while indexing the note's words would otherwise
         // leave it dangling
-        if self.cache.len() + tokens.len() + 1 >= CACHE_WORDS {
+        if self.arena.len() + tokens.len() + 1 >= CACHE_WORDS {
             self.reset();
         }
         let bound = self.word(BOUNDARY);
@@ -762,15 +778,29 @@ impl Finder<'_> {
                 .copied()
                 .unwrap_or(0);
             let place = place(text, &tokens, &rule_cats, &hint_cats, i, caps, novelty);
-            let key = place_key(&place, &mut self.fast.names);
-            let extra = match key.and_then(|k| self.places.get(&k)) {
-                Some(e) => *e,
+            // most places have no rule or hint in sight: their sums sit in a small table
+            let plain = (place.rules.iter().chain(&place.hints).all(|c| *c == "-"))
+                .then(|| plain_index(&place));
+            let cached = match plain {
+                Some(p) => self.fast.plain.get(p).copied().flatten(),
+                None => None,
+            };
+            let key = if cached.is_some() {
+                None
+            } else {
+                place_key(&place, &mut self.fast.names)
+            };
+            let extra = match cached.or_else(|| key.and_then(|k| self.places.get(&k).copied())) {
+                Some(e) => e,
                 None => {
                     ids.clear();
                     features::token_features(&place, &mut ids);
                     let e = self.model.sum(&ids);
                     if let Some(k) = key {
                         self.places.insert(k, e);
+                    }
+                    if let Some(slot) = plain.and_then(|p| self.fast.plain.get_mut(p)) {
+                        *slot = Some(e);
                     }
                     e
                 }

@@ -128,8 +128,6 @@ struct Rule {
 /// A necessary condition for a rule to match in ASCII text, so that [`find`] can skip the rule
 /// (or try it only where it can start) instead of scanning the whole text with it.
 enum Trigger {
-    /// Always scan.
-    Always,
     /// Every match starts with one of these words (ASCII case-insensitive) after a word
     /// boundary; the rule is tried only there, with `anchored` (its pattern with the leading
     /// `\b` replaced by `^`) on the text from that position.
@@ -146,8 +144,99 @@ enum Trigger {
         words: &'static [&'static str],
         exact: bool,
     },
-    /// Every match contains a digit, a dot, one to three digits, a dot and a digit.
+    /// Every match contains this arrangement of digits ([`Shape`]).
+    Shape(Shape),
+}
+
+/// Arrangements of digits that the rules led by digits need, all found in one pass over the
+/// text ([`shapes`]); each is a necessary condition of its rules' matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Three digits, one of `-`, `.` or a space, four digits (`555-1234`): telephone numbers.
+    Phone,
+    /// Digits, `-`, digits, `-`, digits (`3-4-2010`, `2010-03-04`, `123-45-6789`).
+    TwoDashes,
+    /// A run of exactly four digits beginning `19` or `20`: a year.
+    Year,
+    /// An apostrophe and two digits (`'98`).
+    Apostrophe,
+    /// Digits, `/`, digits (`3/4`).
+    Slash,
+    /// Four runs of one to three digits joined by dots (`10.0.0.1`).
     DottedQuad,
+}
+
+impl Shape {
+    fn bit(self) -> u8 {
+        match self {
+            Shape::Phone => 1,
+            Shape::TwoDashes => 2,
+            Shape::Year => 4,
+            Shape::Apostrophe => 8,
+            Shape::Slash => 16,
+            Shape::DottedQuad => 32,
+        }
+    }
+}
+
+/// The [`Shape`]s of an ASCII text (bits of [`Shape::bit`]), from its runs of digits.
+fn shapes(b: &[u8]) -> u8 {
+    let mut out = 0u8;
+    // the three runs before the current one, as (start, end)
+    let mut prev: Option<(usize, usize)> = None;
+    let mut prev2: Option<(usize, usize)> = None;
+    let mut prev3: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < b.len() {
+        if !b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let e = i;
+        // the byte between this run and the one before, when exactly one byte separates them
+        let sep = |run: Option<(usize, usize)>, next: usize| {
+            run.filter(|&(_, pe)| pe + 1 == next)
+                .and_then(|(_, pe)| b.get(pe).copied())
+        };
+        if e - s == 4 && matches!(b.get(s..s + 2), Some(b"19" | b"20")) {
+            out |= Shape::Year.bit();
+        }
+        if e - s >= 2 && s >= 1 && b.get(s - 1) == Some(&b'\'') {
+            out |= Shape::Apostrophe.bit();
+        }
+        if e - s >= 4
+            && prev.is_some_and(|(ps, pe)| pe - ps >= 3)
+            && matches!(sep(prev, s), Some(b'-' | b'.' | b' '))
+        {
+            out |= Shape::Phone.bit();
+        }
+        let before = |run: Option<(usize, usize)>, earlier: Option<(usize, usize)>| {
+            run.and_then(|(rs, _)| sep(earlier, rs))
+        };
+        if sep(prev, s) == Some(b'-') && before(prev, prev2) == Some(b'-') {
+            out |= Shape::TwoDashes.bit();
+        }
+        if sep(prev, s) == Some(b'/') {
+            out |= Shape::Slash.bit();
+        }
+        let short = |run: Option<(usize, usize)>| run.is_some_and(|(rs, re)| re - rs <= 3);
+        if e - s <= 3
+            && [prev, prev2, prev3].into_iter().all(short)
+            && sep(prev, s) == Some(b'.')
+            && before(prev, prev2) == Some(b'.')
+            && before(prev2, prev3) == Some(b'.')
+        {
+            out |= Shape::DottedQuad.bit();
+        }
+        prev3 = prev2;
+        prev2 = prev;
+        prev = Some((s, e));
+    }
+    out
 }
 
 const MONTHS: &str = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
@@ -320,11 +409,10 @@ fn rules() -> &'static [Rule] {
         // compiles
         let r = |pattern: &str, group: usize, category: Category, name: bool, t: Tr| {
             let trigger = match t {
-                Tr::Always => Trigger::Always,
                 Tr::Contains(w) => Trigger::Contains(w),
                 Tr::Words(words) => Trigger::Words { words, exact: false },
                 Tr::WordsExact(words) => Trigger::Words { words, exact: true },
-                Tr::DottedQuad => Trigger::DottedQuad,
+                Tr::Shape(shape) => Trigger::Shape(shape),
                 Tr::Starts(words) => {
                     // the pattern is `(?i)\b...`: anchored at the start of the searched text
                     let anchored = pattern.replacen(r"\b", "^", 1);
@@ -345,15 +433,15 @@ fn rules() -> &'static [Rule] {
         let alt = |w: &[&str]| w.join("|");
         [
             // dates: 7/22, 9/3/97, 10-15-2004, 2004-10-15, Jan 5, 5th of January, January 5, 2004
-            r(r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?:/(?:\d{4}|\d{2}))?\b", 0, Category::Date, false, Tr::Always),
-            r(r"\b(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])-(?:\d{4}|\d{2})\b", 0, Category::Date, false, Tr::Always),
-            r(r"\b(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b", 0, Category::Date, false, Tr::Always),
+            r(r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?:/(?:\d{4}|\d{2}))?\b", 0, Category::Date, false, Tr::Shape(Shape::Slash)),
+            r(r"\b(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01])-(?:\d{4}|\d{2})\b", 0, Category::Date, false, Tr::Shape(Shape::TwoDashes)),
+            r(r"\b(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b", 0, Category::Date, false, Tr::Shape(Shape::TwoDashes)),
             r(&format!(r"(?i)\b{MONTHS}\.?\s+(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d{{2}})?\b"), 0, Category::Date, false, Tr::Starts(MONTH_WORDS)),
             r(&format!(r"(?i)\b(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}\b(?:,?\s+(?:19|20)\d{{2}})?"), 0, Category::Date, false, Tr::Words(MONTH_NAMES)),
-            r(r"\b(?:0?[1-9]|1[0-2])/(?:19|20)?\d{2}\b", 0, Category::Date, false, Tr::Always),
+            r(r"\b(?:0?[1-9]|1[0-2])/(?:19|20)?\d{2}\b", 0, Category::Date, false, Tr::Shape(Shape::Slash)),
             // years: four digits, or two after an apostrophe
-            r(r"\b(?:19[0-9]{2}|20[0-4][0-9])\b", 0, Category::DateYear, false, Tr::Always),
-            r(r"'(\d{2})\b", 1, Category::DateYear, false, Tr::Always),
+            r(r"\b(?:19[0-9]{2}|20[0-4][0-9])\b", 0, Category::DateYear, false, Tr::Shape(Shape::Year)),
+            r(r"'(\d{2})\b", 1, Category::DateYear, false, Tr::Shape(Shape::Apostrophe)),
             r(
                 &format!(r"(?i)\b(?:{})\s+(?:x\d\s+)?(?:in\s+)?'?((?:19|20)?\d{{2}})\b", alt(PROCEDURES)),
                 1,
@@ -362,20 +450,20 @@ fn rules() -> &'static [Rule] {
                 Tr::Starts(PROCEDURES),
             ),
             // phone and pager numbers
-            r(r"(?:\(\d{3}\)\s?|\b\d{3}[\-. ])\d{3}[\-. ]\d{4}(?:\s?x\d{1,5})?\b", 0, Category::Phone, false, Tr::Always),
+            r(r"(?:\(\d{3}\)\s?|\b\d{3}[\-. ])\d{3}[\-. ]\d{4}(?:\s?x\d{1,5})?\b", 0, Category::Phone, false, Tr::Shape(Shape::Phone)),
             // international numbers (+41 (0)96 471 07 95, +1-903-140-4508x769) and any grouping
             // of 7 to 15 digits after a telephone word (Fax: 9498777106, call me on 9472 7916)
             r(r"\+\d{1,3}[\s\-.]?(?:\(0\)\s?)?\d{1,5}(?:[\s\-.]\d{1,5}){0,5}(?:\s?x\d{1,5})?\b", 0, Category::Phone, false, Tr::Contains(&["+"])),
             r(&format!(r"(?i)\b(?:{})\b[^\d]{{0,12}}?(\(?\d[\d\-. ()]{{5,20}}\d(?:\s?x\d{{1,5}})?)\b", alt(PHONE_WORDS)), 1, Category::Phone, false, Tr::Words(PHONE_WORDS)),
-            r(r"\b\d{3}-\d{4}\b", 0, Category::Phone, false, Tr::Always),
+            r(r"\b\d{3}-\d{4}\b", 0, Category::Phone, false, Tr::Shape(Shape::Phone)),
             r(&format!(r"(?i)\b(?:{})\.?\s*(?:#|no\.?|number)?\s*:?\s*(\d{{4,5}})\b", alt(PAGERS)), 1, Category::Phone, false, Tr::Starts(PAGERS)),
             // ages over 89
             r(r"(?i)\b((?:9\d|1[01]\d))\s*(?:yo\b|y/o|y\.o\.|-?\s*years?[\s-]old|-?\s*yr)", 1, Category::Age, false, Tr::Contains(AGE_WORDS)),
             // e-mail, URL, IP, SSN, record and account numbers
-            r(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", 0, Category::Email, false, Tr::Always),
-            r(r"(?i)\b(?:https?://|www\.)\S+", 0, Category::Url, false, Tr::Always),
-            r(r"\b(?:\d{1,3}\.){3}\d{1,3}\b", 0, Category::IpAddress, false, Tr::DottedQuad),
-            r(r"\b\d{3}-\d{2}-\d{4}\b", 0, Category::Ssn, false, Tr::Always),
+            r(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", 0, Category::Email, false, Tr::Contains(&["@"])),
+            r(r"(?i)\b(?:https?://|www\.)\S+", 0, Category::Url, false, Tr::Contains(&["http", "www."])),
+            r(r"\b(?:\d{1,3}\.){3}\d{1,3}\b", 0, Category::IpAddress, false, Tr::Shape(Shape::DottedQuad)),
+            r(r"\b\d{3}-\d{2}-\d{4}\b", 0, Category::Ssn, false, Tr::Shape(Shape::TwoDashes)),
             r(r"(?i)\b(?:mrn|mr#|med(?:ical)?\s+record(?:\s+(?:no|number))?|acct|account|policy|ref|member\s+id|id)\s*[#:]?\s*([a-z]{0,3}\d[\w-]{3,})", 1, Category::IdNumber, false, Tr::Starts(ID_WORDS)),
             // names after titles and relationship words
             r(&format!(r"(?i)\b(?:{})\.?\s+{NAME}", alt(HCP_WORDS)), 1, Category::HcpName, true, Tr::Starts(HCP_WORDS)),
@@ -402,12 +490,11 @@ fn rules() -> &'static [Rule] {
 
 /// How a rule's trigger is declared (compiled into a [`Trigger`]).
 enum Tr {
-    Always,
     Starts(&'static [&'static str]),
     Contains(&'static [&'static str]),
     Words(&'static [&'static str]),
     WordsExact(&'static [&'static str]),
-    DottedQuad,
+    Shape(Shape),
 }
 
 /// How many rules there are (every pattern compiles: a test checks it).
@@ -1003,7 +1090,7 @@ fn trigger_words() -> Option<&'static TriggerWords> {
                 let words: &'static [&'static str] = match &rule.trigger {
                     Trigger::Starts { words, .. } => words,
                     Trigger::Contains(w) | Trigger::Words { words: w, .. } => w,
-                    Trigger::Always | Trigger::DottedQuad => continue,
+                    Trigger::Shape(_) => continue,
                 };
                 for &w in words {
                     let lower = w.to_ascii_lowercase();
@@ -1038,26 +1125,13 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 /// A digit, a dot, one to three digits, a dot and a digit somewhere in `b`.
-fn has_dotted_quad(b: &[u8]) -> bool {
-    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-    memchr::memchr_iter(b'.', b).any(|i| {
-        if i == 0 || !digit(i - 1) {
-            return false;
-        }
-        let mut k = 0;
-        while k < 3 && digit(i + 1 + k) {
-            k += 1;
-        }
-        k >= 1 && b.get(i + 1 + k) == Some(&b'.') && digit(i + 2 + k)
-    })
-}
-
 /// Finds PHI in `text`; spans are sorted and do not overlap (overlaps are merged, keeping the
 /// first span's category).
 ///
 /// The same spans as [`find_unfiltered`], faster: in ASCII text one pass finds the words the
-/// rules depend on; a rule whose words are absent is skipped, and a rule whose matches start
-/// with its words is tried only where they start. Other text goes through every rule.
+/// rules depend on and one pass the arrangements of digits ([`Shape`]); a rule whose words or
+/// digits are absent is skipped, and a rule whose matches start with its words is tried only
+/// where they start. Every rule has such a condition. Other text goes through every rule.
 pub fn find(text: &str) -> Vec<Found> {
     let Some(words) = trigger_words().filter(|_| text.is_ascii()) else {
         return find_unfiltered(text);
@@ -1106,12 +1180,12 @@ pub fn find(text: &str) -> Vec<Found> {
             }
         }
     }
+    let digits = shapes(bytes);
     let mut out: Vec<Found> = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
         match &rule.trigger {
-            Trigger::Always => scan(rule, text, &mut out),
-            Trigger::DottedQuad => {
-                if has_dotted_quad(bytes) {
+            Trigger::Shape(shape) => {
+                if digits & shape.bit() != 0 {
                     scan(rule, text, &mut out);
                 }
             }
