@@ -184,6 +184,12 @@ fn keywords() -> Option<&'static prefilter::Keywords> {
 /// that end with a credential; in ASCII text one keyword pass and one pass over the dots list
 /// where the other patterns can start, and they are tried only there.
 pub fn find(text: &str) -> Vec<Hint> {
+    find_in(text, &crate::features::tokenize(text))
+}
+
+/// [`find`] for a text already tokenized: `tokens` must be [`crate::features::tokenize`]`(text)`
+/// (the keyword pass looks for its words at the starts of these tokens).
+pub fn find_in(text: &str, tokens: &[crate::features::Token]) -> Vec<Hint> {
     let (Some(words), Some(creds)) = (keywords(), credentials()) else {
         return find_unfiltered(text);
     };
@@ -193,7 +199,7 @@ pub fn find(text: &str) -> Vec<Hint> {
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
     let mut cands: Vec<Vec<usize>> = vec![Vec::new(); pats.len()];
     if ascii {
-        words.each(text, |s, i, len| {
+        words.each(text, tokens, |s, i, len| {
             let Some((p, c)) = pats.get(i).zip(cands.get_mut(i)) else {
                 return;
             };

@@ -226,7 +226,7 @@ struct Prepared {
 fn prepare(text: &str, vocab: &dyn Fn(&str) -> u32) -> Prepared {
     let tokens = features::tokenize(text);
     let rule_cats = rule_categories(&rules::find(text), &tokens);
-    let hint_cats = hint_categories(&hints::find(text), &tokens);
+    let hint_cats = hint_categories(&hints::find_in(text, &tokens), &tokens);
     let chunks = features::chunk_features(text, &tokens);
     let caps = features::caps_note(text);
     let none: Vec<u32> = Vec::new();
@@ -341,14 +341,23 @@ fn place(
     caps: bool,
     novelty: u8,
 ) -> features::Place {
-    let line_start = line_start(text, tokens, i);
+    let (line_start, mid_capital) = place_flags(text, tokens, i, caps);
     features::Place {
         novelty,
         rules: context(rule_cats, i),
         hints: context(hint_cats, i),
         line_start,
-        mid_capital: !caps && !line_start && mid_capital(text, tokens, i),
+        mid_capital,
     }
+}
+
+/// The `line_start` and `mid_capital` of a token's [`features::Place`].
+fn place_flags(text: &str, tokens: &[Token], i: usize, caps: bool) -> (bool, bool) {
+    let line_start = line_start(text, tokens, i);
+    (
+        line_start,
+        !caps && !line_start && mid_capital(text, tokens, i),
+    )
 }
 
 /// A capitalised word (`Towson`) after a word or comma, in the middle of a sentence.
@@ -643,7 +652,11 @@ fn plain_index(p: &features::Place) -> usize {
         mid_capital,
         novelty,
     } = p;
-    usize::from(*line_start) | usize::from(*mid_capital) << 1 | usize::from(*novelty & 7) << 2
+    plain_slot(*line_start, *mid_capital, *novelty)
+}
+
+fn plain_slot(line_start: bool, mid_capital: bool, novelty: u8) -> usize {
+    usize::from(line_start) | usize::from(mid_capital) << 1 | usize::from(novelty & 7) << 2
 }
 
 /// A key that two places share exactly when they are equal: each string as its index in
@@ -738,7 +751,7 @@ impl Finder<'_> {
     pub fn probabilities(&mut self, text: &str, rules: &[Found]) -> Vec<(Token, [f32; K])> {
         let tokens = features::tokenize(text);
         let rule_cats = rule_categories(rules, &tokens);
-        let hint_cats = hint_categories(&hints::find(text), &tokens);
+        let hint_cats = hint_categories(&hints::find_in(text, &tokens), &tokens);
         let chunks = features::chunk_features(text, &tokens);
         let caps = features::caps_note(text);
         // the boundary first: a cache reset while indexing the note's words would otherwise
@@ -746,6 +759,12 @@ impl Finder<'_> {
         if self.arena.len() + tokens.len() + 1 >= CACHE_WORDS {
             self.reset();
         }
+        // tokens with a rule's or a hint's category
+        let marked: Vec<bool> = rule_cats
+            .iter()
+            .zip(&hint_cats)
+            .map(|(r, h)| *r != "-" || *h != "-")
+            .collect();
         let bound = self.word(BOUNDARY);
         let words: Vec<u32> = tokens
             .iter()
@@ -777,29 +796,36 @@ impl Finder<'_> {
                 .and_then(|&w| self.novelty.get(w as usize))
                 .copied()
                 .unwrap_or(0);
-            let place = place(text, &tokens, &rule_cats, &hint_cats, i, caps, novelty);
-            // most places have no rule or hint in sight: their sums sit in a small table
-            let plain = (place.rules.iter().chain(&place.hints).all(|c| *c == "-"))
-                .then(|| plain_index(&place));
-            let cached = match plain {
-                Some(p) => self.fast.plain.get(p).copied().flatten(),
-                None => None,
+            // most places have no rule or hint in sight (nor the text's edge): their sums sit
+            // in a small table, found without building the place
+            let plain = i >= 1
+                && marked
+                    .get(i - 1..=i + 1)
+                    .is_some_and(|m| !m.contains(&true));
+            let cached = if plain {
+                let (line_start, mid_capital) = place_flags(text, &tokens, i, caps);
+                let slot = plain_slot(line_start, mid_capital, novelty);
+                self.fast.plain.get(slot).copied().flatten()
+            } else {
+                None
             };
+            let place = || place(text, &tokens, &rule_cats, &hint_cats, i, caps, novelty);
             let key = if cached.is_some() {
                 None
             } else {
-                place_key(&place, &mut self.fast.names)
+                place_key(&place(), &mut self.fast.names)
             };
             let extra = match cached.or_else(|| key.and_then(|k| self.places.get(&k).copied())) {
                 Some(e) => e,
                 None => {
+                    let place = place();
                     ids.clear();
                     features::token_features(&place, &mut ids);
                     let e = self.model.sum(&ids);
                     if let Some(k) = key {
                         self.places.insert(k, e);
                     }
-                    if let Some(slot) = plain.and_then(|p| self.fast.plain.get_mut(p)) {
+                    if plain && let Some(slot) = self.fast.plain.get_mut(plain_index(&place)) {
                         *slot = Some(e);
                     }
                     e

@@ -5,7 +5,6 @@
 //! match starts (a superset is fine): each module keeps its unfiltered search as the
 //! reference, and the tests compare the two.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::Regex;
 
 /// A word character for `\b` in ASCII text (`[0-9A-Za-z_]`).
@@ -74,68 +73,82 @@ pub(crate) fn each_match(
     }
 }
 
-/// Keywords of several patterns in one Aho-Corasick automaton (ASCII case-insensitive), found
-/// at word starts. A hit reports every keyword that starts there (a keyword that is a prefix
-/// of a longer one included), with the pattern it belongs to.
+/// Keywords of several patterns in one trie over ASCII letters (case-insensitive), found at
+/// word starts. A word start reports every keyword that starts there (a keyword that is a
+/// prefix of a longer one included), with the pattern it belongs to.
 #[derive(Debug)]
 pub(crate) struct Keywords {
-    ac: AhoCorasick,
-    /// Per automaton pattern: (owner, length) of every keyword that is a prefix of it.
-    prefixes: Vec<Vec<(usize, usize)>>,
+    /// Per trie node (the root is node 0): the child per letter `a`..`z` (0: none).
+    next: Vec<[u32; 26]>,
+    /// Per trie node: (owner, length) of every keyword that ends there.
+    ends: Vec<Vec<(usize, usize)>>,
 }
 
 impl Keywords {
-    /// An automaton over `words` (owner, keyword). Every keyword must be ASCII letters only,
-    /// so that no hit can hide another hit at a later word start.
+    /// A trie over `words` (owner, keyword). Every keyword must be ASCII letters only, so that
+    /// a keyword at a word start lies within the token ([`crate::features::tokenize`]) that
+    /// starts there.
     pub(crate) fn new(words: &[(usize, &str)]) -> Option<Self> {
-        let mut pats: Vec<String> = Vec::new();
-        for (_, w) in words {
-            let l = w.to_ascii_lowercase();
-            if !l.bytes().all(|b| b.is_ascii_lowercase()) {
+        let mut next: Vec<[u32; 26]> = vec![[0; 26]];
+        let mut ends: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
+        for &(owner, w) in words {
+            if w.is_empty() || !w.bytes().all(|b| b.is_ascii_alphabetic()) {
                 return None;
             }
-            if !pats.contains(&l) {
-                pats.push(l);
+            let mut node = 0usize;
+            for b in w.bytes() {
+                let l = usize::from(b.to_ascii_lowercase() - b'a');
+                let child = next.get(node)?.get(l).copied()?;
+                node = if child == 0 {
+                    let id = next.len();
+                    next.push([0; 26]);
+                    ends.push(Vec::new());
+                    *next.get_mut(node)?.get_mut(l)? = u32::try_from(id).ok()?;
+                    id
+                } else {
+                    child as usize
+                };
             }
+            ends.get_mut(node)?.push((owner, w.len()));
         }
-        let prefixes = pats
-            .iter()
-            .map(|p| {
-                words
-                    .iter()
-                    .filter(|(_, w)| p.starts_with(&w.to_ascii_lowercase()))
-                    .map(|(o, w)| (*o, w.len()))
-                    .collect()
-            })
-            .collect();
-        let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&pats)
-            .ok()?;
-        Some(Self { ac, prefixes })
+        Some(Self { next, ends })
     }
 
-    /// Calls `f(start, owner, length)` for every keyword at a word start of ASCII `text`.
-    ///
-    /// Complete: a keyword at a word start is never inside an earlier hit (hits are letters
-    /// only, and a word start follows a non-word byte), so the leftmost-longest hit there has
-    /// every keyword starting at that position as a prefix.
-    pub(crate) fn each(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
+    /// Calls `f(start, owner, length)` for every keyword at a word start of ASCII `text`, in
+    /// order of start. `tokens` are the text's tokens ([`crate::features::tokenize`]): every
+    /// word start that begins with a letter begins a token.
+    pub(crate) fn each(
+        &self,
+        text: &str,
+        tokens: &[crate::features::Token],
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
         let bytes = text.as_bytes();
-        for hit in self.ac.find_iter(text) {
-            let s = hit.start();
-            if !word_start(bytes, s) {
+        let Some(root) = self.next.first() else {
+            return;
+        };
+        for t in tokens {
+            let s = t.start;
+            let Some(&c) = bytes.get(s) else { continue };
+            if !c.is_ascii_alphabetic()
+                || root.get(usize::from(c.to_ascii_lowercase() - b'a')) == Some(&0)
+                || !word_start(bytes, s)
+            {
                 continue;
             }
-            for &(owner, len) in self
-                .prefixes
-                .get(hit.pattern().as_usize())
-                .into_iter()
-                .flatten()
-            {
-                f(s, owner, len);
+            let mut node = 0usize;
+            for &x in bytes.get(s..t.end).unwrap_or_default() {
+                if !x.is_ascii_alphabetic() {
+                    break;
+                }
+                let l = usize::from(x.to_ascii_lowercase() - b'a');
+                match self.next.get(node).and_then(|n| n.get(l)) {
+                    Some(&child) if child != 0 => node = child as usize,
+                    _ => break,
+                }
+                for &(owner, len) in self.ends.get(node).into_iter().flatten() {
+                    f(s, owner, len);
+                }
             }
         }
     }
