@@ -30,6 +30,8 @@ pub enum EvalCmd {
     Net(EvalArgs),
     /// Measure EHR-snooping detection against a ground-truth file.
     Ehr(crate::ehr::EhrEvalArgs),
+    /// Measure phishing detection: phishing and spam against ham, cross-validated.
+    Phish(crate::phish::EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +282,7 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
     let args = match cmd {
         EvalCmd::Net(a) => a,
         EvalCmd::Ehr(a) => return crate::ehr::eval(a, cfg),
+        EvalCmd::Phish(a) => return crate::phish::eval(&a),
     };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);

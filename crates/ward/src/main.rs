@@ -12,6 +12,7 @@ mod eval;
 mod inputs;
 mod net;
 mod output;
+mod phish;
 mod pipeline;
 mod respond;
 mod respond_bench;
@@ -88,6 +89,9 @@ enum Command {
     /// Automated response: try playbooks, approve or reject pending steps, see what ran.
     #[command(subcommand)]
     Respond(respond::RespondCmd),
+    /// Phishing detection for mail: score messages with reasons.
+    #[command(subcommand)]
+    Phish(phish::PhishCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +145,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => serve::serve(a, &cfg),
         Command::Respond(c) => respond::run(c, &cfg),
         Command::Deid(c) => deid::run(c),
+        Command::Phish(c) => phish::run(c),
         Command::Config(ConfigCmd::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

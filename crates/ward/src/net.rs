@@ -28,6 +28,12 @@ pub enum TrainCmd {
                             ward deid eval --text dev.text --gold dev.phi.phrase --cv 5   # honest estimate, by patient"
     )]
     Deid(crate::deid::TrainArgs),
+    /// Train the phishing text model on labelled mail (phishing, ham and spam corpora); use
+    /// it with `ward phish scan --model`.
+    #[command(
+        after_help = "Example:\n  ward train phish --phish nazario-dev.csv --ham easy-ham-1 --spam spam-1 --out phish.model"
+    )]
+    Phish(crate::phish::TrainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +144,7 @@ pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
     let args = match cmd {
         TrainCmd::Net(a) => a,
         TrainCmd::Deid(a) => return crate::deid::train(&a),
+        TrainCmd::Phish(a) => return crate::phish::train(&a),
     };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);

@@ -887,3 +887,5 @@ mod respond;
 
 #[path = "it/deid.rs"]
 mod deid;
+#[path = "it/phish.rs"]
+mod phish;

@@ -1,0 +1,257 @@
+//! Phishing and AI-written lure detection for hospital mail.
+//!
+//! A message ([`mail::Mail`], from raw RFC 5322 bytes or a CSV row) gets a score from 0 to
+//! 100, a verdict (clean, suspicious, phishing, or unparseable with the reason) and its
+//! reasons, strongest first. The reasons are the rule signals ([`signals`]) and, with a
+//! trained model ([`PhishModel`]), the words that pushed the model towards phishing.
+//!
+//! Pure: no IO, no clock. Readers of corpora are in [`corpus`] and take their input from the
+//! caller.
+
+pub mod corpus;
+pub mod error;
+pub mod html;
+pub mod mail;
+pub mod model;
+pub mod signals;
+pub mod text;
+pub mod url;
+
+pub use error::{PhishError, Unparseable};
+pub use mail::{Limits, Mail};
+pub use signals::{Org, Signal};
+
+use model::{PHISH, TextModel};
+use serde::{Deserialize, Serialize};
+
+/// The verdict on one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Nothing to act on.
+    Clean,
+    /// Worth a look: quarantine for review.
+    Suspicious,
+    /// Phishing: quarantine.
+    Phishing,
+    /// The message could not be read; the reason says why.
+    Unparseable,
+}
+
+/// One reason for a score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// Stable code (`url.ip_host`, `model.wording`, ...).
+    pub code: String,
+    /// How strongly it points to phishing, 0 to 1.
+    pub strength: f32,
+    /// In plain words.
+    pub text: String,
+}
+
+/// A scored message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    /// 0 to 100.
+    pub score: u8,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The model's probability of phishing, when a model was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f32>,
+    /// The reasons, strongest first.
+    pub reasons: Vec<Reason>,
+}
+
+impl Scored {
+    /// The verdict for a message that could not be read.
+    pub fn unparseable(why: &Unparseable) -> Self {
+        Self {
+            score: 0,
+            verdict: Verdict::Unparseable,
+            probability: None,
+            reasons: vec![Reason {
+                code: "unparseable".into(),
+                strength: 0.0,
+                text: why.to_string(),
+            }],
+        }
+    }
+}
+
+/// Score thresholds of the verdicts (probabilities of phishing). Defaults in brackets.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// At or above: phishing. [0.5]
+    pub phishing: f32,
+    /// At or above: suspicious. [0.2]
+    pub suspicious: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            phishing: 0.5,
+            suspicious: 0.2,
+        }
+    }
+}
+
+/// The magic string of a model file.
+pub const MODEL_FORMAT: &str = "ward-phish-model";
+/// The model file version this build writes and reads.
+pub const MODEL_VERSION: u32 = 1;
+
+/// A trained phishing model: the text model and its verdict thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhishModel {
+    /// [`MODEL_FORMAT`].
+    pub format: String,
+    /// [`MODEL_VERSION`].
+    pub version: u32,
+    /// The text model.
+    pub text: TextModel,
+    /// Verdict thresholds.
+    pub thresholds: Thresholds,
+}
+
+impl PhishModel {
+    /// Wraps a trained text model.
+    pub fn new(text: TextModel, thresholds: Thresholds) -> Self {
+        Self {
+            format: MODEL_FORMAT.into(),
+            version: MODEL_VERSION,
+            text,
+            thresholds,
+        }
+    }
+
+    /// Serialises the model: a checksum line, then the JSON body.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, PhishError> {
+        let body = serde_json::to_vec(self).map_err(|e| PhishError::Model(e.to_string()))?;
+        let sum = hex(ring::digest::digest(&ring::digest::SHA256, &body).as_ref());
+        let mut out = format!("{MODEL_FORMAT} sha256={sum}\n").into_bytes();
+        out.extend(body);
+        Ok(out)
+    }
+
+    /// Reads a model written by [`PhishModel::to_bytes`], checking its checksum and version.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, PhishError> {
+        let nl = bytes.iter().position(|&b| b == b'\n').ok_or_else(|| {
+            PhishError::Model("not a ward phishing model (no header line)".into())
+        })?;
+        let head = std::str::from_utf8(bytes.get(..nl).unwrap_or_default())
+            .map_err(|_| PhishError::Model("not a ward phishing model".into()))?;
+        let sum = head
+            .strip_prefix(&format!("{MODEL_FORMAT} sha256="))
+            .ok_or_else(|| PhishError::Model("not a ward phishing model".into()))?;
+        let body = bytes.get(nl + 1..).unwrap_or_default();
+        if hex(ring::digest::digest(&ring::digest::SHA256, body).as_ref()) != sum {
+            return Err(PhishError::Model(
+                "checksum mismatch: the file was altered or truncated".into(),
+            ));
+        }
+        let m: Self = serde_json::from_slice(body).map_err(|e| PhishError::Model(e.to_string()))?;
+        if m.format != MODEL_FORMAT || m.version != MODEL_VERSION {
+            return Err(PhishError::Model(format!(
+                "model version {} is not the version {MODEL_VERSION} this build reads",
+                m.version
+            )));
+        }
+        Ok(m)
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Signals the model cannot learn from bare text rows (headers, link targets, attachments):
+/// they raise a verdict by rule.
+fn rule_only(code: &str) -> bool {
+    !(code.starts_with("text.") || code.starts_with("sender."))
+}
+
+/// Scores one message.
+///
+/// With a model: the model's probability of phishing sets the score and the verdict by the
+/// thresholds; a rule-only signal (header, link target, attachment) of strength 0.9 or more
+/// raises a suspicious message to phishing, and one of 0.7 or more raises a clean one to
+/// suspicious. Without a model: the signals combine as independent pieces of evidence
+/// (`1 - Π(1 - strength)`) against the same thresholds.
+pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
+    let sigs = signals::signals(mail, org);
+    let mut reasons: Vec<Reason> = sigs
+        .iter()
+        .map(|s| Reason {
+            code: s.code.to_string(),
+            strength: s.strength,
+            text: s.reason.clone(),
+        })
+        .collect();
+    let strongest_rule = sigs
+        .iter()
+        .filter(|s| rule_only(s.code))
+        .map(|s| s.strength)
+        .fold(0.0f32, f32::max);
+    let (p, th, probability) = match model {
+        Some(m) => {
+            let feats = text::features(mail, &sigs);
+            let ids: Vec<u32> = feats.iter().map(|f| f.id).collect();
+            let probs = m.text.probabilities(&ids);
+            let p = probs.get(PHISH).copied().unwrap_or(0.0);
+            let top = m.text.top_phishing(&feats, 5);
+            if !top.is_empty() && p >= m.thresholds.suspicious {
+                let words: Vec<String> = top.iter().map(|(n, _)| describe(n)).collect();
+                reasons.push(Reason {
+                    code: "model.wording".into(),
+                    strength: p,
+                    text: format!(
+                        "the wording resembles the phishing ward was trained on ({:.0}%): {}",
+                        p * 100.0,
+                        words.join(", ")
+                    ),
+                });
+            }
+            (p, m.thresholds, Some(p))
+        }
+        None => {
+            let p = 1.0 - sigs.iter().map(|s| 1.0 - s.strength).product::<f32>();
+            (p, Thresholds::default(), None)
+        }
+    };
+    let mut verdict = if p >= th.phishing {
+        Verdict::Phishing
+    } else if p >= th.suspicious {
+        Verdict::Suspicious
+    } else {
+        Verdict::Clean
+    };
+    if model.is_some() {
+        if verdict == Verdict::Suspicious && strongest_rule >= 0.9 {
+            verdict = Verdict::Phishing;
+        } else if verdict == Verdict::Clean && strongest_rule >= 0.7 {
+            verdict = Verdict::Suspicious;
+        }
+    }
+    reasons.sort_by(|a, b| b.strength.total_cmp(&a.strength));
+    Scored {
+        score: (p.clamp(0.0, 1.0) * 100.0).round() as u8,
+        verdict,
+        probability,
+        reasons,
+    }
+}
+
+/// A feature name in words: `w:account` -> `"account"`, `b:verify_your` -> `"verify your"`.
+fn describe(name: &str) -> String {
+    match name.split_once(':') {
+        Some(("w" | "s", w)) => format!("\"{w}\""),
+        Some(("b", pair)) => format!("\"{}\"", pair.replace('_', " ")),
+        Some(("sig", code)) => format!("signal {code}"),
+        Some(("has", what)) => format!("has {what}"),
+        Some(("len", _)) => "its length".into(),
+        _ => name.to_string(),
+    }
+}

@@ -1,0 +1,104 @@
+use ward_phish::mail::{Limits, Mail};
+use ward_phish::model::{Example, TextModel, TrainOptions};
+use ward_phish::{Org, PhishModel, Thresholds, Verdict, score, signals::signals, text};
+
+fn example(subject: &str, body: &str, class: usize) -> (Mail, Example) {
+    let m = Mail::from_fields(
+        "x <x@example.com>",
+        subject,
+        body,
+        false,
+        &Limits::default(),
+    );
+    let f = text::features(&m, &signals(&m, &Org::default()));
+    (
+        m,
+        Example {
+            features: f.iter().map(|f| f.id).collect(),
+            class,
+        },
+    )
+}
+
+fn corpus() -> Vec<(Mail, Example)> {
+    let mut out = Vec::new();
+    for i in 0..30 {
+        out.push(example(
+            &format!("minutes {i}"),
+            "the committee meeting notes are attached for review by the team",
+            0,
+        ));
+        out.push(example(
+            &format!("sale {i}"),
+            "huge discount on watches buy now cheap prices unsubscribe",
+            1,
+        ));
+        out.push(example(
+            &format!("alert {i}"),
+            "verify your account password now or your mailbox will be suspended",
+            2,
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_model_learns_the_classes_and_explains_a_phishing_score() {
+    let data = corpus();
+    let ex: Vec<Example> = data.iter().map(|(_, e)| e.clone()).collect();
+    let t = TextModel::train(&ex, &TrainOptions::default()).unwrap();
+    assert_eq!(t.trained_on, [30, 30, 30]);
+    let model = PhishModel::new(t, Thresholds::default());
+    let (m, _) = example("notice", "please verify your account password today", 2);
+    let s = score(&m, &Org::default(), Some(&model));
+    assert_eq!(s.verdict, Verdict::Phishing, "{s:?}");
+    let why = s
+        .reasons
+        .iter()
+        .find(|r| r.code == "model.wording")
+        .unwrap();
+    assert!(
+        why.text.contains("verify") || why.text.contains("password"),
+        "{}",
+        why.text
+    );
+    let (m, _) = example("notes", "the committee meeting notes for the team", 0);
+    assert_eq!(
+        score(&m, &Org::default(), Some(&model)).verdict,
+        Verdict::Clean
+    );
+}
+
+#[test]
+fn training_is_deterministic_and_needs_two_classes() {
+    let ex: Vec<Example> = corpus().into_iter().map(|(_, e)| e).collect();
+    let a = TextModel::train(&ex, &TrainOptions::default()).unwrap();
+    let b = TextModel::train(&ex, &TrainOptions::default()).unwrap();
+    assert_eq!(a, b);
+    let one: Vec<Example> = ex.into_iter().filter(|e| e.class == 2).collect();
+    let e = TextModel::train(&one, &TrainOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("two classes"), "{e}");
+}
+
+#[test]
+fn a_model_file_round_trips_and_a_changed_one_is_refused() {
+    let ex: Vec<Example> = corpus().into_iter().map(|(_, e)| e).collect();
+    let m = PhishModel::new(
+        TextModel::train(&ex, &TrainOptions::default()).unwrap(),
+        Thresholds::default(),
+    );
+    let bytes = m.to_bytes().unwrap();
+    assert_eq!(PhishModel::from_bytes(&bytes).unwrap(), m);
+    let mut bad = bytes.clone();
+    let last = bad.len() - 2;
+    bad[last] ^= 1;
+    assert!(
+        PhishModel::from_bytes(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("checksum")
+    );
+    assert!(PhishModel::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+    assert!(PhishModel::from_bytes(b"").is_err());
+    assert!(PhishModel::from_bytes(b"something else\n{}").is_err());
+}

@@ -1,0 +1,469 @@
+//! `ward phish scan`, `ward train phish` and `ward eval phish`: phishing detection over mail
+//! files, folders (Maildir included), mbox files and `nazario`-layout CSVs.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use ward_phish::model::{Example, TextModel, TrainOptions};
+use ward_phish::{Limits, Mail, Org, PhishModel, Scored, Thresholds, Unparseable, Verdict};
+
+#[derive(Debug, Subcommand)]
+pub enum PhishCmd {
+    /// Score messages: one JSON line per message with its source, score (0-100), verdict
+    /// (clean, suspicious, phishing, unparseable) and reasons, strongest first.
+    #[command(
+        after_help = "Inputs: .eml files, folders (Maildir and any tree of message files), mbox files,\n\
+        and CSV files in the nazario layout (sender, receiver, date, subject, body, urls).\n\n\
+        Examples:\n  ward phish scan suspicious.eml\n  \
+        ward phish scan ~/Maildir --model phish.model --out verdicts.jsonl\n  \
+        ward phish scan export.csv --model phish.model"
+    )]
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Message files, folders, mbox or CSV files.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// A model from `ward train phish` (without one, the rule signals alone score).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Where to write the JSON lines (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Labelled corpora, shared by training and evaluation.
+#[derive(Debug, Args)]
+pub struct Corpora {
+    /// Phishing messages (files, folders, mbox or nazario CSV).
+    #[arg(long, value_name = "INPUT", required = true)]
+    pub phish: Vec<PathBuf>,
+    /// Legitimate messages.
+    #[arg(long, value_name = "INPUT", required = true)]
+    pub ham: Vec<PathBuf>,
+    /// Spam (unwanted but not phishing): taught as its own class, so that marketing mail is
+    /// not taken for phishing.
+    #[arg(long, value_name = "INPUT")]
+    pub spam: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub corpora: Corpora,
+    /// Where to write the model.
+    #[arg(long, short, default_value = "ward-phish.model", value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Gates: --min phishing_recall=0.95 --max ham_fpr=0.005 (exit status 2 when one fails).\n\
+    Metric names: phishing_recall, spam_recall, ham_fpr, phishing_recall_at_half_percent.\n\n\
+    Example:\n  ward eval phish --phish nazario-dev.csv --ham spamassassin/easy-ham-1 \\\n    \
+    --spam spamassassin/spam-1 --cv 5"
+)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub corpora: Corpora,
+    /// Folds of the cross-validation (stratified by class, seeded).
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    pub cv: usize,
+    /// Fail (exit status 2) when a metric is below this (`name=value`, repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub min: Vec<String>,
+    /// Fail (exit status 2) when a metric is above this (`name=value`, repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub max: Vec<String>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cmd: PhishCmd) -> Result<()> {
+    match cmd {
+        PhishCmd::Scan(a) => scan(&a),
+    }
+}
+
+/// One message read from an input: where it came from and the message or why not.
+struct Item {
+    source: String,
+    mail: Result<Mail, Unparseable>,
+}
+
+/// Reads every message of a path (file or folder, recursively, in name order).
+fn read_path(path: &Path, limits: &Limits, out: &mut Vec<Item>) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+    if meta.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("{}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                !p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+            })
+            .collect();
+        entries.sort();
+        for e in entries {
+            read_path(&e, limits, out)?;
+        }
+        return Ok(());
+    }
+    let name = path.display().to_string();
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        let f = std::fs::File::open(path).with_context(|| name.clone())?;
+        let rows = ward_phish::corpus::read_nazario(std::io::BufReader::new(f), &name, limits)?;
+        out.extend(rows.into_iter().map(|r| Item {
+            source: format!("{name}:row {}", r.row),
+            mail: Ok(r.mail),
+        }));
+        return Ok(());
+    }
+    if meta.len() > limits.max_bytes as u64 * 16 {
+        // a file larger than any mbox we read whole: one verdict for it
+        out.push(Item {
+            source: name,
+            mail: Err(Unparseable::TooLarge {
+                size: usize::try_from(meta.len()).unwrap_or(usize::MAX),
+                limit: limits.max_bytes * 16,
+            }),
+        });
+        return Ok(());
+    }
+    let data = std::fs::read(path).with_context(|| name.clone())?;
+    let msgs = ward_phish::corpus::messages(&data);
+    let many = msgs.len() > 1;
+    if msgs.is_empty() {
+        out.push(Item {
+            source: name,
+            mail: Err(Unparseable::Empty),
+        });
+        return Ok(());
+    }
+    for (i, m) in msgs.iter().enumerate() {
+        out.push(Item {
+            source: if many {
+                format!("{name}#{}", i + 1)
+            } else {
+                name.clone()
+            },
+            mail: Mail::parse(m, limits),
+        });
+    }
+    Ok(())
+}
+
+fn read_all(paths: &[PathBuf], limits: &Limits) -> Result<Vec<Item>> {
+    let mut out = Vec::new();
+    for p in paths {
+        read_path(p, limits, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn load_model(path: &Path) -> Result<PhishModel> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    PhishModel::from_bytes(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// One line of `ward phish scan`'s output.
+#[derive(serde::Serialize)]
+struct ScanLine<'a> {
+    source: &'a str,
+    #[serde(flatten)]
+    scored: &'a Scored,
+}
+
+fn scan(a: &ScanArgs) -> Result<()> {
+    let limits = Limits::default();
+    let org = Org::default();
+    let model = a.model.as_deref().map(load_model).transpose()?;
+    let items = read_all(&a.inputs, &limits)?;
+    let mut out: Box<dyn Write> = match &a.out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut counts = [0usize; 4];
+    for it in &items {
+        let scored = match &it.mail {
+            Ok(m) => ward_phish::score(m, &org, model.as_ref()),
+            Err(e) => Scored::unparseable(e),
+        };
+        let k = match scored.verdict {
+            Verdict::Clean => 0,
+            Verdict::Suspicious => 1,
+            Verdict::Phishing => 2,
+            Verdict::Unparseable => 3,
+        };
+        if let Some(c) = counts.get_mut(k) {
+            *c += 1;
+        }
+        let line = serde_json::to_string(&ScanLine {
+            source: &it.source,
+            scored: &scored,
+        })?;
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    eprintln!(
+        "{} messages: {} clean, {} suspicious, {} phishing, {} unparseable",
+        items.len(),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    );
+    Ok(())
+}
+
+/// The labelled messages of the corpora: (mail, class index). Unparseable messages are
+/// counted and left out.
+fn labelled(c: &Corpora, limits: &Limits) -> Result<Vec<(Mail, usize)>> {
+    let mut out = Vec::new();
+    for (paths, class, what) in [
+        (&c.ham, 0, "ham"),
+        (&c.spam, 1, "spam"),
+        (&c.phish, 2, "phishing"),
+    ] {
+        let items = read_all(paths, limits)?;
+        let mut bad = 0;
+        let n = items.len();
+        for it in items {
+            match it.mail {
+                Ok(m) => out.push((m, class)),
+                Err(_) => bad += 1,
+            }
+        }
+        eprintln!(
+            "{what}: {} messages read{}",
+            n - bad,
+            if bad > 0 {
+                format!(", {bad} unparseable left out")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(out)
+}
+
+fn examples(data: &[(Mail, usize)], org: &Org) -> Vec<Example> {
+    data.iter()
+        .map(|(m, c)| {
+            let sigs = ward_phish::signals::signals(m, org);
+            Example {
+                features: ward_phish::text::features(m, &sigs)
+                    .iter()
+                    .map(|f| f.id)
+                    .collect(),
+                class: *c,
+            }
+        })
+        .collect()
+}
+
+pub fn train(a: &TrainArgs) -> Result<()> {
+    let limits = Limits::default();
+    let org = Org::default();
+    let data = labelled(&a.corpora, &limits)?;
+    let t = std::time::Instant::now();
+    let ex = examples(&data, &org);
+    let text = TextModel::train(&ex, &TrainOptions::default())?;
+    let rows = text.len();
+    let model = PhishModel::new(text, Thresholds::default());
+    let bytes = model.to_bytes()?;
+    let dir = a
+        .out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}", dir.display()))?;
+    tmp.write_all(&bytes)?;
+    tmp.persist(&a.out)
+        .with_context(|| format!("{}", a.out.display()))?;
+    eprintln!(
+        "trained on {} messages in {:.1} s: {rows} weight rows, written to {}",
+        ex.len(),
+        t.elapsed().as_secs_f64(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+pub fn eval(a: &EvalArgs) -> Result<()> {
+    if a.cv < 2 {
+        bail!("--cv needs at least 2 folds");
+    }
+    let limits = Limits::default();
+    let org = Org::default();
+    let data = labelled(&a.corpora, &limits)?;
+    let ex = examples(&data, &org);
+    // stratified folds: each class shuffled (seeded) and dealt round-robin
+    let mut fold = vec![0usize; ex.len()];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n.max(1) as u64) as usize
+    };
+    for class in 0..3 {
+        let mut idx: Vec<usize> = (0..ex.len())
+            .filter(|&i| ex.get(i).is_some_and(|e| e.class == class))
+            .collect();
+        for i in (1..idx.len()).rev() {
+            idx.swap(i, next(i + 1));
+        }
+        for (k, i) in idx.into_iter().enumerate() {
+            if let Some(f) = fold.get_mut(i) {
+                *f = k % a.cv;
+            }
+        }
+    }
+    let mut prob = vec![0f32; ex.len()];
+    let mut verdict = vec![Verdict::Clean; ex.len()];
+    for k in 0..a.cv {
+        let train: Vec<Example> = ex
+            .iter()
+            .zip(&fold)
+            .filter(|(_, f)| **f != k)
+            .map(|(e, _)| e.clone())
+            .collect();
+        let text = TextModel::train(&train, &TrainOptions::default())?;
+        let model = PhishModel::new(text, Thresholds::default());
+        for (i, ((m, _), f)) in data.iter().zip(&fold).enumerate() {
+            if *f != k {
+                continue;
+            }
+            let s = ward_phish::score(m, &org, Some(&model));
+            if let Some(p) = prob.get_mut(i) {
+                *p = s.probability.unwrap_or(0.0);
+            }
+            if let Some(v) = verdict.get_mut(i) {
+                *v = s.verdict;
+            }
+        }
+        eprintln!(
+            "fold {}/{}: trained on {} messages",
+            k + 1,
+            a.cv,
+            train.len()
+        );
+    }
+    let of = |class: usize| -> Vec<usize> {
+        (0..ex.len())
+            .filter(|&i| ex.get(i).is_some_and(|e| e.class == class))
+            .collect()
+    };
+    let (ham, spam, phish) = (of(0), of(1), of(2));
+    let rate = |idx: &[usize], pred: &dyn Fn(usize) -> bool| {
+        idx.iter().filter(|&&i| pred(i)).count() as f64 / idx.len().max(1) as f64
+    };
+    let flagged = |i: usize| verdict.get(i) == Some(&Verdict::Phishing);
+    let phishing_recall = rate(&phish, &flagged);
+    let spam_recall = rate(&spam, &flagged);
+    let ham_fpr = rate(&ham, &flagged);
+    // the threshold that flags at most 0.5% of ham, and the phishing caught there
+    let mut hp: Vec<f32> = ham.iter().filter_map(|&i| prob.get(i).copied()).collect();
+    hp.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (hp.len() as f64 * 0.005).floor() as usize;
+    let cut = hp.get(allowed).copied().unwrap_or(0.0);
+    let at_half = rate(&phish, &|i| prob.get(i).is_some_and(|&p| p > cut));
+    let figures = [
+        ("phishing_recall", phishing_recall),
+        ("spam_recall", spam_recall),
+        ("ham_fpr", ham_fpr),
+        ("phishing_recall_at_half_percent", at_half),
+    ];
+    if a.json {
+        let obj: serde_json::Map<String, serde_json::Value> = figures
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+            .collect();
+        println!("{}", serde_json::Value::Object(obj));
+    } else {
+        println!(
+            "{} messages ({} ham, {} spam, {} phishing), {}-fold cross-validation",
+            ex.len(),
+            ham.len(),
+            spam.len(),
+            phish.len(),
+            a.cv
+        );
+        println!(
+            "  verdict phishing (threshold {:.2}, rules can raise a verdict):",
+            Thresholds::default().phishing
+        );
+        println!(
+            "    phishing caught   {:.4} ({} of {})",
+            phishing_recall,
+            phish.iter().filter(|&&i| flagged(i)).count(),
+            phish.len()
+        );
+        println!(
+            "    spam flagged      {:.4} ({} of {})",
+            spam_recall,
+            spam.iter().filter(|&&i| flagged(i)).count(),
+            spam.len()
+        );
+        println!(
+            "    ham flagged       {:.4} ({} of {})",
+            ham_fpr,
+            ham.iter().filter(|&&i| flagged(i)).count(),
+            ham.len()
+        );
+        println!(
+            "  at the model threshold {cut:.3} that flags at most 0.5% of ham: phishing caught {at_half:.4}"
+        );
+    }
+    gates(&figures, &a.min, &a.max)
+}
+
+/// Checks `name=value` gates; exit status 2 when one fails.
+fn gates(figures: &[(&str, f64)], min: &[String], max: &[String]) -> Result<()> {
+    let mut failed = Vec::new();
+    for (list, is_min) in [(min, true), (max, false)] {
+        for g in list {
+            let Some((name, v)) = g.split_once('=') else {
+                bail!("gate {g:?} is not name=value");
+            };
+            let want: f64 = v
+                .parse()
+                .with_context(|| format!("gate {g:?}: not a number"))?;
+            let Some((_, got)) = figures.iter().find(|(n, _)| *n == name) else {
+                bail!(
+                    "unknown metric {name:?} (known: {})",
+                    figures
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            };
+            if (is_min && *got < want) || (!is_min && *got > want) {
+                failed.push(format!(
+                    "{name} = {got:.4} ({} {want})",
+                    if is_min { "min" } else { "max" }
+                ));
+            }
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    for f in &failed {
+        eprintln!("gate failed: {f}");
+    }
+    std::process::exit(2);
+}

@@ -1,0 +1,146 @@
+//! `ward phish scan`, `ward train phish` and `ward eval phish` as a user runs them.
+
+use super::{text, ward};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../phish/tests/fixtures")
+}
+
+#[test]
+fn scan_writes_one_json_line_per_message_with_verdict_and_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixtures();
+    let arg = |n: &str| f.join(n).display().to_string();
+    let (lure, clean, notmail, mbox) = (
+        arg("lure.eml"),
+        arg("clean.eml"),
+        arg("notmail.eml"),
+        arg("two.mbox"),
+    );
+    let out = ward(
+        &["phish", "scan", &lure, &clean, &notmail, &mbox],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    let verdicts: Vec<&str> = lines
+        .iter()
+        .map(|l| l["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["phishing", "clean", "unparseable", "clean", "clean"]
+    );
+    assert!(lines[0]["score"].as_u64().unwrap() >= 90);
+    let reasons = lines[0]["reasons"].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r["code"] == "attach.double_extension")
+    );
+    assert!(
+        lines[2]["reasons"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("no RFC 5322 header")
+    );
+    assert!(lines[3]["source"].as_str().unwrap().ends_with("two.mbox#1"));
+    assert!(
+        text(&out.stderr).contains("5 messages: 3 clean, 0 suspicious, 1 phishing, 1 unparseable")
+    );
+}
+
+#[test]
+fn train_then_scan_with_the_model_and_eval_by_cross_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut phish = String::from("sender,receiver,date,subject,body,urls,label\n");
+    let mut ham = String::from("sender,receiver,date,subject,body,urls,label\n");
+    for i in 0..20 {
+        phish.push_str(&format!("Support <s{i}@help-desk.example>,a@b.c,d,Verify your mailbox {i},\"Your mailbox will be suspended. Verify your password now at the link.\",1,1\n"));
+        ham.push_str(&format!("Ana <ana@hospital.example>,a@b.c,d,Rota {i},\"The rota for next week is on the shared drive. Thanks.\",0,0\n"));
+    }
+    std::fs::write(d.join("phish.csv"), phish).unwrap();
+    std::fs::write(d.join("ham.csv"), ham).unwrap();
+    let out = ward(
+        &[
+            "train",
+            "phish",
+            "--phish",
+            "phish.csv",
+            "--ham",
+            "ham.csv",
+            "--out",
+            "p.model",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("trained on 40 messages"));
+    let lure = fixtures().join("lure.eml").display().to_string();
+    let out = ward(&["phish", "scan", "--model", "p.model", &lure], d);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(line["verdict"], "phishing");
+    assert!(line["probability"].as_f64().unwrap() > 0.5);
+
+    let out = ward(
+        &[
+            "eval",
+            "phish",
+            "--phish",
+            "phish.csv",
+            "--ham",
+            "ham.csv",
+            "--cv",
+            "4",
+            "--json",
+            "--min",
+            "phishing_recall=0.9",
+            "--max",
+            "ham_fpr=0.1",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(v["phishing_recall"], 1.0);
+    // a gate that cannot hold fails with exit status 2
+    let out = ward(
+        &[
+            "eval",
+            "phish",
+            "--phish",
+            "phish.csv",
+            "--ham",
+            "ham.csv",
+            "--cv",
+            "4",
+            "--max",
+            "phishing_recall=0.5",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(2));
+
+    // a damaged model and a missing input are clear errors
+    let mut bytes = std::fs::read(d.join("p.model")).unwrap();
+    let n = bytes.len() - 3;
+    bytes[n] ^= 1;
+    std::fs::write(d.join("bad.model"), bytes).unwrap();
+    let out = ward(&["phish", "scan", "--model", "bad.model", &lure], d);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("checksum"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ward(&["phish", "scan", "missing.eml"], d);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("missing.eml"));
+}
