@@ -120,3 +120,79 @@ pub fn messages(data: &[u8]) -> Vec<&[u8]> {
         vec![data]
     }
 }
+
+/// One URL of a URL list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlRow {
+    /// 1-based line (plain list) or data row (CSV).
+    pub row: u64,
+    /// The URL.
+    pub url: String,
+    /// Its label when the file has one (`status`: phishing/legitimate, or `label`: 1/0).
+    pub phishing: Option<bool>,
+}
+
+/// Reads a list of URLs: a CSV whose header names a `url` column (and optionally `status`
+/// with `phishing`/`legitimate` or `label` with 1/0), or plain text with one URL per line
+/// (empty lines and lines starting with `#` skipped).
+pub fn read_urls(data: &[u8], file: &str) -> Result<Vec<UrlRow>, PhishError> {
+    let err = |row: u64, reason: String| PhishError::Csv {
+        file: file.to_string(),
+        row,
+        reason,
+    };
+    let first = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    let is_csv = String::from_utf8_lossy(first)
+        .split(',')
+        .any(|h| h.trim().eq_ignore_ascii_case("url"));
+    if !is_csv {
+        let text = std::str::from_utf8(data).map_err(|e| {
+            let line = data
+                .get(..e.valid_up_to())
+                .map_or(0, |d| d.iter().filter(|&&b| b == b'\n').count());
+            err(line as u64 + 1, "not valid UTF-8".into())
+        })?;
+        return Ok(text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map(|(i, l)| UrlRow {
+                row: i as u64 + 1,
+                url: l.trim().to_string(),
+                phishing: None,
+            })
+            .collect());
+    }
+    let mut r = csv::ReaderBuilder::new().from_reader(data);
+    let header = r.headers().map_err(|e| err(0, csv_reason(&e)))?.clone();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let url_col = col("url").ok_or_else(|| err(0, "no url column".into()))?;
+    let (status, label) = (col("status"), col("label"));
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let row = i as u64 + 1;
+        let rec = rec.map_err(|e| err(row, csv_reason(&e)))?;
+        let get = |c: usize| rec.get(c).unwrap_or_default().trim();
+        let phishing = match (status.map(get), label.map(get)) {
+            (Some(s), _) if s.eq_ignore_ascii_case("phishing") => Some(true),
+            (Some(s), _) if s.eq_ignore_ascii_case("legitimate") => Some(false),
+            (Some(s), _) if !s.is_empty() => {
+                return Err(err(row, "status must be phishing or legitimate".into()));
+            }
+            (_, Some("1")) => Some(true),
+            (_, Some("0")) => Some(false),
+            (_, Some(l)) if !l.is_empty() => return Err(err(row, "label must be 0 or 1".into())),
+            _ => None,
+        };
+        out.push(UrlRow {
+            row,
+            url: get(url_col).to_string(),
+            phishing,
+        });
+    }
+    Ok(out)
+}

@@ -16,6 +16,7 @@ pub mod model;
 pub mod signals;
 pub mod text;
 pub mod url;
+pub mod urlmodel;
 
 pub use error::{PhishError, Unparseable};
 pub use mail::{Limits, Mail};
@@ -103,8 +104,9 @@ pub const MODEL_FORMAT: &str = "ward-phish-model";
 /// The model file version this build writes and reads.
 pub const MODEL_VERSION: u32 = 1;
 
-/// A trained phishing model: the text model and its verdict thresholds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A trained phishing model: the text model, optionally the URL model, and the verdict
+/// thresholds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhishModel {
     /// [`MODEL_FORMAT`].
     pub format: String,
@@ -112,6 +114,9 @@ pub struct PhishModel {
     pub version: u32,
     /// The text model.
     pub text: TextModel,
+    /// The URL model (trained when URLs were given).
+    #[serde(default)]
+    pub urls: Option<urlmodel::UrlModel>,
     /// Verdict thresholds.
     pub thresholds: Thresholds,
 }
@@ -123,6 +128,7 @@ impl PhishModel {
             format: MODEL_FORMAT.into(),
             version: MODEL_VERSION,
             text,
+            urls: None,
             thresholds,
         }
     }
@@ -167,6 +173,9 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Links per message the URL model judges (the first ones).
+const MODEL_LINKS: usize = 50;
+
 /// Signals the model cannot learn from bare text rows (headers, link targets, attachments):
 /// they raise a verdict by rule.
 fn rule_only(code: &str) -> bool {
@@ -176,7 +185,8 @@ fn rule_only(code: &str) -> bool {
 /// Scores one message.
 ///
 /// With a model: the model's probability of phishing sets the score and the verdict by the
-/// thresholds; a rule-only signal (header, link target, attachment) of strength 0.9 or more
+/// thresholds; a rule-only signal (header, link target, attachment, or the URL model's
+/// probability for the message's worst link) of strength 0.9 or more
 /// raises a suspicious message to phishing, and one of 0.7 or more raises a clean one to
 /// suspicious. Without a model: the signals combine as independent pieces of evidence
 /// (`1 - Π(1 - strength)`) against the same thresholds.
@@ -190,7 +200,7 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
             text: s.reason.clone(),
         })
         .collect();
-    let strongest_rule = sigs
+    let mut strongest_rule = sigs
         .iter()
         .filter(|s| rule_only(s.code))
         .map(|s| s.strength)
@@ -213,6 +223,27 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
                         words.join(", ")
                     ),
                 });
+            }
+            if let Some(um) = &m.urls {
+                // the link the URL model likes least
+                let worst = mail
+                    .links
+                    .iter()
+                    .take(MODEL_LINKS)
+                    .map(|l| (um.probability(&l.url), l))
+                    .max_by(|a, b| a.0.total_cmp(&b.0));
+                if let Some((q, link)) = worst.filter(|(q, _)| *q >= 0.5) {
+                    let host = url::parse(&link.url).map(|p| p.host).unwrap_or_default();
+                    reasons.push(Reason {
+                        code: "url.model".into(),
+                        strength: q,
+                        text: format!(
+                            "a link to {host} looks like the phishing URLs ward was trained on ({:.0}%)",
+                            q * 100.0
+                        ),
+                    });
+                    strongest_rule = strongest_rule.max(q);
+                }
             }
             (p, m.thresholds, Some(p))
         }

@@ -42,6 +42,7 @@ impl Default for TrainOptions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextModel {
     /// Feature id -> weight per class.
+    #[serde(with = "sorted")]
     weights: HashMap<u32, [f32; K]>,
     bias: [f32; K],
     /// Messages per class it was trained on.
@@ -186,5 +187,33 @@ impl TextModel {
     /// Whether the model has no weights.
     pub fn is_empty(&self) -> bool {
         self.weights.is_empty()
+    }
+}
+
+/// A hash map written as a list sorted by key, so that one model always gives the same bytes.
+pub(crate) mod sorted {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::HashMap;
+    use std::hash::Hash;
+
+    pub fn serialize<K, V, S>(map: &HashMap<K, V>, s: S) -> Result<S::Ok, S::Error>
+    where
+        K: Serialize + Ord,
+        V: Serialize,
+        S: Serializer,
+    {
+        let mut v: Vec<(&K, &V)> = map.iter().collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, K, V, D>(d: D) -> Result<HashMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Eq + Hash,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        let v: Vec<(K, V)> = Vec::deserialize(d)?;
+        Ok(v.into_iter().collect())
     }
 }

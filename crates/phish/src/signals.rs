@@ -282,6 +282,16 @@ const BANKING_CHANGE: &[&str] = &[
     "updated payment instructions",
 ];
 
+/// Whether a top-level domain is one of the registries much used for phishing.
+pub fn risky_tld(tld: &str) -> bool {
+    RISKY_TLDS.contains(&tld)
+}
+
+/// Whether a registrable domain is a link shortener.
+pub fn shortener(domain: &str) -> bool {
+    SHORTENERS.contains(&domain)
+}
+
 /// One signal: a stable code, how strongly it points to phishing (0 to 1, a rule's own
 /// weight, not a probability), and the reason in plain words.
 #[derive(Debug, Clone, PartialEq, Serialize)]

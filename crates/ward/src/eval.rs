@@ -32,6 +32,9 @@ pub enum EvalCmd {
     Ehr(crate::ehr::EhrEvalArgs),
     /// Measure phishing detection: phishing and spam against ham, cross-validated.
     Phish(crate::phish::EvalArgs),
+    /// Measure the URL model on labelled URLs (the URL string alone), cross-validated.
+    #[command(name = "phish-url")]
+    PhishUrl(crate::phish::UrlEvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +286,7 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
         EvalCmd::Net(a) => a,
         EvalCmd::Ehr(a) => return crate::ehr::eval(a, cfg),
         EvalCmd::Phish(a) => return crate::phish::eval(&a),
+        EvalCmd::PhishUrl(a) => return crate::phish::eval_urls(&a),
     };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);

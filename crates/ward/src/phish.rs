@@ -20,6 +20,55 @@ pub enum PhishCmd {
         ward phish scan export.csv --model phish.model"
     )]
     Scan(ScanArgs),
+    /// Score URLs from their string alone (no page is fetched): one JSON line per URL with
+    /// its score, verdict and reasons.
+    #[command(
+        after_help = "Input: a text file with one URL per line, or a CSV with a url column.\n\n\
+        Examples:\n  ward phish url links.txt --model phish.model\n  \
+        ward phish url urls.csv --model phish.model --out scored.jsonl"
+    )]
+    Url(UrlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UrlArgs {
+    /// A file of URLs.
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+    /// A model from `ward train phish --urls ...` (without a URL model, the rule signals
+    /// alone score).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Where to write the JSON lines (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Gates: --min accuracy=0.96 (exit status 2 when one fails).\n\
+    Metric names: accuracy, precision, recall, char_accuracy.\n\n\
+    Example:\n  ward eval phish-url --urls urls-dev.csv --cv 5"
+)]
+pub struct UrlEvalArgs {
+    /// Labelled URLs: a CSV with `url` and `status` (phishing/legitimate) or `label` (1/0).
+    #[arg(long, value_name = "FILE")]
+    pub urls: PathBuf,
+    /// Folds of the cross-validation (stratified, seeded).
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    pub cv: usize,
+    /// Fail (exit status 2) when a metric is below this (`name=value`, repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub min: Vec<String>,
+    /// Fail (exit status 2) when a metric is above this (`name=value`, repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub max: Vec<String>,
+    /// Write the misjudged URLs (label, probability, URL) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub misses: Option<PathBuf>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +103,9 @@ pub struct Corpora {
 pub struct TrainArgs {
     #[command(flatten)]
     pub corpora: Corpora,
+    /// Labelled URLs to train the URL model on (a CSV with `url` and `status` or `label`).
+    #[arg(long, value_name = "FILE")]
+    pub urls: Option<PathBuf>,
     /// Where to write the model.
     #[arg(long, short, default_value = "ward-phish.model", value_name = "FILE")]
     pub out: PathBuf,
@@ -69,6 +121,9 @@ pub struct TrainArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     pub corpora: Corpora,
+    /// Labelled URLs: train a URL model on them and let it judge the messages' links.
+    #[arg(long, value_name = "FILE")]
+    pub urls: Option<PathBuf>,
     /// Folds of the cross-validation (stratified by class, seeded).
     #[arg(long, default_value_t = 5, value_name = "K")]
     pub cv: usize,
@@ -86,6 +141,7 @@ pub struct EvalArgs {
 pub fn run(cmd: PhishCmd) -> Result<()> {
     match cmd {
         PhishCmd::Scan(a) => scan(&a),
+        PhishCmd::Url(a) => score_urls(&a),
     }
 }
 
@@ -280,7 +336,10 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     let ex = examples(&data, &org);
     let text = TextModel::train(&ex, &TrainOptions::default())?;
     let rows = text.len();
-    let model = PhishModel::new(text, Thresholds::default());
+    let mut model = PhishModel::new(text, Thresholds::default());
+    if let Some(u) = &a.urls {
+        model.urls = Some(url_model(u)?);
+    }
     let bytes = model.to_bytes()?;
     let dir = a
         .out
@@ -309,6 +368,7 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
     let org = Org::default();
     let data = labelled(&a.corpora, &limits)?;
     let ex = examples(&data, &org);
+    let urls = a.urls.as_deref().map(url_model).transpose()?;
     // stratified folds: each class shuffled (seeded) and dealt round-robin
     let mut fold = vec![0usize; ex.len()];
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
@@ -341,7 +401,8 @@ pub fn eval(a: &EvalArgs) -> Result<()> {
             .map(|(e, _)| e.clone())
             .collect();
         let text = TextModel::train(&train, &TrainOptions::default())?;
-        let model = PhishModel::new(text, Thresholds::default());
+        let mut model = PhishModel::new(text, Thresholds::default());
+        model.urls = urls.clone();
         for (i, ((m, _), f)) in data.iter().zip(&fold).enumerate() {
             if *f != k {
                 continue;
@@ -466,4 +527,204 @@ fn gates(figures: &[(&str, f64)], min: &[String], max: &[String]) -> Result<()> 
         eprintln!("gate failed: {f}");
     }
     std::process::exit(2);
+}
+
+/// Labelled URLs of a file (every row must carry a label).
+fn labelled_urls(path: &Path) -> Result<Vec<(String, bool)>> {
+    let data = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let rows = ward_phish::corpus::read_urls(&data, &path.display().to_string())?;
+    rows.into_iter()
+        .map(|r| match r.phishing {
+            Some(p) => Ok((r.url, p)),
+            None => bail!(
+                "{}: row {}: no label (status or label column)",
+                path.display(),
+                r.row
+            ),
+        })
+        .collect()
+}
+
+/// Trains the URL model on a labelled URL file.
+fn url_model(path: &Path) -> Result<ward_phish::urlmodel::UrlModel> {
+    let urls = labelled_urls(path)?;
+    let t = std::time::Instant::now();
+    let m = ward_phish::urlmodel::UrlModel::train(&urls, &Org::default().brands)?;
+    eprintln!(
+        "URL model: trained on {} URLs in {:.1} s",
+        urls.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(m)
+}
+
+fn score_urls(a: &UrlArgs) -> Result<()> {
+    let model = a.model.as_deref().map(load_model).transpose()?;
+    let um = model.as_ref().and_then(|m| m.urls.as_ref());
+    if model.is_some() && um.is_none() {
+        eprintln!(
+            "note: the model has no URL model (train it with --urls); the rule signals alone score"
+        );
+    }
+    let data = std::fs::read(&a.input).with_context(|| format!("{}", a.input.display()))?;
+    let rows = ward_phish::corpus::read_urls(&data, &a.input.display().to_string())?;
+    let known = Org::default().brands;
+    let mut out: Box<dyn Write> = match &a.out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let th = Thresholds::default();
+    let mut counts = [0usize; 3];
+    for r in &rows {
+        let sigs = ward_phish::url::parse(&r.url)
+            .map(|p| ward_phish::signals::url_signals(&p, &known))
+            .unwrap_or_default();
+        let p = match um {
+            Some(m) => m.probability(&r.url),
+            None => 1.0 - sigs.iter().map(|s| 1.0 - s.strength).product::<f32>(),
+        };
+        let verdict = if p >= th.phishing {
+            Verdict::Phishing
+        } else if p >= th.suspicious {
+            Verdict::Suspicious
+        } else {
+            Verdict::Clean
+        };
+        if let Some(c) = counts.get_mut(match verdict {
+            Verdict::Clean => 0,
+            Verdict::Suspicious => 1,
+            _ => 2,
+        }) {
+            *c += 1;
+        }
+        let line = serde_json::json!({
+            "row": r.row,
+            "url": r.url,
+            "score": (p.clamp(0.0, 1.0) * 100.0).round() as u8,
+            "verdict": verdict,
+            "reasons": sigs,
+        });
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    eprintln!(
+        "{} URLs: {} clean, {} suspicious, {} phishing",
+        rows.len(),
+        counts[0],
+        counts[1],
+        counts[2]
+    );
+    Ok(())
+}
+
+pub fn eval_urls(a: &UrlEvalArgs) -> Result<()> {
+    if a.cv < 2 {
+        bail!("--cv needs at least 2 folds");
+    }
+    let urls = labelled_urls(&a.urls)?;
+    let brands = Org::default().brands;
+    // stratified folds, seeded
+    let mut fold = vec![0usize; urls.len()];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for class in [false, true] {
+        let mut idx: Vec<usize> = (0..urls.len())
+            .filter(|&i| urls.get(i).is_some_and(|u| u.1 == class))
+            .collect();
+        for i in (1..idx.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            idx.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        for (k, i) in idx.into_iter().enumerate() {
+            if let Some(f) = fold.get_mut(i) {
+                *f = k % a.cv;
+            }
+        }
+    }
+    let mut p = vec![0f32; urls.len()];
+    let mut pc = vec![0f32; urls.len()];
+    let t = std::time::Instant::now();
+    for k in 0..a.cv {
+        let train: Vec<(String, bool)> = urls
+            .iter()
+            .zip(&fold)
+            .filter(|(_, f)| **f != k)
+            .map(|(u, _)| u.clone())
+            .collect();
+        let m = ward_phish::urlmodel::UrlModel::train(&train, &brands)?;
+        for (i, (u, f)) in urls.iter().zip(&fold).enumerate() {
+            if *f == k {
+                if let Some(v) = p.get_mut(i) {
+                    *v = m.probability(&u.0);
+                }
+                if let Some(v) = pc.get_mut(i) {
+                    *v = m.char_probability(&u.0);
+                }
+            }
+        }
+        eprintln!("fold {}/{}: trained on {} URLs", k + 1, a.cv, train.len());
+    }
+    if let Some(path) = &a.misses {
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("{}", path.display()))?,
+        );
+        for ((u, y), q) in urls.iter().zip(&p) {
+            if (*q >= 0.5) != *y {
+                writeln!(
+                    w,
+                    "{}\t{q:.3}\t{u}",
+                    if *y { "phishing" } else { "legitimate" }
+                )?;
+            }
+        }
+        w.flush()?;
+    }
+    let n = urls.len().max(1) as f64;
+    let acc = |ps: &[f32]| {
+        urls.iter()
+            .zip(ps)
+            .filter(|((_, y), q)| (**q >= 0.5) == *y)
+            .count() as f64
+            / n
+    };
+    let tp = urls
+        .iter()
+        .zip(&p)
+        .filter(|((_, y), q)| *y && **q >= 0.5)
+        .count() as f64;
+    let fp = urls
+        .iter()
+        .zip(&p)
+        .filter(|((_, y), q)| !*y && **q >= 0.5)
+        .count() as f64;
+    let pos = urls.iter().filter(|(_, y)| *y).count() as f64;
+    let figures = [
+        ("accuracy", acc(&p)),
+        ("precision", tp / (tp + fp).max(1.0)),
+        ("recall", tp / pos.max(1.0)),
+        ("char_accuracy", acc(&pc)),
+    ];
+    if a.json {
+        let obj: serde_json::Map<String, serde_json::Value> = figures
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+            .collect();
+        println!("{}", serde_json::Value::Object(obj));
+    } else {
+        println!(
+            "{} URLs ({} phishing), {}-fold cross-validation, {:.1} s",
+            urls.len(),
+            pos,
+            a.cv,
+            t.elapsed().as_secs_f64()
+        );
+        for (k, v) in &figures {
+            println!("  {k:<14} {v:.4}");
+        }
+        println!("  (char_accuracy: the character n-gram model alone, the usual baseline)");
+    }
+    gates(&figures, &a.min, &a.max)
 }

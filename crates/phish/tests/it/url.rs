@@ -77,3 +77,71 @@ fn lookalikes_are_told_from_the_real_domain() {
     assert!(randomness("xkqzvbtrwplm") >= 0.5);
     assert!(randomness("hospital") < 0.5);
 }
+
+#[test]
+fn url_lists_read_as_text_or_csv_and_bad_rows_are_named() {
+    use ward_phish::corpus::read_urls;
+    let rows = read_urls(
+        b"# links\nhttp://a.example/\n\n  https://b.example/x  \n",
+        "l.txt",
+    )
+    .unwrap();
+    let got: Vec<(u64, &str)> = rows.iter().map(|r| (r.row, r.url.as_str())).collect();
+    assert_eq!(got, [(2, "http://a.example/"), (4, "https://b.example/x")]);
+    let rows = read_urls(
+        b"url,length,status\nhttp://a.example/,18,legitimate\nhttp://1.2.3.4/x,16,phishing\n",
+        "u.csv",
+    )
+    .unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.phishing).collect::<Vec<_>>(),
+        [Some(false), Some(true)]
+    );
+    let rows = read_urls(
+        b"label,url\n1,http://x.example\n0,http://y.example\n",
+        "u.csv",
+    )
+    .unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.phishing).collect::<Vec<_>>(),
+        [Some(true), Some(false)]
+    );
+    for (data, row) in [
+        (&b"url,status\nhttp://a,maybe\n"[..], "row 1"),
+        (&b"url,label\nhttp://a,1\nhttp://b,2\n"[..], "row 2"),
+        (&b"http://a\n\xff\n"[..], "row 2"),
+    ] {
+        let e = read_urls(data, "f").unwrap_err().to_string();
+        assert!(e.contains(row), "{e}");
+    }
+}
+
+#[test]
+fn the_url_model_learns_from_the_string_alone() {
+    use ward_phish::urlmodel::{FEATURES, UrlModel, features};
+    assert_eq!(
+        features("http://a.example/x?y=1", &[]).len(),
+        FEATURES.len()
+    );
+    assert!(
+        features("not a url", &[]).iter().any(|v| v.is_nan()),
+        "parts a URL lacks are NaN"
+    );
+    let mut urls = Vec::new();
+    for i in 0..150 {
+        urls.push((format!("https://www.site{i}.example/articles/{i}"), false));
+        urls.push((
+            format!(
+                "http://10.{}.{}.7/secure/login.php?acct={i}",
+                i % 200,
+                i % 7
+            ),
+            true,
+        ));
+    }
+    let m = UrlModel::train(&urls, &[]).unwrap();
+    assert!(m.probability("http://10.9.8.7/secure/login.php?acct=99999") > 0.8);
+    assert!(m.probability("https://www.site777.example/articles/777") < 0.2);
+    let only_one: Vec<(String, bool)> = urls.into_iter().filter(|u| u.1).collect();
+    assert!(UrlModel::train(&only_one, &[]).is_err());
+}

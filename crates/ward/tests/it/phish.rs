@@ -144,3 +144,92 @@ fn train_then_scan_with_the_model_and_eval_by_cross_validation() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("missing.eml"));
 }
+
+#[test]
+fn urls_are_scored_and_the_url_model_is_cross_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut csv = String::from("url,status\n");
+    for i in 0..60 {
+        csv.push_str(&format!(
+            "https://www.news{i}.example/world/{i},legitimate\n"
+        ));
+        csv.push_str(&format!(
+            "http://192.168.{}.9/paypal.com/webscr/login.php?id={i},phishing\n",
+            i % 250
+        ));
+    }
+    std::fs::write(d.join("urls.csv"), csv).unwrap();
+    let out = ward(
+        &[
+            "eval",
+            "phish-url",
+            "--urls",
+            "urls.csv",
+            "--cv",
+            "3",
+            "--json",
+            "--min",
+            "accuracy=0.9",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert!(v["accuracy"].as_f64().unwrap() >= 0.9);
+
+    std::fs::write(
+        d.join("links.txt"),
+        "https://www.news5.example/world/5\nhttp://192.168.1.9/paypal.com/webscr/login.php?id=1\n",
+    )
+    .unwrap();
+    // rules only: the IP host and the credential path are reasons
+    let out = ward(&["phish", "url", "links.txt"], d);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["verdict"], "clean");
+    assert_eq!(lines[1]["verdict"], "phishing");
+    assert!(
+        lines[1]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "url.ip_host")
+    );
+
+    // with a trained URL model
+    let mut phish = String::from("sender,subject,body\n");
+    let mut ham = String::from("sender,subject,body\n");
+    for i in 0..10 {
+        phish.push_str(&format!(
+            "a <a{i}@x.example>,verify {i},verify your password now\n"
+        ));
+        ham.push_str(&format!(
+            "b <b{i}@y.example>,rota {i},the rota is on the drive\n"
+        ));
+    }
+    std::fs::write(d.join("p.csv"), phish).unwrap();
+    std::fs::write(d.join("h.csv"), ham).unwrap();
+    let out = ward(
+        &[
+            "train", "phish", "--phish", "p.csv", "--ham", "h.csv", "--urls", "urls.csv", "--out",
+            "m.model",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("URL model: trained on 120 URLs"));
+    let out = ward(&["phish", "url", "links.txt", "--model", "m.model"], d);
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines[0]["score"].as_u64().unwrap() < 50 && lines[1]["score"].as_u64().unwrap() > 50,
+        "{lines:?}"
+    );
+}

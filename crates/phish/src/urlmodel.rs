@@ -1,0 +1,383 @@
+//! The URL model: judges a URL from its string alone (no page is fetched, no DNS is asked).
+//!
+//! Two learners, stacked:
+//! - a logistic regression over hashed character 3- to 5-grams of the lower-cased URL
+//!   ([`CharModel`]);
+//! - gradient-boosted trees ([`ward_ml::gbdt::Gbdt`]) over hand-made features of the URL's
+//!   parts ([`FEATURES`]) plus the character model's score. In training the character score
+//!   comes from models that did not see the URL (out-of-fold), so the trees learn how far to
+//!   trust it on unseen URLs.
+
+use crate::error::PhishError;
+use crate::url::{self, Parsed};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use ward_ml::Matrix;
+use ward_ml::gbdt::{Gbdt, GbdtParams};
+
+/// Names of the hand-made features, in the order of [`features`]' row (the character model's
+/// score is appended after them).
+pub const FEATURES: &[&str] = &[
+    "length",
+    "host_length",
+    "path_length",
+    "query_length",
+    "dots",
+    "hyphens",
+    "at_signs",
+    "question_marks",
+    "ampersands",
+    "equals",
+    "underscores",
+    "tildes",
+    "percents",
+    "slashes",
+    "colons",
+    "semicolons",
+    "digits_ratio",
+    "host_digits_ratio",
+    "host_labels",
+    "https",
+    "ip_host",
+    "port",
+    "punycode",
+    "userinfo",
+    "www",
+    "com_count",
+    "double_slash_in_path",
+    "http_in_path",
+    "tld_in_path",
+    "tld_in_subdomain",
+    "hyphen_in_domain",
+    "risky_tld",
+    "shortener",
+    "random_label",
+    "longest_host_word",
+    "longest_path_word",
+    "mean_word_length",
+    "hint_words",
+    "brand_elsewhere",
+    "path_extension",
+    "host_entropy",
+    "consonant_run",
+    "tld_length",
+    "subdomain_length",
+];
+
+const HINT_WORDS: &[&str] = &[
+    "login", "logon", "signin", "verify", "secure", "account", "update", "banking", "confirm",
+    "webscr", "password", "wp-", "admin", "auth", "session", "billing", "support", "service",
+    "client", "recover", "unlock", "payment", "invoice", "wallet", "token",
+];
+const TLDS_IN_TEXT: &[&str] = &["com", "net", "org", "info", "biz", "co", "io", "gov", "edu"];
+
+/// Shannon entropy of a string's characters, in bits.
+fn entropy(s: &str) -> f32 {
+    // (a sorted map: the sum's order, and so its last bits, never vary)
+    let mut counts: std::collections::BTreeMap<char, usize> = std::collections::BTreeMap::new();
+    for c in s.chars() {
+        *counts.entry(c).or_default() += 1;
+    }
+    let n = s.chars().count().max(1) as f32;
+    -counts
+        .values()
+        .map(|&c| {
+            let p = c as f32 / n;
+            p * p.log2()
+        })
+        .sum::<f32>()
+}
+
+/// The hand-made features of a URL ([`FEATURES`]); a URL with no host gets NaN for the parts
+/// it lacks.
+pub fn features(raw: &str, brands: &[String]) -> Vec<f32> {
+    let u = raw.trim();
+    let lower = u.to_lowercase();
+    let p: Option<Parsed> = url::parse(u);
+    let host = p.as_ref().map(|p| p.host.clone()).unwrap_or_default();
+    let rest = p.as_ref().map(|p| p.rest.clone()).unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest.as_str(), ""));
+    let count = |c: char| lower.matches(c).count() as f32;
+    let digits = |s: &str| {
+        let n = s.chars().count().max(1) as f32;
+        s.chars().filter(char::is_ascii_digit).count() as f32 / n
+    };
+    let reg = url::registrable(&host).to_string();
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    let tld = labels.last().copied().unwrap_or_default();
+    let sub = host
+        .strip_suffix(&reg)
+        .unwrap_or_default()
+        .trim_end_matches('.');
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let host_words: Vec<&str> = host.split(['.', '-']).filter(|w| !w.is_empty()).collect();
+    let path_words: Vec<&str> = path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let longest = |ws: &[&str]| ws.iter().map(|w| w.len()).max().unwrap_or(0) as f32;
+    let mean = if words.is_empty() {
+        0.0
+    } else {
+        words.iter().map(|w| w.len()).sum::<usize>() as f32 / words.len() as f32
+    };
+    let brand_elsewhere = brands.iter().any(|b| {
+        let label = url::owner_label(url::registrable(b));
+        label.len() >= 4
+            && url::registrable(b) != reg
+            && (sub.contains(label) || path.to_lowercase().contains(label))
+    });
+    let ext = path
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.rsplit_once('.'))
+        .map(|(_, e)| e.to_lowercase())
+        .unwrap_or_default();
+    let ext_code = match ext.as_str() {
+        "" => 0.0,
+        "php" => 1.0,
+        "html" | "htm" => 2.0,
+        "asp" | "aspx" | "jsp" => 3.0,
+        "exe" | "zip" | "apk" | "scr" => 4.0,
+        _ => 5.0,
+    };
+    let mut run = 0usize;
+    let mut max_run = 0usize;
+    for c in host.chars() {
+        if c.is_ascii_alphabetic() && !"aeiouy".contains(c) {
+            run += 1;
+            max_run = max_run.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let b = |v: bool| f32::from(u8::from(v));
+    let has_host = p.is_some();
+    let nan_if = |v: f32| if has_host { v } else { f32::NAN };
+    vec![
+        u.chars().count() as f32,
+        nan_if(host.len() as f32),
+        nan_if(path.len() as f32),
+        nan_if(query.len() as f32),
+        count('.'),
+        count('-'),
+        count('@'),
+        count('?'),
+        count('&'),
+        count('='),
+        count('_'),
+        count('~'),
+        count('%'),
+        count('/'),
+        count(':'),
+        count(';'),
+        digits(&lower),
+        nan_if(digits(&host)),
+        nan_if(labels.len() as f32),
+        b(lower.starts_with("https://")),
+        b(url::is_ip(&host)),
+        b(p.as_ref().is_some_and(|p| p.port.is_some())),
+        b(host.contains("xn--")),
+        b(p.as_ref().is_some_and(|p| p.userinfo)),
+        lower.matches("www").count() as f32,
+        lower.matches(".com").count() as f32,
+        b(rest.contains("//")),
+        b(rest.to_lowercase().contains("http")),
+        b(path_words.iter().any(|w| TLDS_IN_TEXT.contains(w))),
+        b(sub.split('.').any(|l| TLDS_IN_TEXT.contains(&l))),
+        b(reg.contains('-')),
+        b(crate::signals::risky_tld(tld)),
+        b(crate::signals::shortener(&reg)),
+        b(labels.iter().any(|l| url::randomness(l) >= 0.5)),
+        nan_if(longest(&host_words)),
+        longest(&path_words),
+        mean,
+        HINT_WORDS.iter().filter(|w| lower.contains(*w)).count() as f32,
+        b(brand_elsewhere),
+        ext_code,
+        nan_if(entropy(&host)),
+        nan_if(max_run as f32),
+        nan_if(tld.len() as f32),
+        nan_if(sub.len() as f32),
+    ]
+}
+
+/// Hashed character n-grams (3 to 5) of a lower-cased URL, each once.
+pub fn char_grams(raw: &str) -> Vec<u32> {
+    let s: Vec<char> = format!("^{}$", raw.trim().to_lowercase()).chars().collect();
+    let mut out = Vec::with_capacity(s.len() * 3);
+    for n in 3..=5 {
+        for w in s.windows(n) {
+            let g: String = w.iter().collect();
+            out.push(crate::text::hash(&format!("{n}{g}")));
+        }
+    }
+    // the URL's words, by where they stand: host labels and path/query words
+    let lower = raw.trim().to_lowercase();
+    let (host, rest) = match url::parse(&lower) {
+        Some(p) => (p.host, p.rest),
+        None => (String::new(), lower.clone()),
+    };
+    for w in host.split(['.', '-']).filter(|w| !w.is_empty()) {
+        out.push(crate::text::hash(&format!("h:{w}")));
+    }
+    for w in rest
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        out.push(crate::text::hash(&format!("p:{w}")));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Binary logistic regression over hashed character n-grams, trained by AdaGrad with L2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CharModel {
+    #[serde(with = "crate::model::sorted")]
+    weights: HashMap<u32, f32>,
+    bias: f32,
+}
+
+impl CharModel {
+    /// Trains on (grams, is_phishing) pairs.
+    pub fn train(data: &[(Vec<u32>, bool)], epochs: usize, seed: u64) -> Self {
+        let mut w: HashMap<u32, f32> = HashMap::new();
+        let mut g2: HashMap<u32, f32> = HashMap::new();
+        let (mut bias, mut bias_g2) = (0f32, 0f32);
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let rate = 0.5f32;
+        for _ in 0..epochs {
+            for i in (1..order.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                order.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            for &i in &order {
+                let Some((grams, y)) = data.get(i) else {
+                    continue;
+                };
+                let scale = 1.0 / (grams.len().max(1) as f32).sqrt();
+                let z = bias + grams.iter().filter_map(|g| w.get(g)).sum::<f32>() * scale;
+                let p = 1.0 / (1.0 + (-z).exp());
+                let g = p - f32::from(u8::from(*y));
+                for gram in grams {
+                    let wk = w.entry(*gram).or_insert(0.0);
+                    let ak = g2.entry(*gram).or_insert(0.0);
+                    let grad = g * scale + 1e-6 * *wk;
+                    *ak += grad * grad;
+                    *wk -= rate * grad / (ak.sqrt() + 1e-6);
+                }
+                bias_g2 += g * g;
+                bias -= rate * g / (bias_g2.sqrt() + 1e-6);
+            }
+        }
+        w.retain(|_, v| v.abs() > 1e-5);
+        Self { weights: w, bias }
+    }
+
+    /// The log-odds of phishing.
+    pub fn logit(&self, grams: &[u32]) -> f32 {
+        let scale = 1.0 / (grams.len().max(1) as f32).sqrt();
+        self.bias
+            + grams
+                .iter()
+                .filter_map(|g| self.weights.get(g))
+                .sum::<f32>()
+                * scale
+    }
+}
+
+/// The stacked URL model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UrlModel {
+    chars: CharModel,
+    trees: Gbdt,
+    brands: Vec<String>,
+}
+
+/// Folds for the out-of-fold character scores in training.
+const STACK_FOLDS: usize = 5;
+/// Passes of the character model.
+const CHAR_EPOCHS: usize = 8;
+
+fn tree_params() -> GbdtParams {
+    GbdtParams {
+        n_rounds: 300,
+        learning_rate: 0.05,
+        max_leaves: 31,
+        min_samples_leaf: 10,
+        subsample: 0.8,
+        colsample: 0.8,
+        seed: 7,
+        ..GbdtParams::default()
+    }
+}
+
+impl UrlModel {
+    /// Trains on (url, is_phishing) pairs.
+    pub fn train(urls: &[(String, bool)], brands: &[String]) -> Result<Self, PhishError> {
+        let pos = urls.iter().filter(|(_, y)| *y).count();
+        if pos == 0 || pos == urls.len() {
+            return Err(PhishError::Data(
+                "the URL model needs phishing and legitimate URLs".into(),
+            ));
+        }
+        let grams: Vec<(Vec<u32>, bool)> = urls.iter().map(|(u, y)| (char_grams(u), *y)).collect();
+        // out-of-fold character scores
+        let mut oof = vec![0f32; urls.len()];
+        for k in 0..STACK_FOLDS {
+            let train: Vec<(Vec<u32>, bool)> = grams
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % STACK_FOLDS != k)
+                .map(|(_, g)| g.clone())
+                .collect();
+            let m = CharModel::train(&train, CHAR_EPOCHS, 11 + k as u64);
+            for (i, (g, _)) in grams.iter().enumerate() {
+                if i % STACK_FOLDS == k
+                    && let Some(o) = oof.get_mut(i)
+                {
+                    *o = m.logit(g);
+                }
+            }
+        }
+        let chars = CharModel::train(&grams, CHAR_EPOCHS, 11);
+        let mut x = Matrix::with_cols(FEATURES.len() + 1);
+        for ((u, _), o) in urls.iter().zip(&oof) {
+            let mut row = features(u, brands);
+            row.push(*o);
+            x.push_row(&row);
+        }
+        let y: Vec<u32> = urls.iter().map(|(_, p)| u32::from(*p)).collect();
+        let trees =
+            Gbdt::fit(&x, &y, 2, &tree_params()).map_err(|e| PhishError::Data(e.to_string()))?;
+        Ok(Self {
+            chars,
+            trees,
+            brands: brands.to_vec(),
+        })
+    }
+
+    /// The probability that a URL is phishing.
+    pub fn probability(&self, raw: &str) -> f32 {
+        let mut row = features(raw, &self.brands);
+        row.push(self.chars.logit(&char_grams(raw)));
+        self.trees
+            .predict_proba(&row)
+            .ok()
+            .and_then(|p| p.get(1).copied())
+            .unwrap_or(0.0)
+    }
+
+    /// The character model's probability alone (the usual baseline).
+    pub fn char_probability(&self, raw: &str) -> f32 {
+        1.0 / (1.0 + (-self.chars.logit(&char_grams(raw))).exp())
+    }
+}
