@@ -207,12 +207,17 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
         .fold(0.0f32, f32::max);
     let (p, th, probability) = match model {
         Some(m) => {
-            let feats = text::features(mail, &sigs);
-            let ids: Vec<u32> = feats.iter().map(|f| f.id).collect();
+            let ids = text::feature_ids(mail, &sigs);
             let probs = m.text.probabilities(&ids);
             let p = probs.get(PHISH).copied().unwrap_or(0.0);
+            // the names of the features, to explain, only when there is something to explain
+            let feats = if p >= m.thresholds.suspicious {
+                text::features(mail, &sigs)
+            } else {
+                Vec::new()
+            };
             let top = m.text.top_phishing(&feats, 5);
-            if !top.is_empty() && p >= m.thresholds.suspicious {
+            if !top.is_empty() {
                 let words: Vec<String> = top.iter().map(|(n, _)| describe(n)).collect();
                 reasons.push(Reason {
                     code: "model.wording".into(),

@@ -6,6 +6,28 @@ use crate::error::PhishError;
 use crate::text::Feature;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A hasher for keys that are already hashes (feature ids): one multiplication.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by feature ids.
+pub type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
 
 /// The classes, in the order of a probability row.
 pub const CLASSES: [&str; 3] = ["ham", "spam", "phishing"];
@@ -43,7 +65,7 @@ impl Default for TrainOptions {
 pub struct TextModel {
     /// Feature id -> weight per class.
     #[serde(with = "sorted")]
-    weights: HashMap<u32, [f32; K]>,
+    weights: IdMap<[f32; K]>,
     bias: [f32; K],
     /// Messages per class it was trained on.
     pub trained_on: [usize; K],
@@ -85,8 +107,8 @@ impl TextModel {
                 counts[0], counts[1], counts[2]
             )));
         }
-        let mut w: HashMap<u32, [f32; K]> = HashMap::new();
-        let mut g2: HashMap<u32, [f32; K]> = HashMap::new();
+        let mut w: IdMap<[f32; K]> = IdMap::default();
+        let mut g2: IdMap<[f32; K]> = IdMap::default();
         let mut bias = [0f32; K];
         let mut bias_g2 = [0f32; K];
         let mut order: Vec<usize> = (0..examples.len()).collect();
@@ -194,9 +216,9 @@ impl TextModel {
 pub(crate) mod sorted {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use std::collections::HashMap;
-    use std::hash::Hash;
+    use std::hash::{BuildHasher, Hash};
 
-    pub fn serialize<K, V, S>(map: &HashMap<K, V>, s: S) -> Result<S::Ok, S::Error>
+    pub fn serialize<K, V, H, S>(map: &HashMap<K, V, H>, s: S) -> Result<S::Ok, S::Error>
     where
         K: Serialize + Ord,
         V: Serialize,
@@ -207,10 +229,11 @@ pub(crate) mod sorted {
         v.serialize(s)
     }
 
-    pub fn deserialize<'de, K, V, D>(d: D) -> Result<HashMap<K, V>, D::Error>
+    pub fn deserialize<'de, K, V, H, D>(d: D) -> Result<HashMap<K, V, H>, D::Error>
     where
         K: Deserialize<'de> + Eq + Hash,
         V: Deserialize<'de>,
+        H: BuildHasher + Default,
         D: Deserializer<'de>,
     {
         let v: Vec<(K, V)> = Vec::deserialize(d)?;

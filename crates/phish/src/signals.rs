@@ -210,6 +210,9 @@ const DECOYS: &[&str] = &[
     "pdf", "doc", "docx", "xls", "xlsx", "jpg", "jpeg", "png", "txt", "csv",
 ];
 
+/// Characters of the text searched for lure phrases.
+const LANGUAGE_TEXT: usize = 20_000;
+
 /// Phrases of lures, by kind (matched lower case in the subject and text).
 const URGENCY: &[&str] = &[
     "urgent",
@@ -322,6 +325,8 @@ pub fn signals(mail: &Mail, org: &Org) -> Vec<Signal> {
         own.iter()
             .any(|o| url::registrable(o) == url::registrable(d))
     };
+    let mut known = url::Known::list(&own);
+    known.extend(url::Known::list(&org.brands));
 
     if mail.headers {
         let a = mail.auth;
@@ -387,8 +392,6 @@ pub fn signals(mail: &Mail, org: &Org) -> Vec<Signal> {
         if from_domain.contains("xn--") {
             out.push(sig("sender.punycode", 0.6, format!("the sender's domain {from_domain} is written in punycode (it may imitate another in foreign letters)")));
         }
-        let mut known = own.clone();
-        known.extend(org.brands.iter().cloned());
         if let Some((k, how)) = url::lookalike(&from_domain, &known) {
             out.push(sig(
                 "sender.lookalike",
@@ -398,7 +401,7 @@ pub fn signals(mail: &Mail, org: &Org) -> Vec<Signal> {
         }
     }
 
-    link_signals(mail, org, &own, &mut out);
+    link_signals(mail, &known, &mut out);
     attachment_signals(mail, &mut out);
     language_signals(mail, &mut out);
     out.sort_by(|a, b| b.strength.total_cmp(&a.strength));
@@ -421,9 +424,7 @@ fn contains_words(text: &str, phrase: &str) -> bool {
     false
 }
 
-fn link_signals(mail: &Mail, org: &Org, own: &[String], out: &mut Vec<Signal>) {
-    let mut known: Vec<String> = own.to_vec();
-    known.extend(org.brands.iter().cloned());
+fn link_signals(mail: &Mail, known: &[url::Known], out: &mut Vec<Signal>) {
     // one signal per code: the first link that shows it
     let mut seen: Vec<&'static str> = Vec::new();
     let mut push = |s: Signal, out: &mut Vec<Signal>| {
@@ -436,7 +437,7 @@ fn link_signals(mail: &Mail, org: &Org, own: &[String], out: &mut Vec<Signal>) {
         let Some(p) = url::parse(&link.url) else {
             continue;
         };
-        for s in url_signals(&p, &known) {
+        for s in url_signals(&p, known) {
             push(s, out);
         }
         if let Some(named) = link.text.as_deref().and_then(named_domain) {
@@ -456,7 +457,7 @@ fn link_signals(mail: &Mail, org: &Org, own: &[String], out: &mut Vec<Signal>) {
 }
 
 /// The signals of one URL on its own (the URL model's hand-made features use the same tests).
-pub fn url_signals(p: &Parsed, known: &[String]) -> Vec<Signal> {
+pub fn url_signals(p: &Parsed, known: &[url::Known]) -> Vec<Signal> {
     let mut out = Vec::new();
     let host = p.host.as_str();
     let reg = url::registrable(host);
@@ -517,14 +518,17 @@ pub fn url_signals(p: &Parsed, known: &[String]) -> Vec<Signal> {
             0.9,
             format!("a link's domain {reg} imitates {k} ({how})"),
         ));
-    } else if let Some(k) = known.iter().find(|k| {
-        let kl = url::owner_label(url::registrable(k));
-        kl.len() >= 4 && reg != url::registrable(k) && host.split('.').any(|l| l == kl)
-    }) {
+    } else if let Some(k) = known
+        .iter()
+        .find(|k| k.label.len() >= 4 && reg != k.reg && host.split('.').any(|l| l == k.label))
+    {
         out.push(sig(
             "url.brand_in_subdomain",
             0.7,
-            format!("a link puts the name of {k} in front of another domain ({reg})"),
+            format!(
+                "a link puts the name of {} in front of another domain ({reg})",
+                k.domain
+            ),
         ));
     }
     let rest = p.rest.to_lowercase();
@@ -635,12 +639,53 @@ fn attachment_signals(mail: &Mail, out: &mut Vec<Signal>) {
     }
 }
 
+/// The lure phrase lists, in one automaton.
+fn phrase_automaton() -> Option<&'static (aho_corasick::AhoCorasick, Vec<&'static str>)> {
+    static AC: std::sync::OnceLock<Option<(aho_corasick::AhoCorasick, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        let all: Vec<&'static str> = [URGENCY, CREDENTIALS, PAYMENT, BANKING_CHANGE]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        aho_corasick::AhoCorasick::new(&all)
+            .ok()
+            .map(|ac| (ac, all))
+    })
+    .as_ref()
+}
+
+/// The phrases of the lists that occur in a lower-cased text.
+fn phrases_in(text: &str) -> Vec<&'static str> {
+    let lists = [URGENCY, CREDENTIALS, PAYMENT, BANKING_CHANGE];
+    let mut out: Vec<&'static str> = match phrase_automaton() {
+        Some((ac, all)) => ac
+            .find_overlapping_iter(text)
+            .filter_map(|m| all.get(m.pattern().as_usize()).copied())
+            .collect(),
+        None => lists
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|p| text.contains(p))
+            .collect(),
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 fn language_signals(mail: &Mail, out: &mut Vec<Signal>) {
-    let text = format!("{} {}", mail.subject, mail.text).to_lowercase();
+    // (the first characters of a long text say what it asks for)
+    let head: String = mail.text.chars().take(LANGUAGE_TEXT).collect();
+    let text = format!("{} {head}", mail.subject).to_lowercase();
+    // every phrase of every list, found in one pass
+    let seen = phrases_in(&text);
     let found = |list: &[&'static str]| -> Vec<&'static str> {
         list.iter()
             .copied()
-            .filter(|p| text.contains(p))
+            .filter(|p| seen.contains(p))
             .take(3)
             .collect()
     };

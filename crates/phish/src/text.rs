@@ -22,40 +22,92 @@ pub struct Feature {
 /// FNV-1a, 32 bits: stable across platforms and versions, so a model file means the same
 /// everywhere.
 pub fn hash(s: &str) -> u32 {
+    hash_parts(&[s])
+}
+
+/// [`hash`] of the concatenation of `parts`, without building it.
+pub fn hash_parts(parts: &[&str]) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
-    for b in s.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
+    for p in parts {
+        for b in p.bytes() {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
     }
     h
 }
 
-/// The words of a text: lower-case runs of letters (2 to 30 long), with addresses and URLs
-/// removed first and digits dropped.
-pub fn words(text: &str) -> Vec<String> {
+/// A text lower-cased character by character (the form [`lower_words`] reads).
+pub fn lower(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    text.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// The words of a lower-cased text ([`lower`]): runs of letters 2 to 30 long; a
+/// whitespace-separated token holding an address or URL is the one word `<link>`.
+pub fn lower_words(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for raw in text.split_whitespace() {
         if raw.contains('@') || raw.contains("://") || raw.starts_with("www.") {
-            out.push("<link>".to_string());
+            out.push("<link>");
             continue;
         }
-        let mut w = String::new();
-        for c in raw.chars() {
-            if c.is_alphabetic() {
-                w.extend(c.to_lowercase());
-            } else if !w.is_empty() {
-                if (2..=30).contains(&w.chars().count()) {
-                    out.push(std::mem::take(&mut w));
-                } else {
-                    w.clear();
-                }
+        for w in raw.split(|c: char| !c.is_alphabetic()) {
+            if w.len() >= 2 && (2..=30).contains(&w.chars().count()) {
+                out.push(w);
             }
-        }
-        if (2..=30).contains(&w.chars().count()) {
-            out.push(w);
         }
     }
     out
+}
+
+/// The words of a text ([`lower_words`] of [`lower`]).
+pub fn words(text: &str) -> Vec<String> {
+    lower_words(&lower(text))
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+/// The ids of the features of a message, each once, sorted: the same ids as
+/// [`features`] gives, without building their names.
+pub fn feature_ids(mail: &Mail, signals: &[Signal]) -> Vec<u32> {
+    let mut ids: Vec<u32> = Vec::new();
+    let subject = lower(&mail.subject);
+    for w in lower_words(&subject) {
+        ids.push(hash_parts(&["s:", w]));
+    }
+    let head = mail
+        .text
+        .char_indices()
+        .nth(FEATURE_TEXT)
+        .map_or(mail.text.as_str(), |(i, _)| {
+            mail.text.get(..i).unwrap_or_default()
+        });
+    let text = lower(head);
+    let body = lower_words(&text);
+    for w in &body {
+        ids.push(hash_parts(&["w:", w]));
+    }
+    for pair in body.windows(2) {
+        if let [a, b] = pair {
+            ids.push(hash_parts(&["b:", a, "_", b]));
+        }
+    }
+    if mail.has_links {
+        ids.push(hash("has:links"));
+    }
+    ids.push(hash(&format!("len:{}", body.len().max(1).ilog2())));
+    for s in signals {
+        if s.code.starts_with("text.") || s.code.starts_with("sender.") {
+            ids.push(hash_parts(&["sig:", s.code]));
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The features of a message, each once.

@@ -73,14 +73,14 @@ pub fn is_ip(host: &str) -> bool {
     if host.starts_with('[') {
         return true;
     }
-    let labels: Vec<&str> = host.split('.').collect();
     let numeric = |l: &str| {
         !l.is_empty()
             && (l.bytes().all(|b| b.is_ascii_digit())
                 || l.strip_prefix("0x")
                     .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit())))
     };
-    (labels.len() == 4 || labels.len() == 1) && labels.iter().all(|l| numeric(l))
+    let labels = host.split('.').count();
+    (labels == 4 || labels == 1) && host.split('.').all(numeric)
 }
 
 /// Second-level labels under which a country code registers names (`co.uk`, `com.au`).
@@ -95,26 +95,24 @@ pub fn registrable(host: &str) -> &str {
     if is_ip(host) {
         return host;
     }
-    let labels: Vec<&str> = host.rsplitn(4, '.').collect();
-    let keep = match labels.as_slice() {
-        [tld, second, _, ..] if tld.len() == 2 && SECOND_LEVELS.contains(second) => 3,
+    let mut it = host.rsplit('.');
+    let tld = it.next().unwrap_or_default();
+    let second = it.next();
+    let third = it.next();
+    let keep = match (second, third) {
+        (Some(s), Some(_)) if tld.len() == 2 && SECOND_LEVELS.contains(&s) => 3,
         _ => 2,
     };
-    let mut cut = host.len();
     let mut seen = 0;
     for (i, b) in host.bytes().enumerate().rev() {
         if b == b'.' {
             seen += 1;
             if seen == keep {
-                cut = i + 1;
-                break;
+                return host.get(i + 1..).unwrap_or(host);
             }
         }
     }
-    if seen < keep {
-        return host;
-    }
-    host.get(cut..).unwrap_or(host)
+    host
 }
 
 /// The label that names the owner of a registrable domain (`paypal` in `paypal.co.uk`).
@@ -188,38 +186,71 @@ pub fn skeleton(label: &str) -> String {
         .replace('-', "")
 }
 
-/// How a domain imitates one of `known` (registrable domains): the first it resembles
-/// without being it, with how.
-pub fn lookalike<'k>(domain: &str, known: &'k [String]) -> Option<(&'k str, &'static str)> {
+/// A domain ward knows (the organisation's own or a brand's), with what the look-alike test
+/// compares, worked out once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// The domain as configured.
+    pub domain: String,
+    /// Its registrable domain.
+    pub reg: String,
+    /// The owner label of that.
+    pub label: String,
+    /// The label's [`skeleton`].
+    pub skel: String,
+}
+
+impl Known {
+    /// Works out a configured domain.
+    pub fn new(domain: &str) -> Self {
+        let d = domain.trim().to_lowercase();
+        let reg = registrable(&d).to_string();
+        let label = owner_label(&reg).to_string();
+        let skel = skeleton(&label);
+        Self {
+            domain: d,
+            reg,
+            label,
+            skel,
+        }
+    }
+
+    /// Works out a list.
+    pub fn list<S: AsRef<str>>(domains: &[S]) -> Vec<Self> {
+        domains.iter().map(|d| Self::new(d.as_ref())).collect()
+    }
+}
+
+/// How a domain imitates one of `known`: the first it resembles without being it, with how.
+pub fn lookalike<'k>(domain: &str, known: &'k [Known]) -> Option<(&'k str, &'static str)> {
     let d = registrable(domain);
     let label = owner_label(d);
     if label.len() < 4 {
         return None;
     }
+    if known.iter().any(|k| k.reg == d) {
+        return None;
+    }
     let skel = skeleton(label);
     for k in known {
-        let k_dom = registrable(k);
-        if d == k_dom {
-            return None;
-        }
-        let k_label = owner_label(k_dom);
+        let k_label = k.label.as_str();
         if k_label.len() < 4 {
             continue;
         }
         if label == k_label {
-            return Some((k.as_str(), "the same name under another ending"));
+            return Some((k.domain.as_str(), "the same name under another ending"));
         }
-        if skel == skeleton(k_label) {
-            return Some((k.as_str(), "look-alike characters"));
+        if skel == k.skel {
+            return Some((k.domain.as_str(), "look-alike characters"));
         }
         let max = if k_label.len() >= 8 { 2 } else { 1 };
         if edit_distance(label, k_label, max) <= max {
-            return Some((k.as_str(), "one or two letters changed"));
+            return Some((k.domain.as_str(), "one or two letters changed"));
         }
         if label.len() > k_label.len() + 2
             && (label.starts_with(k_label) || label.ends_with(k_label))
         {
-            return Some((k.as_str(), "the name with words added"));
+            return Some((k.domain.as_str(), "the name with words added"));
         }
     }
     None

@@ -11,7 +11,6 @@
 use crate::error::PhishError;
 use crate::url::{self, Parsed};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use ward_ml::Matrix;
 use ward_ml::gbdt::{Gbdt, GbdtParams};
 
@@ -90,7 +89,7 @@ fn entropy(s: &str) -> f32 {
 
 /// The hand-made features of a URL ([`FEATURES`]); a URL with no host gets NaN for the parts
 /// it lacks.
-pub fn features(raw: &str, brands: &[String]) -> Vec<f32> {
+pub fn features(raw: &str, brands: &[url::Known]) -> Vec<f32> {
     let u = raw.trim();
     let lower = u.to_lowercase();
     let p: Option<Parsed> = url::parse(u);
@@ -124,11 +123,11 @@ pub fn features(raw: &str, brands: &[String]) -> Vec<f32> {
     } else {
         words.iter().map(|w| w.len()).sum::<usize>() as f32 / words.len() as f32
     };
+    let path_lower = path.to_lowercase();
     let brand_elsewhere = brands.iter().any(|b| {
-        let label = url::owner_label(url::registrable(b));
-        label.len() >= 4
-            && url::registrable(b) != reg
-            && (sub.contains(label) || path.to_lowercase().contains(label))
+        b.label.len() >= 4
+            && b.reg != reg
+            && (sub.contains(&b.label) || path_lower.contains(&b.label))
     });
     let ext = path
         .rsplit('/')
@@ -239,15 +238,15 @@ pub fn char_grams(raw: &str) -> Vec<u32> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CharModel {
     #[serde(with = "crate::model::sorted")]
-    weights: HashMap<u32, f32>,
+    weights: crate::model::IdMap<f32>,
     bias: f32,
 }
 
 impl CharModel {
     /// Trains on (grams, is_phishing) pairs.
     pub fn train(data: &[(Vec<u32>, bool)], epochs: usize, seed: u64) -> Self {
-        let mut w: HashMap<u32, f32> = HashMap::new();
-        let mut g2: HashMap<u32, f32> = HashMap::new();
+        let mut w: crate::model::IdMap<f32> = Default::default();
+        let mut g2: crate::model::IdMap<f32> = Default::default();
         let (mut bias, mut bias_g2) = (0f32, 0f32);
         let mut order: Vec<usize> = (0..data.len()).collect();
         let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -300,6 +299,9 @@ pub struct UrlModel {
     chars: CharModel,
     trees: Gbdt,
     brands: Vec<String>,
+    /// `brands` worked out, once.
+    #[serde(skip)]
+    known: std::sync::OnceLock<Vec<url::Known>>,
 }
 
 /// Folds for the out-of-fold character scores in training.
@@ -349,9 +351,10 @@ impl UrlModel {
             }
         }
         let chars = CharModel::train(&grams, CHAR_EPOCHS, 11);
+        let known = url::Known::list(brands);
         let mut x = Matrix::with_cols(FEATURES.len() + 1);
         for ((u, _), o) in urls.iter().zip(&oof) {
-            let mut row = features(u, brands);
+            let mut row = features(u, &known);
             row.push(*o);
             x.push_row(&row);
         }
@@ -362,12 +365,14 @@ impl UrlModel {
             chars,
             trees,
             brands: brands.to_vec(),
+            known: std::sync::OnceLock::new(),
         })
     }
 
     /// The probability that a URL is phishing.
     pub fn probability(&self, raw: &str) -> f32 {
-        let mut row = features(raw, &self.brands);
+        let known = self.known.get_or_init(|| url::Known::list(&self.brands));
+        let mut row = features(raw, known);
         row.push(self.chars.logit(&char_grams(raw)));
         self.trees
             .predict_proba(&row)

@@ -520,6 +520,9 @@ pub enum BenchCmd {
     /// Measure de-identification of free text: MB/s of note text through the rules alone and
     /// through rules plus a trained classifier, on one core, with peak memory.
     Deid(crate::deid::BenchArgs),
+    /// Measure phishing detection: messages per second scored end to end (parse, signals,
+    /// models) on one thread, by message size.
+    Phish(crate::phish::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -546,6 +549,7 @@ pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
         BenchCmd::Ehr(a) => return crate::ehr::bench(a, cfg),
         BenchCmd::Respond(a) => return crate::respond_bench::run(&a, cfg),
         BenchCmd::Deid(a) => return crate::deid::bench(&a),
+        BenchCmd::Phish(a) => return crate::phish::bench(&a),
     };
     match &args.input {
         Some(p) => {

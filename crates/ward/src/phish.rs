@@ -100,6 +100,25 @@ pub struct Corpora {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  ward bench phish spamassassin/ --model phish.model --messages 20000"
+)]
+pub struct BenchArgs {
+    /// Message files, folders or mbox files to score (read into memory first).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// A model from `ward train phish` (without one, the rules alone).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Messages scored per size band (the inputs are cycled).
+    #[arg(long, default_value_t = 20_000)]
+    pub messages: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     pub corpora: Corpora,
@@ -318,10 +337,7 @@ fn examples(data: &[(Mail, usize)], org: &Org) -> Vec<Example> {
         .map(|(m, c)| {
             let sigs = ward_phish::signals::signals(m, org);
             Example {
-                features: ward_phish::text::features(m, &sigs)
-                    .iter()
-                    .map(|f| f.id)
-                    .collect(),
+                features: ward_phish::text::feature_ids(m, &sigs),
                 class: *c,
             }
         })
@@ -568,7 +584,7 @@ fn score_urls(a: &UrlArgs) -> Result<()> {
     }
     let data = std::fs::read(&a.input).with_context(|| format!("{}", a.input.display()))?;
     let rows = ward_phish::corpus::read_urls(&data, &a.input.display().to_string())?;
-    let known = Org::default().brands;
+    let known = ward_phish::url::Known::list(&Org::default().brands);
     let mut out: Box<dyn Write> = match &a.out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
@@ -727,4 +743,100 @@ pub fn eval_urls(a: &UrlEvalArgs) -> Result<()> {
         println!("  (char_accuracy: the character n-gram model alone, the usual baseline)");
     }
     gates(&figures, &a.min, &a.max)
+}
+
+/// Raw messages of the inputs (files and folders; mbox files split), in memory.
+fn raw_messages(paths: &[PathBuf], out: &mut Vec<Vec<u8>>) -> Result<()> {
+    for p in paths {
+        let meta = std::fs::metadata(p).with_context(|| format!("{}", p.display()))?;
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("{}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            raw_messages(&entries, out)?;
+        } else {
+            let data = std::fs::read(p).with_context(|| format!("{}", p.display()))?;
+            out.extend(
+                ward_phish::corpus::messages(&data)
+                    .into_iter()
+                    .map(<[u8]>::to_vec),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn bench(a: &BenchArgs) -> Result<()> {
+    let model = a.model.as_deref().map(load_model).transpose()?;
+    let mut raws = Vec::new();
+    raw_messages(&a.inputs, &mut raws)?;
+    if raws.is_empty() {
+        bail!("no messages in the inputs");
+    }
+    let limits = Limits::default();
+    let org = Org::default();
+    let bands: [(&str, usize, usize); 4] = [
+        ("all", 0, usize::MAX),
+        ("under 10 KB", 0, 10 << 10),
+        ("10-50 KB", 10 << 10, 50 << 10),
+        ("over 50 KB", 50 << 10, usize::MAX),
+    ];
+    let mut results = Vec::new();
+    for (name, lo, hi) in bands {
+        let set: Vec<&Vec<u8>> = raws
+            .iter()
+            .filter(|r| r.len() >= lo && r.len() < hi)
+            .collect();
+        if set.is_empty() {
+            continue;
+        }
+        let t = std::time::Instant::now();
+        let mut bytes = 0usize;
+        let mut phishing = 0usize;
+        for raw in set.iter().cycle().take(a.messages) {
+            bytes += raw.len();
+            let s = match Mail::parse(raw, &limits) {
+                Ok(m) => ward_phish::score(&m, &org, model.as_ref()),
+                Err(e) => Scored::unparseable(&e),
+            };
+            phishing += usize::from(s.verdict == Verdict::Phishing);
+        }
+        let secs = t.elapsed().as_secs_f64().max(1e-9);
+        let n = a.messages;
+        results.push(serde_json::json!({
+            "band": name,
+            "distinct": set.len(),
+            "messages": n,
+            "mean_kb": bytes as f64 / n as f64 / 1024.0,
+            "messages_per_s": n as f64 / secs,
+            "mb_per_s": bytes as f64 / secs / 1e6,
+            "phishing": phishing,
+        }));
+    }
+    if a.json {
+        println!("{}", serde_json::Value::Array(results));
+        return Ok(());
+    }
+    println!(
+        "{} messages read; scored end to end (parse, signals{}), one thread:",
+        raws.len(),
+        if model.is_some() {
+            ", text and URL models"
+        } else {
+            ""
+        }
+    );
+    for r in &results {
+        println!(
+            "  {:<12} {:>6} distinct, mean {:>5.1} KB: {:>8.0} messages/s ({:.1} MB/s)",
+            r["band"].as_str().unwrap_or_default(),
+            r["distinct"],
+            r["mean_kb"].as_f64().unwrap_or(0.0),
+            r["messages_per_s"].as_f64().unwrap_or(0.0),
+            r["mb_per_s"].as_f64().unwrap_or(0.0)
+        );
+    }
+    Ok(())
 }

@@ -123,3 +123,18 @@ fn a_model_file_round_trips_and_a_changed_one_is_refused() {
     assert!(PhishModel::from_bytes(b"").is_err());
     assert!(PhishModel::from_bytes(b"something else\n{}").is_err());
 }
+
+#[test]
+fn feature_ids_are_the_ids_of_the_named_features() {
+    let m = Mail::from_fields(
+        "IT <it@x.example>",
+        "Verify your mailbox",
+        "Your mailbox will be suspended: verify at http://x.example/login today, 24 hours",
+        true,
+        &Limits::default(),
+    );
+    let sigs = signals(&m, &Org::default());
+    let mut named: Vec<u32> = text::features(&m, &sigs).iter().map(|f| f.id).collect();
+    named.sort_unstable();
+    assert_eq!(text::feature_ids(&m, &sigs), named);
+}

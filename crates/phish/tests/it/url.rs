@@ -55,11 +55,7 @@ fn hosts_and_domains() {
 
 #[test]
 fn lookalikes_are_told_from_the_real_domain() {
-    let known = vec![
-        "paypal.com".to_string(),
-        "microsoft.com".to_string(),
-        "mychart.com".to_string(),
-    ];
+    let known = ward_phish::url::Known::list(&["paypal.com", "microsoft.com", "mychart.com"]);
     for (d, hit) in [
         ("paypa1.com", Some("paypal.com")),
         ("rnicrosoft.com", Some("microsoft.com")),
