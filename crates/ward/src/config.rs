@@ -17,6 +17,52 @@ pub struct Config {
     pub ehr: ward_ehr::EhrConfig,
     /// Automated response (`ward respond`).
     pub respond: RespondConfig,
+    /// Phishing detection (`ward phish`, `ward train phish`, `ward eval phish`).
+    pub phish: PhishConfig,
+}
+
+/// `[phish]`: what ward knows of the organisation whose mail it scores, and the bounds on one
+/// message. Defaults: no own domains or executives; the department words and brands of
+/// `ward_phish::Org::default()`; the limits of `ward_phish::Limits::default()`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhishConfig {
+    /// The organisation's own mail and web domains (look-alikes of them are flagged, display
+    /// names of departments and executives are trusted only from them).
+    pub domains: Vec<String>,
+    /// Executives whose names lures borrow.
+    pub executives: Vec<String>,
+    /// Department and role words lures put in display names.
+    pub departments: Vec<String>,
+    /// Brands lures imitate (registrable domains).
+    pub brands: Vec<String>,
+    /// Bounds on one message.
+    pub limits: ward_phish::Limits,
+}
+
+impl Default for PhishConfig {
+    fn default() -> Self {
+        let o = ward_phish::Org::default();
+        Self {
+            domains: o.domains,
+            executives: o.executives,
+            departments: o.departments,
+            brands: o.brands,
+            limits: ward_phish::Limits::default(),
+        }
+    }
+}
+
+impl PhishConfig {
+    /// The organisation settings the detectors take.
+    pub fn org(&self) -> ward_phish::Org {
+        ward_phish::Org {
+            domains: self.domains.clone(),
+            executives: self.executives.clone(),
+            departments: self.departments.clone(),
+            brands: self.brands.clone(),
+        }
+    }
 }
 
 /// `[respond]`: where the playbooks are, the clinical-safety policy and device classes.
@@ -429,6 +475,42 @@ learning_rate = 0.1
 n_trees = 100
 sample_size = 256
 
+[phish]
+# The organisation's own mail and web domains: their look-alikes are flagged, and department
+# or executive names in a sender's display name are trusted only from them.
+domains = []
+# Executives whose names lures borrow ("Jane Doe").
+executives = []
+# Department and role words lures put in display names.
+departments = [
+    "help desk", "helpdesk", "it support", "it department", "it dept", "service desk",
+    "payroll", "human resources", "hr department", "administrator", "webmaster",
+    "security team", "billing", "accounts payable", "benefits", "mail admin", "postmaster"
+]
+# Brands lures imitate (registrable domains): EHR vendors, patient portals, payers,
+# pharmacies, mail, document, payment and delivery services.
+brands = [
+    "epic.com", "mychart.com", "cerner.com", "oracle.com", "athenahealth.com",
+    "allscripts.com", "meditech.com", "nextgen.com", "followmyhealth.com",
+    "unitedhealthcare.com", "uhc.com", "optum.com", "aetna.com", "cigna.com", "anthem.com",
+    "humana.com", "bcbs.com", "kaiserpermanente.org", "medicare.gov", "cms.gov", "cvs.com",
+    "walgreens.com", "express-scripts.com", "riteaid.com", "microsoft.com", "office.com",
+    "outlook.com", "office365.com", "sharepoint.com", "onedrive.com", "docusign.com",
+    "dropbox.com", "adobe.com", "google.com", "apple.com", "paypal.com", "amazon.com",
+    "chase.com", "wellsfargo.com", "bankofamerica.com", "usaa.com", "irs.gov", "fedex.com",
+    "ups.com", "dhl.com"
+]
+
+[phish.limits]
+# Largest message read (bytes); a larger one is "unparseable".
+max_bytes = 52428800
+# Most header lines, MIME parts; past them a message is "unparseable".
+max_headers = 2000
+max_parts = 2000
+# Characters of text kept for scoring, links kept.
+max_text = 262144
+max_links = 1000
+
 # Column mapping for `--format csv` (no default). Example for a flow export:
 # [ingest.csv]
 # src = "src_ip"
@@ -454,6 +536,7 @@ mod tests {
         assert_eq!(cfg.server, ServerConfig::default());
         assert_eq!(cfg.ehr, ward_ehr::EhrConfig::default());
         assert_eq!(cfg.respond, RespondConfig::default());
+        assert_eq!(cfg.phish, PhishConfig::default());
         let r: Config = toml::from_str(
             "[[respond.devices]]\nnetwork = \"10.3.0.0/16\"\nclass = \"life_supporting\"\n\
              [[respond.devices]]\nnetwork = \"10.3.0.5\"\nclass = \"life_sustaining\"\n",

@@ -285,8 +285,8 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
     let args = match cmd {
         EvalCmd::Net(a) => a,
         EvalCmd::Ehr(a) => return crate::ehr::eval(a, cfg),
-        EvalCmd::Phish(a) => return crate::phish::eval(&a),
-        EvalCmd::PhishUrl(a) => return crate::phish::eval_urls(&a),
+        EvalCmd::Phish(a) => return crate::phish::eval(&a, cfg),
+        EvalCmd::PhishUrl(a) => return crate::phish::eval_urls(&a, cfg),
     };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);
@@ -549,7 +549,7 @@ pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
         BenchCmd::Ehr(a) => return crate::ehr::bench(a, cfg),
         BenchCmd::Respond(a) => return crate::respond_bench::run(&a, cfg),
         BenchCmd::Deid(a) => return crate::deid::bench(&a),
-        BenchCmd::Phish(a) => return crate::phish::bench(&a),
+        BenchCmd::Phish(a) => return crate::phish::bench(&a, cfg),
     };
     match &args.input {
         Some(p) => {

@@ -145,7 +145,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => serve::serve(a, &cfg),
         Command::Respond(c) => respond::run(c, &cfg),
         Command::Deid(c) => deid::run(c),
-        Command::Phish(c) => phish::run(c),
+        Command::Phish(c) => phish::run(c, &cfg),
         Command::Config(ConfigCmd::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

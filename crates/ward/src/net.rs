@@ -144,7 +144,7 @@ pub fn train(cmd: TrainCmd, cfg: &Config) -> Result<()> {
     let args = match cmd {
         TrainCmd::Net(a) => a,
         TrainCmd::Deid(a) => return crate::deid::train(&a),
-        TrainCmd::Phish(a) => return crate::phish::train(&a),
+        TrainCmd::Phish(a) => return crate::phish::train(&a, cfg),
     };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);

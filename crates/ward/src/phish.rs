@@ -1,6 +1,7 @@
 //! `ward phish scan`, `ward train phish` and `ward eval phish`: phishing detection over mail
 //! files, folders (Maildir included), mbox files and `nazario`-layout CSVs.
 
+use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -157,10 +158,10 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
-pub fn run(cmd: PhishCmd) -> Result<()> {
+pub fn run(cmd: PhishCmd, cfg: &Config) -> Result<()> {
     match cmd {
-        PhishCmd::Scan(a) => scan(&a),
-        PhishCmd::Url(a) => score_urls(&a),
+        PhishCmd::Scan(a) => scan(&a, cfg),
+        PhishCmd::Url(a) => score_urls(&a, cfg),
     }
 }
 
@@ -257,9 +258,9 @@ struct ScanLine<'a> {
     scored: &'a Scored,
 }
 
-fn scan(a: &ScanArgs) -> Result<()> {
-    let limits = Limits::default();
-    let org = Org::default();
+fn scan(a: &ScanArgs, cfg: &Config) -> Result<()> {
+    let limits = cfg.phish.limits.clone();
+    let org = cfg.phish.org();
     let model = a.model.as_deref().map(load_model).transpose()?;
     let items = read_all(&a.inputs, &limits)?;
     let mut out: Box<dyn Write> = match &a.out {
@@ -344,9 +345,9 @@ fn examples(data: &[(Mail, usize)], org: &Org) -> Vec<Example> {
         .collect()
 }
 
-pub fn train(a: &TrainArgs) -> Result<()> {
-    let limits = Limits::default();
-    let org = Org::default();
+pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
+    let limits = cfg.phish.limits.clone();
+    let org = cfg.phish.org();
     let data = labelled(&a.corpora, &limits)?;
     let t = std::time::Instant::now();
     let ex = examples(&data, &org);
@@ -354,7 +355,7 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     let rows = text.len();
     let mut model = PhishModel::new(text, Thresholds::default());
     if let Some(u) = &a.urls {
-        model.urls = Some(url_model(u)?);
+        model.urls = Some(url_model(u, &org)?);
     }
     let bytes = model.to_bytes()?;
     let dir = a
@@ -376,15 +377,15 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn eval(a: &EvalArgs) -> Result<()> {
+pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     if a.cv < 2 {
         bail!("--cv needs at least 2 folds");
     }
-    let limits = Limits::default();
-    let org = Org::default();
+    let limits = cfg.phish.limits.clone();
+    let org = cfg.phish.org();
     let data = labelled(&a.corpora, &limits)?;
     let ex = examples(&data, &org);
-    let urls = a.urls.as_deref().map(url_model).transpose()?;
+    let urls = a.urls.as_deref().map(|u| url_model(u, &org)).transpose()?;
     // stratified folds: each class shuffled (seeded) and dealt round-robin
     let mut fold = vec![0usize; ex.len()];
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
@@ -562,10 +563,10 @@ fn labelled_urls(path: &Path) -> Result<Vec<(String, bool)>> {
 }
 
 /// Trains the URL model on a labelled URL file.
-fn url_model(path: &Path) -> Result<ward_phish::urlmodel::UrlModel> {
+fn url_model(path: &Path, org: &Org) -> Result<ward_phish::urlmodel::UrlModel> {
     let urls = labelled_urls(path)?;
     let t = std::time::Instant::now();
-    let m = ward_phish::urlmodel::UrlModel::train(&urls, &Org::default().brands)?;
+    let m = ward_phish::urlmodel::UrlModel::train(&urls, &org.brands)?;
     eprintln!(
         "URL model: trained on {} URLs in {:.1} s",
         urls.len(),
@@ -574,7 +575,7 @@ fn url_model(path: &Path) -> Result<ward_phish::urlmodel::UrlModel> {
     Ok(m)
 }
 
-fn score_urls(a: &UrlArgs) -> Result<()> {
+fn score_urls(a: &UrlArgs, cfg: &Config) -> Result<()> {
     let model = a.model.as_deref().map(load_model).transpose()?;
     let um = model.as_ref().and_then(|m| m.urls.as_ref());
     if model.is_some() && um.is_none() {
@@ -584,7 +585,9 @@ fn score_urls(a: &UrlArgs) -> Result<()> {
     }
     let data = std::fs::read(&a.input).with_context(|| format!("{}", a.input.display()))?;
     let rows = ward_phish::corpus::read_urls(&data, &a.input.display().to_string())?;
-    let known = ward_phish::url::Known::list(&Org::default().brands);
+    let org = cfg.phish.org();
+    let mut known = ward_phish::url::Known::list(&org.domains);
+    known.extend(ward_phish::url::Known::list(&org.brands));
     let mut out: Box<dyn Write> = match &a.out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
@@ -635,12 +638,12 @@ fn score_urls(a: &UrlArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn eval_urls(a: &UrlEvalArgs) -> Result<()> {
+pub fn eval_urls(a: &UrlEvalArgs, cfg: &Config) -> Result<()> {
     if a.cv < 2 {
         bail!("--cv needs at least 2 folds");
     }
     let urls = labelled_urls(&a.urls)?;
-    let brands = Org::default().brands;
+    let brands = cfg.phish.brands.clone();
     // stratified folds, seeded
     let mut fold = vec![0usize; urls.len()];
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
@@ -768,15 +771,15 @@ fn raw_messages(paths: &[PathBuf], out: &mut Vec<Vec<u8>>) -> Result<()> {
     Ok(())
 }
 
-pub fn bench(a: &BenchArgs) -> Result<()> {
+pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
     let model = a.model.as_deref().map(load_model).transpose()?;
     let mut raws = Vec::new();
     raw_messages(&a.inputs, &mut raws)?;
     if raws.is_empty() {
         bail!("no messages in the inputs");
     }
-    let limits = Limits::default();
-    let org = Org::default();
+    let limits = cfg.phish.limits.clone();
+    let org = cfg.phish.org();
     let bands: [(&str, usize, usize); 4] = [
         ("all", 0, usize::MAX),
         ("under 10 KB", 0, 10 << 10),

@@ -233,3 +233,38 @@ fn urls_are_scored_and_the_url_model_is_cross_validated() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn the_phish_section_of_ward_toml_names_the_organisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("ceo.eml"),
+        "From: Maria Chen <maria.chen.office@gmail.com>\nTo: ap@hospital.example\nSubject: quick favour\n\nAre you at your desk? I need a wire transfer today.\n",
+    )
+    .unwrap();
+    let out = ward(&["phish", "scan", "ceo.eml"], d);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("sender.executive_name"));
+    std::fs::write(
+        d.join("ward.toml"),
+        "[phish]\ndomains = [\"hospital.example\"]\nexecutives = [\"Maria Chen\"]\n",
+    )
+    .unwrap();
+    let out = ward(&["phish", "scan", "ceo.eml"], d);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("sender.executive_name"),
+        "{}",
+        text(&out.stdout)
+    );
+    // an unknown key is refused, naming it
+    std::fs::write(d.join("ward.toml"), "[phish]\nexecutive = [\"x\"]\n").unwrap();
+    let out = ward(&["phish", "scan", "ceo.eml"], d);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("executive"),
+        "{}",
+        text(&out.stderr)
+    );
+}
