@@ -159,6 +159,9 @@ impl Mail {
         if raw.iter().all(u8::is_ascii_whitespace) {
             return Err(Unparseable::Empty);
         }
+        if !starts_with_field(raw) {
+            return Err(Unparseable::NotMail);
+        }
         check_headers(raw, limits.max_headers)?;
         let msg = MessageParser::default()
             .parse(raw)
@@ -316,6 +319,21 @@ fn skip_mbox_line(raw: &[u8]) -> &[u8] {
     } else {
         raw
     }
+}
+
+/// Whether the message begins with a header field (`Name:`, the name printable ASCII without
+/// spaces or colons), after any leading blank lines.
+fn starts_with_field(raw: &[u8]) -> bool {
+    let start = raw
+        .iter()
+        .position(|b| !matches!(b, b'\r' | b'\n'))
+        .unwrap_or(raw.len());
+    let rest = raw.get(start..).unwrap_or_default();
+    let name_len = rest
+        .iter()
+        .take_while(|&&b| (33..=126).contains(&b) && b != b':')
+        .count();
+    name_len > 0 && rest.get(name_len) == Some(&b':')
 }
 
 /// Counts header lines (up to the first empty line) against the limit.

@@ -17,6 +17,7 @@ mod body;
 mod cases;
 mod error;
 mod events;
+mod mail;
 mod metrics;
 mod openapi;
 mod privacy;
@@ -32,6 +33,7 @@ pub use error::ApiError;
 pub use events::{
     EventSink, LineError, MAX_LISTED_ERRORS, POST_EVENTS, PipelineStats, SinkError, SubmitReport,
 };
+pub use mail::{MAX_MAIL_BYTES, MailScorer, SCORE_MAIL};
 pub use metrics::Metrics;
 pub use openapi::OPENAPI_JSON;
 pub use privacy::{READ_PRIVACY, SEE_NAMES};
@@ -86,6 +88,7 @@ pub struct AppState {
     readers: Option<Arc<ReaderPool>>,
     counts: Arc<Mutex<CountCache>>,
     sink: Option<Arc<dyn EventSink>>,
+    mail: Option<Arc<dyn MailScorer>>,
 }
 
 /// Read-only store handles shared by the read routes, so reads run in parallel with each
@@ -118,7 +121,19 @@ impl AppState {
             readers: None,
             counts: Arc::new(Mutex::new(HashMap::new())),
             sink: None,
+            mail: None,
         }
+    }
+
+    /// The same state with a phishing detector taking `POST /api/v1/mail/score`.
+    pub fn with_mail_scorer(mut self, scorer: Arc<dyn MailScorer>) -> Self {
+        self.mail = Some(scorer);
+        self
+    }
+
+    /// The mail scorer, when there is one.
+    pub fn mail_scorer(&self) -> Option<&Arc<dyn MailScorer>> {
+        self.mail.as_ref()
     }
 
     /// The same state with a live pipeline taking `POST /api/v1/events`.
@@ -277,6 +292,10 @@ pub fn app(state: AppState) -> Router {
         .route("/cases/{id}/close", post(cases::close))
         .route("/devices", get(alerts::devices))
         .route("/events", post(events::submit))
+        .route(
+            "/mail/score",
+            post(mail::score).layer(DefaultBodyLimit::max(MAX_MAIL_BYTES)),
+        )
         .route("/stats", get(cases::stats))
         .route("/audit", get(cases::audit))
         .route("/privacy/users", get(privacy::users))
@@ -322,6 +341,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/cases/{id}/close"),
     ("GET", "/api/v1/devices"),
     ("POST", "/api/v1/events"),
+    ("POST", "/api/v1/mail/score"),
     ("GET", "/api/v1/stats"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/privacy/users"),
@@ -363,14 +383,20 @@ async fn method_not_allowed() -> ApiError {
 /// Refuses a declared `Content-Length` above the cap before any handler runs (bodies
 /// without one are capped by [`DefaultBodyLimit`] when read).
 async fn limit_body(req: Request, next: Next) -> Result<Response, ApiError> {
+    // mail may be larger than any other body
+    let max = if req.uri().path() == "/api/v1/mail/score" {
+        MAX_MAIL_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
     if let Some(len) = req.headers().get(CONTENT_LENGTH) {
         let len = len
             .to_str()
             .ok()
             .and_then(|s| s.trim().parse::<u64>().ok())
             .ok_or_else(|| ApiError::BadRequest("malformed content-length header".into()))?;
-        if len > MAX_BODY_BYTES as u64 {
-            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        if len > max as u64 {
+            return Err(ApiError::PayloadTooLarge(max));
         }
     }
     Ok(next.run(req).await)

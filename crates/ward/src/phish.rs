@@ -843,3 +843,29 @@ pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
     }
     Ok(())
 }
+
+/// The phishing detector behind `POST /api/v1/mail/score`.
+struct Scorer {
+    model: PhishModel,
+    org: Org,
+    limits: Limits,
+}
+
+impl ward_server::MailScorer for Scorer {
+    fn score(&self, raw: &[u8]) -> serde_json::Value {
+        let scored = match Mail::parse(raw, &self.limits) {
+            Ok(m) => ward_phish::score(&m, &self.org, Some(&self.model)),
+            Err(e) => Scored::unparseable(&e),
+        };
+        serde_json::to_value(&scored).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Loads a model for `ward serve --phish-model`.
+pub fn scorer(path: &Path, cfg: &Config) -> Result<std::sync::Arc<dyn ward_server::MailScorer>> {
+    Ok(std::sync::Arc::new(Scorer {
+        model: load_model(path)?,
+        org: cfg.phish.org(),
+        limits: cfg.phish.limits.clone(),
+    }))
+}

@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Playbook file for --respond (default: `[respond] playbooks` in ward.toml).
     #[arg(long, value_name = "FILE", requires = "respond")]
     pub playbooks: Option<PathBuf>,
+    /// Model from `ward train phish`: serves `POST /api/v1/mail/score` (without it that
+    /// route answers 503).
+    #[arg(long, value_name = "FILE")]
+    pub phish_model: Option<PathBuf>,
 }
 
 /// Opens the store, starts the pipeline when asked, binds, serves until Ctrl-C or SIGTERM,
@@ -142,6 +146,9 @@ pub fn serve(args: ServeArgs, cfg: &Config) -> Result<()> {
     let mut state = app_state(store, &store_path, cfg.server.options()?)?;
     if let Some(p) = &pipeline {
         state = state.with_sink(Arc::clone(p) as Arc<dyn ward_server::EventSink>);
+    }
+    if let Some(m) = &args.phish_model {
+        state = state.with_mail_scorer(crate::phish::scorer(m, cfg)?);
     }
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)

@@ -134,3 +134,20 @@ fn a_bad_csv_row_is_named() {
     let e = corpus::read_nazario(&bad_utf8[..], "t.csv", &Limits::default()).unwrap_err();
     assert!(e.to_string().contains("row 1"), "{e}");
 }
+
+#[test]
+fn text_that_does_not_begin_with_a_header_is_not_mail() {
+    for raw in [
+        "hello",
+        "hello world\n\nbody",
+        ": no name\n\nx",
+        "\u{feff}x: y\n\nz",
+    ] {
+        assert_eq!(
+            Mail::parse(raw.as_bytes(), &Limits::default()).unwrap_err(),
+            Unparseable::NotMail,
+            "{raw:?}"
+        );
+    }
+    assert!(Mail::parse(b"Subject: fine\r\n\r\nbody", &Limits::default()).is_ok());
+}

@@ -300,3 +300,114 @@ fn serve_without_model_refuses_events_and_pipeline_flags() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn serve_scores_mail_for_analysts_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut phish = String::from("sender,subject,body\n");
+    let mut ham = String::from("sender,subject,body\n");
+    for i in 0..10 {
+        phish.push_str(&format!(
+            "a <a{i}@x.example>,verify {i},verify your password now\n"
+        ));
+        ham.push_str(&format!(
+            "b <b{i}@y.example>,rota {i},the rota is on the drive\n"
+        ));
+    }
+    std::fs::write(d.join("p.csv"), phish).unwrap();
+    std::fs::write(d.join("h.csv"), ham).unwrap();
+    let o = ward(
+        &[
+            "train", "phish", "--phish", "p.csv", "--ham", "h.csv", "--out", "p.model",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let mut tokens = Vec::new();
+    for (user, role) in [("ana", "analyst"), ("aud", "auditor")] {
+        let o = ward_pw(
+            &["user", "add", user, "--role", role, "--store", "w.db"],
+            d,
+            Some("pipeline-Sentinel-pass"),
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let o = ward(&["user", "token", user, "--store", "w.db"], d);
+        tokens.push(
+            text(&o.stdout)
+                .split_whitespace()
+                .find(|w| w.starts_with("ward_"))
+                .expect("token")
+                .to_owned(),
+        );
+    }
+    let mut child = Server(
+        Command::new(env!("CARGO_BIN_EXE_ward"))
+            .args([
+                "serve",
+                "--store",
+                "w.db",
+                "--phish-model",
+                "p.model",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .current_dir(d)
+            .env_remove("WARD_CONFIG")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ward serve starts"),
+    );
+    let mut head = Vec::new();
+    for l in std::io::BufReader::new(child.0.stderr.take().expect("stderr")).lines() {
+        let l = l.expect("utf-8");
+        let done = l.contains("listening on");
+        head.push(l);
+        if done {
+            break;
+        }
+    }
+    let http = addr_after(&head, "http://").to_owned();
+    let lure = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../phish/tests/fixtures/lure.eml"),
+    )
+    .unwrap();
+    let (status, body) = http_post(
+        &http,
+        "/api/v1/mail/score",
+        &tokens[0],
+        "message/rfc822",
+        &lure,
+    );
+    assert!(status.contains("200"), "{status} {body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["verdict"], "phishing");
+    assert!(
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "attach.double_extension")
+    );
+    // not mail at all: a verdict, not an error
+    let (status, body) = http_post(
+        &http,
+        "/api/v1/mail/score",
+        &tokens[0],
+        "text/plain",
+        b"hello",
+    );
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("unparseable"), "{body}");
+    // an auditor may not, nobody without a token may
+    let (status, _) = http_post(
+        &http,
+        "/api/v1/mail/score",
+        &tokens[1],
+        "message/rfc822",
+        &lure,
+    );
+    assert!(status.contains("403"), "{status}");
+    let (status, _) = http_post(&http, "/api/v1/mail/score", "nope", "message/rfc822", &lure);
+    assert!(status.contains("401"), "{status}");
+}
