@@ -117,6 +117,10 @@ pub struct PhishModel {
     /// The URL model (trained when URLs were given).
     #[serde(default)]
     pub urls: Option<urlmodel::UrlModel>,
+    /// Maps the text model's probability of phishing to a calibrated one (fitted on
+    /// out-of-fold scores of the training messages); none: used as it is.
+    #[serde(default)]
+    pub calibration: Option<ward_ml::calibrate::Calibrator>,
     /// Verdict thresholds.
     pub thresholds: Thresholds,
 }
@@ -129,6 +133,7 @@ impl PhishModel {
             version: MODEL_VERSION,
             text,
             urls: None,
+            calibration: None,
             thresholds,
         }
     }
@@ -167,6 +172,57 @@ impl PhishModel {
         }
         Ok(m)
     }
+}
+
+/// Folds of the out-of-fold scores the calibration is fitted on.
+const CALIBRATION_FOLDS: usize = 5;
+
+/// Trains a phishing model: the text model on all `examples`, and a calibration of its
+/// probability of phishing (Platt scaling of the log-odds) fitted on out-of-fold scores, so
+/// that a probability of 0.8 means about 8 in 10 such messages were phishing in training.
+pub fn train(
+    examples: &[model::Example],
+    opts: &model::TrainOptions,
+    thresholds: Thresholds,
+) -> Result<PhishModel, PhishError> {
+    let text = TextModel::train(examples, opts)?;
+    let mut oof = vec![0f32; examples.len()];
+    for k in 0..CALIBRATION_FOLDS {
+        let part: Vec<model::Example> = examples
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % CALIBRATION_FOLDS != k)
+            .map(|(_, e)| e.clone())
+            .collect();
+        // a fold with one class cannot train: those messages keep no calibration score
+        let Ok(m) = TextModel::train(&part, opts) else {
+            return Ok(PhishModel::new(text, thresholds));
+        };
+        for (i, e) in examples.iter().enumerate() {
+            if i % CALIBRATION_FOLDS == k
+                && let Some(o) = oof.get_mut(i)
+            {
+                *o = m
+                    .probabilities(&e.features)
+                    .get(PHISH)
+                    .copied()
+                    .unwrap_or(0.0);
+            }
+        }
+    }
+    let labels: Vec<u32> = examples
+        .iter()
+        .map(|e| u32::from(e.class == PHISH))
+        .collect();
+    let calibration = ward_ml::calibrate::Calibrator::fit(
+        ward_ml::calibrate::CalibrationMethod::PlattLogit,
+        &oof,
+        &labels,
+    )
+    .ok();
+    let mut m = PhishModel::new(text, thresholds);
+    m.calibration = calibration;
+    Ok(m)
 }
 
 fn hex(b: &[u8]) -> String {
@@ -209,7 +265,8 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
         Some(m) => {
             let ids = text::feature_ids(mail, &sigs);
             let probs = m.text.probabilities(&ids);
-            let p = probs.get(PHISH).copied().unwrap_or(0.0);
+            let raw = probs.get(PHISH).copied().unwrap_or(0.0);
+            let p = m.calibration.as_ref().map_or(raw, |c| c.apply(raw));
             // the names of the features, to explain, only when there is something to explain
             let feats = if p >= m.thresholds.suspicious {
                 text::features(mail, &sigs)

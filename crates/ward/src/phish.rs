@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use ward_phish::model::{Example, TextModel, TrainOptions};
+use ward_phish::model::{Example, TrainOptions};
 use ward_phish::{Limits, Mail, Org, PhishModel, Scored, Thresholds, Unparseable, Verdict};
 
 #[derive(Debug, Subcommand)]
@@ -134,7 +134,7 @@ pub struct TrainArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Gates: --min phishing_recall=0.95 --max ham_fpr=0.005 (exit status 2 when one fails).\n\
-    Metric names: phishing_recall, spam_recall, ham_fpr, phishing_recall_at_half_percent.\n\n\
+    Metric names: phishing_recall, spam_recall, ham_fpr, phishing_recall_at_half_percent, brier.\n\n\
     Example:\n  ward eval phish --phish nazario-dev.csv --ham spamassassin/easy-ham-1 \\\n    \
     --spam spamassassin/spam-1 --cv 5"
 )]
@@ -351,9 +351,8 @@ pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
     let data = labelled(&a.corpora, &limits)?;
     let t = std::time::Instant::now();
     let ex = examples(&data, &org);
-    let text = TextModel::train(&ex, &TrainOptions::default())?;
-    let rows = text.len();
-    let mut model = PhishModel::new(text, Thresholds::default());
+    let mut model = ward_phish::train(&ex, &TrainOptions::default(), Thresholds::default())?;
+    let rows = model.text.len();
     if let Some(u) = &a.urls {
         model.urls = Some(url_model(u, &org)?);
     }
@@ -417,8 +416,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             .filter(|(_, f)| **f != k)
             .map(|(e, _)| e.clone())
             .collect();
-        let text = TextModel::train(&train, &TrainOptions::default())?;
-        let mut model = PhishModel::new(text, Thresholds::default());
+        let mut model = ward_phish::train(&train, &TrainOptions::default(), Thresholds::default())?;
         model.urls = urls.clone();
         for (i, ((m, _), f)) in data.iter().zip(&fold).enumerate() {
             if *f != k {
@@ -458,11 +456,15 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     let allowed = (hp.len() as f64 * 0.005).floor() as usize;
     let cut = hp.get(allowed).copied().unwrap_or(0.0);
     let at_half = rate(&phish, &|i| prob.get(i).is_some_and(|&p| p > cut));
+    // how well the probabilities are calibrated: the Brier score of phishing against the rest
+    let is_phish: Vec<u32> = ex.iter().map(|e| u32::from(e.class == 2)).collect();
+    let brier = ward_ml::metrics::brier_score(&is_phish, &prob).unwrap_or(f64::NAN);
     let figures = [
         ("phishing_recall", phishing_recall),
         ("spam_recall", spam_recall),
         ("ham_fpr", ham_fpr),
         ("phishing_recall_at_half_percent", at_half),
+        ("brier", brier),
     ];
     if a.json {
         let obj: serde_json::Map<String, serde_json::Value> = figures
@@ -503,6 +505,9 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         );
         println!(
             "  at the model threshold {cut:.3} that flags at most 0.5% of ham: phishing caught {at_half:.4}"
+        );
+        println!(
+            "  Brier score of the calibrated probability of phishing: {brier:.4} (0 is perfect)"
         );
     }
     gates(&figures, &a.min, &a.max)

@@ -138,3 +138,20 @@ fn feature_ids_are_the_ids_of_the_named_features() {
     named.sort_unstable();
     assert_eq!(text::feature_ids(&m, &sigs), named);
 }
+
+#[test]
+fn training_calibrates_the_probability_on_unseen_folds() {
+    let ex: Vec<Example> = corpus().into_iter().map(|(_, e)| e).collect();
+    let m = ward_phish::train(&ex, &TrainOptions::default(), Thresholds::default()).unwrap();
+    assert!(m.calibration.is_some());
+    let bytes = m.to_bytes().unwrap();
+    let back = PhishModel::from_bytes(&bytes).unwrap();
+    assert_eq!(back.calibration, m.calibration);
+    let (mail, _) = example(
+        "alert",
+        "verify your account password now or your mailbox will be suspended",
+        2,
+    );
+    let s = score(&mail, &Org::default(), Some(&back));
+    assert!(s.probability.unwrap() > 0.5, "{s:?}");
+}
