@@ -10,6 +10,7 @@ pub mod calibrate;
 pub mod cv;
 pub mod error;
 pub mod gbdt;
+pub use gbdt::softmax_in_place;
 pub mod logreg;
 pub mod metrics;
 pub mod model;

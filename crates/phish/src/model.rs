@@ -80,18 +80,6 @@ pub struct Example {
     pub class: usize,
 }
 
-fn softmax(s: &mut [f32; K]) {
-    let m = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut z = 0.0;
-    for v in s.iter_mut() {
-        *v = (*v - m).exp();
-        z += *v;
-    }
-    for v in s.iter_mut() {
-        *v /= z;
-    }
-}
-
 impl TextModel {
     /// Trains on examples (at least one of each of two classes).
     pub fn train(examples: &[Example], opts: &TrainOptions) -> Result<Self, PhishError> {
@@ -134,7 +122,7 @@ impl TextModel {
                         }
                     }
                 }
-                softmax(&mut s);
+                ward_ml::softmax_in_place(&mut s);
                 // gradient of the log-loss per class: p - y
                 let mut g = s;
                 if let Some(t) = g.get_mut(e.class) {
@@ -174,7 +162,7 @@ impl TextModel {
                 }
             }
         }
-        softmax(&mut s);
+        ward_ml::softmax_in_place(&mut s);
         s
     }
 

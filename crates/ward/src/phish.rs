@@ -55,7 +55,17 @@ pub struct UrlEvalArgs {
     /// Labelled URLs: a CSV with `url` and `status` (phishing/legitimate) or `label` (1/0).
     #[arg(long, value_name = "FILE")]
     pub urls: PathBuf,
-    /// Folds of the cross-validation (stratified, seeded).
+    #[command(flatten)]
+    pub run: EvalRun,
+    /// Write the misjudged URLs (label, probability, URL) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub misses: Option<PathBuf>,
+}
+
+/// How an evaluation runs and reports: the folds, the gates, the format.
+#[derive(Debug, Args)]
+pub struct EvalRun {
+    /// Folds of the cross-validation (stratified by class, seeded).
     #[arg(long, default_value_t = 5, value_name = "K")]
     pub cv: usize,
     /// Fail (exit status 2) when a metric is below this (`name=value`, repeatable).
@@ -64,9 +74,6 @@ pub struct UrlEvalArgs {
     /// Fail (exit status 2) when a metric is above this (`name=value`, repeatable).
     #[arg(long, value_name = "NAME=VALUE")]
     pub max: Vec<String>,
-    /// Write the misjudged URLs (label, probability, URL) to this file.
-    #[arg(long, value_name = "FILE")]
-    pub misses: Option<PathBuf>,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
@@ -144,18 +151,8 @@ pub struct EvalArgs {
     /// Labelled URLs: train a URL model on them and let it judge the messages' links.
     #[arg(long, value_name = "FILE")]
     pub urls: Option<PathBuf>,
-    /// Folds of the cross-validation (stratified by class, seeded).
-    #[arg(long, default_value_t = 5, value_name = "K")]
-    pub cv: usize,
-    /// Fail (exit status 2) when a metric is below this (`name=value`, repeatable).
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub min: Vec<String>,
-    /// Fail (exit status 2) when a metric is above this (`name=value`, repeatable).
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub max: Vec<String>,
-    /// Print the figures as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub run: EvalRun,
 }
 
 pub fn run(cmd: PhishCmd, cfg: &Config) -> Result<()> {
@@ -377,7 +374,7 @@ pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
 }
 
 pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
-    if a.cv < 2 {
+    if a.run.cv < 2 {
         bail!("--cv needs at least 2 folds");
     }
     let limits = cfg.phish.limits.clone();
@@ -385,31 +382,11 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     let data = labelled(&a.corpora, &limits)?;
     let ex = examples(&data, &org);
     let urls = a.urls.as_deref().map(|u| url_model(u, &org)).transpose()?;
-    // stratified folds: each class shuffled (seeded) and dealt round-robin
-    let mut fold = vec![0usize; ex.len()];
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = |n: usize| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x % n.max(1) as u64) as usize
-    };
-    for class in 0..3 {
-        let mut idx: Vec<usize> = (0..ex.len())
-            .filter(|&i| ex.get(i).is_some_and(|e| e.class == class))
-            .collect();
-        for i in (1..idx.len()).rev() {
-            idx.swap(i, next(i + 1));
-        }
-        for (k, i) in idx.into_iter().enumerate() {
-            if let Some(f) = fold.get_mut(i) {
-                *f = k % a.cv;
-            }
-        }
-    }
+    let classes: Vec<usize> = ex.iter().map(|e| e.class).collect();
+    let fold = stratified_folds(&classes, a.run.cv);
     let mut prob = vec![0f32; ex.len()];
     let mut verdict = vec![Verdict::Clean; ex.len()];
-    for k in 0..a.cv {
+    for k in 0..a.run.cv {
         let train: Vec<Example> = ex
             .iter()
             .zip(&fold)
@@ -433,7 +410,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         eprintln!(
             "fold {}/{}: trained on {} messages",
             k + 1,
-            a.cv,
+            a.run.cv,
             train.len()
         );
     }
@@ -466,7 +443,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         ("phishing_recall_at_half_percent", at_half),
         ("brier", brier),
     ];
-    if a.json {
+    if a.run.json {
         let obj: serde_json::Map<String, serde_json::Value> = figures
             .iter()
             .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
@@ -479,7 +456,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             ham.len(),
             spam.len(),
             phish.len(),
-            a.cv
+            a.run.cv
         );
         println!(
             "  verdict phishing (threshold {:.2}, rules can raise a verdict):",
@@ -510,7 +487,34 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             "  Brier score of the calibrated probability of phishing: {brier:.4} (0 is perfect)"
         );
     }
-    gates(&figures, &a.min, &a.max)
+    gates(&figures, &a.run.min, &a.run.max)
+}
+
+/// The fold of each item for a `k`-fold cross-validation stratified by class: each class's
+/// items shuffled (seeded, so every run gives the same folds) and dealt round-robin.
+fn stratified_folds(classes: &[usize], k: usize) -> Vec<usize> {
+    let mut fold = vec![0usize; classes.len()];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut distinct: Vec<usize> = classes.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    for class in distinct {
+        let mut idx: Vec<usize> = (0..classes.len())
+            .filter(|&i| classes.get(i) == Some(&class))
+            .collect();
+        for i in (1..idx.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            idx.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        for (n, i) in idx.into_iter().enumerate() {
+            if let Some(f) = fold.get_mut(i) {
+                *f = n % k.max(1);
+            }
+        }
+    }
+    fold
 }
 
 /// Checks `name=value` gates; exit status 2 when one fails.
@@ -644,34 +648,17 @@ fn score_urls(a: &UrlArgs, cfg: &Config) -> Result<()> {
 }
 
 pub fn eval_urls(a: &UrlEvalArgs, cfg: &Config) -> Result<()> {
-    if a.cv < 2 {
+    if a.run.cv < 2 {
         bail!("--cv needs at least 2 folds");
     }
     let urls = labelled_urls(&a.urls)?;
     let brands = cfg.phish.brands.clone();
-    // stratified folds, seeded
-    let mut fold = vec![0usize; urls.len()];
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    for class in [false, true] {
-        let mut idx: Vec<usize> = (0..urls.len())
-            .filter(|&i| urls.get(i).is_some_and(|u| u.1 == class))
-            .collect();
-        for i in (1..idx.len()).rev() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            idx.swap(i, (x % (i as u64 + 1)) as usize);
-        }
-        for (k, i) in idx.into_iter().enumerate() {
-            if let Some(f) = fold.get_mut(i) {
-                *f = k % a.cv;
-            }
-        }
-    }
+    let classes: Vec<usize> = urls.iter().map(|u| usize::from(u.1)).collect();
+    let fold = stratified_folds(&classes, a.run.cv);
     let mut p = vec![0f32; urls.len()];
     let mut pc = vec![0f32; urls.len()];
     let t = std::time::Instant::now();
-    for k in 0..a.cv {
+    for k in 0..a.run.cv {
         let train: Vec<(String, bool)> = urls
             .iter()
             .zip(&fold)
@@ -689,7 +676,12 @@ pub fn eval_urls(a: &UrlEvalArgs, cfg: &Config) -> Result<()> {
                 }
             }
         }
-        eprintln!("fold {}/{}: trained on {} URLs", k + 1, a.cv, train.len());
+        eprintln!(
+            "fold {}/{}: trained on {} URLs",
+            k + 1,
+            a.run.cv,
+            train.len()
+        );
     }
     if let Some(path) = &a.misses {
         let mut w = std::io::BufWriter::new(
@@ -731,7 +723,7 @@ pub fn eval_urls(a: &UrlEvalArgs, cfg: &Config) -> Result<()> {
         ("recall", tp / pos.max(1.0)),
         ("char_accuracy", acc(&pc)),
     ];
-    if a.json {
+    if a.run.json {
         let obj: serde_json::Map<String, serde_json::Value> = figures
             .iter()
             .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
@@ -742,7 +734,7 @@ pub fn eval_urls(a: &UrlEvalArgs, cfg: &Config) -> Result<()> {
             "{} URLs ({} phishing), {}-fold cross-validation, {:.1} s",
             urls.len(),
             pos,
-            a.cv,
+            a.run.cv,
             t.elapsed().as_secs_f64()
         );
         for (k, v) in &figures {
@@ -750,7 +742,7 @@ pub fn eval_urls(a: &UrlEvalArgs, cfg: &Config) -> Result<()> {
         }
         println!("  (char_accuracy: the character n-gram model alone, the usual baseline)");
     }
-    gates(&figures, &a.min, &a.max)
+    gates(&figures, &a.run.min, &a.run.max)
 }
 
 /// Raw messages of the inputs (files and folders; mbox files split), in memory.

@@ -296,7 +296,9 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-fn softmax_in_place(z: &mut [f32]) {
+/// Turns scores into probabilities in place (softmax, shifted by the largest score so no
+/// exponential overflows).
+pub fn softmax_in_place(z: &mut [f32]) {
     let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut s = 0.0;
     for v in z.iter_mut() {

@@ -3,6 +3,19 @@
 use super::{text, ward};
 use std::path::{Path, PathBuf};
 
+/// Writes `phish.csv` and `ham.csv`, 20 messages each in the nazario layout: a corpus a
+/// model learns in a moment.
+pub(super) fn tiny_corpora(d: &Path) {
+    let mut phish = String::from("sender,receiver,date,subject,body,urls,label\n");
+    let mut ham = String::from("sender,receiver,date,subject,body,urls,label\n");
+    for i in 0..20 {
+        phish.push_str(&format!("Support <s{i}@help-desk.example>,a@b.c,d,Verify your mailbox {i},\"Your mailbox will be suspended. Verify your password now at the link.\",1,1\n"));
+        ham.push_str(&format!("Ana <ana@hospital.example>,a@b.c,d,Rota {i},\"The rota for next week is on the shared drive. Thanks.\",0,0\n"));
+    }
+    std::fs::write(d.join("phish.csv"), phish).unwrap();
+    std::fs::write(d.join("ham.csv"), ham).unwrap();
+}
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../phish/tests/fixtures")
 }
@@ -59,14 +72,7 @@ fn scan_writes_one_json_line_per_message_with_verdict_and_reasons() {
 fn train_then_scan_with_the_model_and_eval_by_cross_validation() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut phish = String::from("sender,receiver,date,subject,body,urls,label\n");
-    let mut ham = String::from("sender,receiver,date,subject,body,urls,label\n");
-    for i in 0..20 {
-        phish.push_str(&format!("Support <s{i}@help-desk.example>,a@b.c,d,Verify your mailbox {i},\"Your mailbox will be suspended. Verify your password now at the link.\",1,1\n"));
-        ham.push_str(&format!("Ana <ana@hospital.example>,a@b.c,d,Rota {i},\"The rota for next week is on the shared drive. Thanks.\",0,0\n"));
-    }
-    std::fs::write(d.join("phish.csv"), phish).unwrap();
-    std::fs::write(d.join("ham.csv"), ham).unwrap();
+    tiny_corpora(d);
     let out = ward(
         &[
             "train",
@@ -202,21 +208,18 @@ fn urls_are_scored_and_the_url_model_is_cross_validated() {
     );
 
     // with a trained URL model
-    let mut phish = String::from("sender,subject,body\n");
-    let mut ham = String::from("sender,subject,body\n");
-    for i in 0..10 {
-        phish.push_str(&format!(
-            "a <a{i}@x.example>,verify {i},verify your password now\n"
-        ));
-        ham.push_str(&format!(
-            "b <b{i}@y.example>,rota {i},the rota is on the drive\n"
-        ));
-    }
-    std::fs::write(d.join("p.csv"), phish).unwrap();
-    std::fs::write(d.join("h.csv"), ham).unwrap();
+    tiny_corpora(d);
     let out = ward(
         &[
-            "train", "phish", "--phish", "p.csv", "--ham", "h.csv", "--urls", "urls.csv", "--out",
+            "train",
+            "phish",
+            "--phish",
+            "phish.csv",
+            "--ham",
+            "ham.csv",
+            "--urls",
+            "urls.csv",
+            "--out",
             "m.model",
         ],
         d,

@@ -305,21 +305,17 @@ fn serve_without_model_refuses_events_and_pipeline_flags() {
 fn serve_scores_mail_for_analysts_only() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut phish = String::from("sender,subject,body\n");
-    let mut ham = String::from("sender,subject,body\n");
-    for i in 0..10 {
-        phish.push_str(&format!(
-            "a <a{i}@x.example>,verify {i},verify your password now\n"
-        ));
-        ham.push_str(&format!(
-            "b <b{i}@y.example>,rota {i},the rota is on the drive\n"
-        ));
-    }
-    std::fs::write(d.join("p.csv"), phish).unwrap();
-    std::fs::write(d.join("h.csv"), ham).unwrap();
+    super::phish::tiny_corpora(d);
     let o = ward(
         &[
-            "train", "phish", "--phish", "p.csv", "--ham", "h.csv", "--out", "p.model",
+            "train",
+            "phish",
+            "--phish",
+            "phish.csv",
+            "--ham",
+            "ham.csv",
+            "--out",
+            "p.model",
         ],
         d,
     );
