@@ -60,6 +60,10 @@ pub struct Scored {
     /// The model's probability of phishing, when a model was used.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probability: Option<f32>,
+    /// The text model's probability that the message is spam (unwanted, not phishing), when
+    /// a model was used: for gateways that also file bulk mail away.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spam: Option<f32>,
     /// The reasons, strongest first.
     pub reasons: Vec<Reason>,
 }
@@ -71,6 +75,7 @@ impl Scored {
             score: 0,
             verdict: Verdict::Unparseable,
             probability: None,
+            spam: None,
             reasons: vec![Reason {
                 code: "unparseable".into(),
                 strength: 0.0,
@@ -261,11 +266,13 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
         .filter(|s| rule_only(s.code))
         .map(|s| s.strength)
         .fold(0.0f32, f32::max);
+    let mut spam = None;
     let (p, th, probability) = match model {
         Some(m) => {
             let ids = text::feature_ids(mail, &sigs);
             let probs = m.text.probabilities(&ids);
             let raw = probs.get(PHISH).copied().unwrap_or(0.0);
+            spam = probs.get(model::SPAM).copied();
             let p = m.calibration.as_ref().map_or(raw, |c| c.apply(raw));
             // the names of the features, to explain, only when there is something to explain
             let feats = if p >= m.thresholds.suspicious {
@@ -333,6 +340,7 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
         score: (p.clamp(0.0, 1.0) * 100.0).round() as u8,
         verdict,
         probability,
+        spam,
         reasons,
     }
 }

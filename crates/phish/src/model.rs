@@ -31,6 +31,8 @@ pub type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
 
 /// The classes, in the order of a probability row.
 pub const CLASSES: [&str; 3] = ["ham", "spam", "phishing"];
+/// The index of spam in [`CLASSES`].
+pub const SPAM: usize = 1;
 /// The index of phishing in [`CLASSES`].
 pub const PHISH: usize = 2;
 const K: usize = CLASSES.len();

@@ -141,7 +141,8 @@ pub struct TrainArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Gates: --min phishing_recall=0.95 --max ham_fpr=0.005 (exit status 2 when one fails).\n\
-    Metric names: phishing_recall, spam_recall, ham_fpr, phishing_recall_at_half_percent, brier.\n\n\
+    Metric names: phishing_recall, spam_as_phishing, ham_fpr, phishing_recall_at_half_percent, brier,\n\
+    spam_caught, ham_as_spam.\n\n\
     Example:\n  ward eval phish --phish nazario-dev.csv --ham spamassassin/easy-ham-1 \\\n    \
     --spam spamassassin/spam-1 --cv 5"
 )]
@@ -385,6 +386,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     let classes: Vec<usize> = ex.iter().map(|e| e.class).collect();
     let fold = stratified_folds(&classes, a.run.cv);
     let mut prob = vec![0f32; ex.len()];
+    let mut spam_prob = vec![0f32; ex.len()];
     let mut verdict = vec![Verdict::Clean; ex.len()];
     for k in 0..a.run.cv {
         let train: Vec<Example> = ex
@@ -402,6 +404,9 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             let s = ward_phish::score(m, &org, Some(&model));
             if let Some(p) = prob.get_mut(i) {
                 *p = s.probability.unwrap_or(0.0);
+            }
+            if let Some(p) = spam_prob.get_mut(i) {
+                *p = s.spam.unwrap_or(0.0);
             }
             if let Some(v) = verdict.get_mut(i) {
                 *v = s.verdict;
@@ -425,7 +430,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     };
     let flagged = |i: usize| verdict.get(i) == Some(&Verdict::Phishing);
     let phishing_recall = rate(&phish, &flagged);
-    let spam_recall = rate(&spam, &flagged);
+    let spam_as_phishing = rate(&spam, &flagged);
     let ham_fpr = rate(&ham, &flagged);
     // the threshold that flags at most 0.5% of ham, and the phishing caught there
     let mut hp: Vec<f32> = ham.iter().filter_map(|&i| prob.get(i).copied()).collect();
@@ -436,9 +441,15 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     // how well the probabilities are calibrated: the Brier score of phishing against the rest
     let is_phish: Vec<u32> = ex.iter().map(|e| u32::from(e.class == 2)).collect();
     let brier = ward_ml::metrics::brier_score(&is_phish, &prob).unwrap_or(f64::NAN);
+    // spam as its own task: a message is taken for spam when the text model gives spam 0.5
+    let as_spam = |i: usize| spam_prob.get(i).is_some_and(|&p| p >= 0.5);
+    let spam_as_spam = rate(&spam, &as_spam);
+    let ham_as_spam = rate(&ham, &as_spam);
     let figures = [
         ("phishing_recall", phishing_recall),
-        ("spam_recall", spam_recall),
+        ("spam_caught", spam_as_spam),
+        ("ham_as_spam", ham_as_spam),
+        ("spam_as_phishing", spam_as_phishing),
         ("ham_fpr", ham_fpr),
         ("phishing_recall_at_half_percent", at_half),
         ("brier", brier),
@@ -470,7 +481,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         );
         println!(
             "    spam flagged      {:.4} ({} of {})",
-            spam_recall,
+            spam_as_phishing,
             spam.iter().filter(|&&i| flagged(i)).count(),
             spam.len()
         );
@@ -482,6 +493,17 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         );
         println!(
             "  at the model threshold {cut:.3} that flags at most 0.5% of ham: phishing caught {at_half:.4}"
+        );
+        println!("  spam (probability of spam 0.5 or more):");
+        println!(
+            "    spam caught       {spam_as_spam:.4} ({} of {})",
+            spam.iter().filter(|&&i| as_spam(i)).count(),
+            spam.len()
+        );
+        println!(
+            "    ham taken for it  {ham_as_spam:.4} ({} of {})",
+            ham.iter().filter(|&&i| as_spam(i)).count(),
+            ham.len()
         );
         println!(
             "  Brier score of the calibrated probability of phishing: {brier:.4} (0 is perfect)"

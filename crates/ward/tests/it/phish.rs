@@ -94,6 +94,7 @@ fn train_then_scan_with_the_model_and_eval_by_cross_validation() {
     let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert_eq!(line["verdict"], "phishing");
     assert!(line["probability"].as_f64().unwrap() > 0.5);
+    assert!(line["spam"].is_number(), "{line}");
 
     let out = ward(
         &[
@@ -116,6 +117,9 @@ fn train_then_scan_with_the_model_and_eval_by_cross_validation() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert_eq!(v["phishing_recall"], 1.0);
+    for k in ["spam_as_phishing", "ham_fpr", "spam_caught", "ham_as_spam", "brier"] {
+        assert!(v[k].is_number(), "{k} in {v}");
+    }
     // a gate that cannot hold fails with exit status 2
     let out = ward(
         &[
