@@ -117,7 +117,13 @@ fn train_then_scan_with_the_model_and_eval_by_cross_validation() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert_eq!(v["phishing_recall"], 1.0);
-    for k in ["spam_as_phishing", "ham_fpr", "spam_caught", "ham_as_spam", "brier"] {
+    for k in [
+        "spam_as_phishing",
+        "ham_fpr",
+        "spam_caught",
+        "ham_as_spam",
+        "brier",
+    ] {
         assert!(v[k].is_number(), "{k} in {v}");
     }
     // a gate that cannot hold fails with exit status 2
