@@ -95,6 +95,25 @@ pub struct Thresholds {
     pub suspicious: f32,
 }
 
+impl Thresholds {
+    /// The verdict for a probability of phishing.
+    pub fn verdict(&self, p: f32) -> Verdict {
+        if p >= self.phishing {
+            Verdict::Phishing
+        } else if p >= self.suspicious {
+            Verdict::Suspicious
+        } else {
+            Verdict::Clean
+        }
+    }
+}
+
+/// Signal strengths combined as independent pieces of evidence: `1 - Π(1 - strength)` (how
+/// the rules alone score, without a model).
+pub fn combine(signals: &[Signal]) -> f32 {
+    1.0 - signals.iter().map(|s| 1.0 - s.strength).product::<f32>()
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
@@ -317,17 +336,11 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
             (p, m.thresholds, Some(p))
         }
         None => {
-            let p = 1.0 - sigs.iter().map(|s| 1.0 - s.strength).product::<f32>();
+            let p = combine(&sigs);
             (p, Thresholds::default(), None)
         }
     };
-    let mut verdict = if p >= th.phishing {
-        Verdict::Phishing
-    } else if p >= th.suspicious {
-        Verdict::Suspicious
-    } else {
-        Verdict::Clean
-    };
+    let mut verdict = th.verdict(p);
     if model.is_some() {
         if verdict == Verdict::Suspicious && strongest_rule >= 0.9 {
             verdict = Verdict::Phishing;

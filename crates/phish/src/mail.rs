@@ -197,6 +197,7 @@ impl Mail {
         mail.auth = auth_of(msg.headers_raw());
 
         let mut text = String::new();
+        let mut chars = 0usize;
         let mut links = Vec::new();
         let plain = msg.text_body_count() > 0
             && msg
@@ -205,14 +206,14 @@ impl Mail {
         for part in msg.parts.iter() {
             match &part.body {
                 PartType::Text(t) if plain && !is_attachment(part) => {
-                    push(&mut text, t, limits.max_text);
+                    push(&mut text, &mut chars, t, limits.max_text);
                 }
                 PartType::Html(h) if !is_attachment(part) => {
                     mail.html = true;
                     let (t, l) = html::to_text(h, limits.max_links);
                     links.extend(l);
                     if !plain {
-                        push(&mut text, &t, limits.max_text);
+                        push(&mut text, &mut chars, &t, limits.max_text);
                     }
                 }
                 _ => {}
@@ -261,7 +262,7 @@ impl Mail {
             (html::collapse(body), Vec::new())
         };
         let mut t = String::new();
-        push(&mut t, &text, limits.max_text);
+        push(&mut t, &mut 0, &text, limits.max_text);
         mail.finish(t, links, limits);
         mail
     }
@@ -294,20 +295,25 @@ fn is_attachment(part: &mail_parser::MessagePart<'_>) -> bool {
         .is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"))
 }
 
-/// Appends collapsed text up to `max` characters in all.
-fn push(out: &mut String, t: &str, max: usize) {
-    let have = out.chars().count();
-    if have >= max {
+/// Appends collapsed text up to `max` characters in all; `have` counts the characters of
+/// `out` (kept by the caller, so that many parts cost no recounting).
+fn push(out: &mut String, have: &mut usize, t: &str, max: usize) {
+    if *have >= max {
         return;
     }
+    let room = max - *have;
     let collapsed = html::collapse(t);
     if collapsed.is_empty() {
         return;
     }
     if !out.is_empty() {
         out.push(' ');
+        *have += 1;
     }
-    out.extend(collapsed.chars().take(max - have));
+    for c in collapsed.chars().take(room) {
+        out.push(c);
+        *have += 1;
+    }
 }
 
 fn skip_mbox_line(raw: &[u8]) -> &[u8] {

@@ -63,21 +63,13 @@ pub fn lower_words(text: &str) -> Vec<&str> {
     out
 }
 
-/// The words of a text ([`lower_words`] of [`lower`]).
-pub fn words(text: &str) -> Vec<String> {
-    lower_words(&lower(text))
-        .into_iter()
-        .map(String::from)
-        .collect()
-}
-
-/// The ids of the features of a message, each once, sorted: the same ids as
-/// [`features`] gives, without building their names.
-pub fn feature_ids(mail: &Mail, signals: &[Signal]) -> Vec<u32> {
-    let mut ids: Vec<u32> = Vec::new();
+/// Calls `f` with the name of each feature of a message, in parts (their concatenation is the
+/// name; a name may come more than once). The one definition of the features: [`feature_ids`]
+/// hashes the parts, [`features`] joins them.
+fn each_feature(mail: &Mail, signals: &[Signal], mut f: impl FnMut(&[&str])) {
     let subject = lower(&mail.subject);
     for w in lower_words(&subject) {
-        ids.push(hash_parts(&["s:", w]));
+        f(&["s:", w]);
     }
     let head = mail
         .text
@@ -89,53 +81,38 @@ pub fn feature_ids(mail: &Mail, signals: &[Signal]) -> Vec<u32> {
     let text = lower(head);
     let body = lower_words(&text);
     for w in &body {
-        ids.push(hash_parts(&["w:", w]));
+        f(&["w:", w]);
     }
     for pair in body.windows(2) {
         if let [a, b] = pair {
-            ids.push(hash_parts(&["b:", a, "_", b]));
+            f(&["b:", a, "_", b]);
         }
     }
     if mail.has_links {
-        ids.push(hash("has:links"));
+        f(&["has:links"]);
     }
-    ids.push(hash(&format!("len:{}", body.len().max(1).ilog2())));
+    f(&[&format!("len:{}", body.len().max(1).ilog2())]);
     for s in signals {
         if s.code.starts_with("text.") || s.code.starts_with("sender.") {
-            ids.push(hash_parts(&["sig:", s.code]));
+            f(&["sig:", s.code]);
         }
     }
+}
+
+/// The ids of the features of a message, each once, sorted: the ids of [`features`], without
+/// building their names.
+pub fn feature_ids(mail: &Mail, signals: &[Signal]) -> Vec<u32> {
+    let mut ids: Vec<u32> = Vec::new();
+    each_feature(mail, signals, |parts| ids.push(hash_parts(parts)));
     ids.sort_unstable();
     ids.dedup();
     ids
 }
 
-/// The features of a message, each once.
+/// The features of a message, each once, with their names (to explain a score).
 pub fn features(mail: &Mail, signals: &[Signal]) -> Vec<Feature> {
     let mut names: Vec<String> = Vec::new();
-    for w in words(&mail.subject) {
-        names.push(format!("s:{w}"));
-    }
-    let text: String = mail.text.chars().take(FEATURE_TEXT).collect();
-    let body = words(&text);
-    for w in &body {
-        names.push(format!("w:{w}"));
-    }
-    for pair in body.windows(2) {
-        if let [a, b] = pair {
-            names.push(format!("b:{a}_{b}"));
-        }
-    }
-    if mail.has_links {
-        names.push("has:links".to_string());
-    }
-    let len = body.len();
-    names.push(format!("len:{}", len.max(1).ilog2()));
-    for s in signals {
-        if s.code.starts_with("text.") || s.code.starts_with("sender.") {
-            names.push(format!("sig:{}", s.code));
-        }
-    }
+    each_feature(mail, signals, |parts| names.push(parts.concat()));
     names.sort_unstable();
     names.dedup();
     names

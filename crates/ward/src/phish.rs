@@ -169,10 +169,15 @@ struct Item {
     mail: Result<Mail, Unparseable>,
 }
 
-/// Reads every message of a path (file or folder, recursively, in name order).
-fn read_path(path: &Path, limits: &Limits, out: &mut Vec<Item>) -> Result<()> {
-    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
-    if meta.is_dir() {
+/// The files of the inputs: files as given, folders walked recursively in name order
+/// (hidden entries skipped).
+fn files(paths: &[PathBuf], out: &mut Vec<PathBuf>) -> Result<()> {
+    for path in paths {
+        let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+        if !meta.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .with_context(|| format!("{}", path.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -183,11 +188,24 @@ fn read_path(path: &Path, limits: &Limits, out: &mut Vec<Item>) -> Result<()> {
             })
             .collect();
         entries.sort();
-        for e in entries {
-            read_path(&e, limits, out)?;
-        }
-        return Ok(());
+        files(&entries, out)?;
     }
+    Ok(())
+}
+
+/// Where JSON lines go: the file named, or standard output.
+fn output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+/// Reads every message of one file (a CSV's rows, an mbox's messages, or one message).
+fn read_file(path: &Path, limits: &Limits, out: &mut Vec<Item>) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
     let name = path.display().to_string();
     if path
         .extension()
@@ -236,9 +254,11 @@ fn read_path(path: &Path, limits: &Limits, out: &mut Vec<Item>) -> Result<()> {
 }
 
 fn read_all(paths: &[PathBuf], limits: &Limits) -> Result<Vec<Item>> {
+    let mut all = Vec::new();
+    files(paths, &mut all)?;
     let mut out = Vec::new();
-    for p in paths {
-        read_path(p, limits, &mut out)?;
+    for p in &all {
+        read_file(p, limits, &mut out)?;
     }
     Ok(out)
 }
@@ -261,12 +281,7 @@ fn scan(a: &ScanArgs, cfg: &Config) -> Result<()> {
     let org = cfg.phish.org();
     let model = a.model.as_deref().map(load_model).transpose()?;
     let items = read_all(&a.inputs, &limits)?;
-    let mut out: Box<dyn Write> = match &a.out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = output(a.out.as_deref())?;
     let mut counts = [0usize; 4];
     for it in &items {
         let scored = match &it.mail {
@@ -619,12 +634,7 @@ fn score_urls(a: &UrlArgs, cfg: &Config) -> Result<()> {
     let org = cfg.phish.org();
     let mut known = ward_phish::url::Known::list(&org.domains);
     known.extend(ward_phish::url::Known::list(&org.brands));
-    let mut out: Box<dyn Write> = match &a.out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = output(a.out.as_deref())?;
     let th = Thresholds::default();
     let mut counts = [0usize; 3];
     for r in &rows {
@@ -633,15 +643,9 @@ fn score_urls(a: &UrlArgs, cfg: &Config) -> Result<()> {
             .unwrap_or_default();
         let p = match um {
             Some(m) => m.probability(&r.url),
-            None => 1.0 - sigs.iter().map(|s| 1.0 - s.strength).product::<f32>(),
+            None => ward_phish::combine(&sigs),
         };
-        let verdict = if p >= th.phishing {
-            Verdict::Phishing
-        } else if p >= th.suspicious {
-            Verdict::Suspicious
-        } else {
-            Verdict::Clean
-        };
+        let verdict = th.verdict(p);
         if let Some(c) = counts.get_mut(match verdict {
             Verdict::Clean => 0,
             Verdict::Suspicious => 1,
@@ -767,25 +771,17 @@ pub fn eval_urls(a: &UrlEvalArgs, cfg: &Config) -> Result<()> {
     gates(&figures, &a.run.min, &a.run.max)
 }
 
-/// Raw messages of the inputs (files and folders; mbox files split), in memory.
+/// Raw messages of the inputs (mbox files split), in memory.
 fn raw_messages(paths: &[PathBuf], out: &mut Vec<Vec<u8>>) -> Result<()> {
-    for p in paths {
-        let meta = std::fs::metadata(p).with_context(|| format!("{}", p.display()))?;
-        if meta.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("{}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .collect();
-            entries.sort();
-            raw_messages(&entries, out)?;
-        } else {
-            let data = std::fs::read(p).with_context(|| format!("{}", p.display()))?;
-            out.extend(
-                ward_phish::corpus::messages(&data)
-                    .into_iter()
-                    .map(<[u8]>::to_vec),
-            );
-        }
+    let mut all = Vec::new();
+    files(paths, &mut all)?;
+    for p in all {
+        let data = std::fs::read(&p).with_context(|| format!("{}", p.display()))?;
+        out.extend(
+            ward_phish::corpus::messages(&data)
+                .into_iter()
+                .map(<[u8]>::to_vec),
+        );
     }
     Ok(())
 }
