@@ -265,10 +265,12 @@ fn rule_only(code: &str) -> bool {
 /// Scores one message.
 ///
 /// With a model: the model's probability of phishing sets the score and the verdict by the
-/// thresholds; a rule-only signal (header, link target, attachment, or the URL model's
-/// probability for the message's worst link) of strength 0.9 or more
+/// thresholds; a rule-only signal (header, link target, attachment) of strength 0.9 or more
 /// raises a suspicious message to phishing, and one of 0.7 or more raises a clean one to
-/// suspicious. Without a model: the signals combine as independent pieces of evidence
+/// suspicious. The URL model's probability for the message's worst link, 0.9 or more, raises
+/// a suspicious message to phishing but never a clean one: it learned from web URLs whose
+/// legitimate side is mostly home pages, and mailing-list and unsubscribe links look unusual
+/// to it. Without a model: the signals combine as independent pieces of evidence
 /// (`1 - Π(1 - strength)`) against the same thresholds.
 pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
     let sigs = signals::signals(mail, org);
@@ -280,12 +282,14 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
             text: s.reason.clone(),
         })
         .collect();
-    let mut strongest_rule = sigs
+    let strongest_rule = sigs
         .iter()
         .filter(|s| rule_only(s.code))
         .map(|s| s.strength)
         .fold(0.0f32, f32::max);
     let mut spam = None;
+    // the URL model's probability for the message's worst link (0 without a URL model)
+    let mut worst_link = 0.0f32;
     let (p, th, probability) = match model {
         Some(m) => {
             let ids = text::feature_ids(mail, &sigs);
@@ -330,7 +334,7 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
                             q * 100.0
                         ),
                     });
-                    strongest_rule = strongest_rule.max(q);
+                    worst_link = q;
                 }
             }
             (p, m.thresholds, Some(p))
@@ -342,7 +346,7 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
     };
     let mut verdict = th.verdict(p);
     if model.is_some() {
-        if verdict == Verdict::Suspicious && strongest_rule >= 0.9 {
+        if verdict == Verdict::Suspicious && strongest_rule.max(worst_link) >= 0.9 {
             verdict = Verdict::Phishing;
         } else if verdict == Verdict::Clean && strongest_rule >= 0.7 {
             verdict = Verdict::Suspicious;

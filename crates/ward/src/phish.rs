@@ -142,7 +142,7 @@ pub struct TrainArgs {
 #[command(
     after_help = "Gates: --min phishing_recall=0.95 --max ham_fpr=0.005 (exit status 2 when one fails).\n\
     Metric names: phishing_recall, spam_as_phishing, ham_fpr, phishing_recall_at_half_percent, brier,\n\
-    spam_caught, ham_as_spam.\n\n\
+    spam_caught, ham_as_spam, ham_suspicious.\n\n\
     Example:\n  ward eval phish --phish nazario-dev.csv --ham spamassassin/easy-ham-1 \\\n    \
     --spam spamassassin/spam-1 --cv 5"
 )]
@@ -447,6 +447,9 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     let phishing_recall = rate(&phish, &flagged);
     let spam_as_phishing = rate(&spam, &flagged);
     let ham_fpr = rate(&ham, &flagged);
+    // ham a gateway would hold for review (suspicious or phishing)
+    let held = |i: usize| verdict.get(i).is_some_and(|v| *v != Verdict::Clean);
+    let ham_suspicious = rate(&ham, &held);
     // the threshold that flags at most 0.5% of ham, and the phishing caught there
     let mut hp: Vec<f32> = ham.iter().filter_map(|&i| prob.get(i).copied()).collect();
     hp.sort_by(|a, b| b.total_cmp(a));
@@ -466,6 +469,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         ("ham_as_spam", ham_as_spam),
         ("spam_as_phishing", spam_as_phishing),
         ("ham_fpr", ham_fpr),
+        ("ham_suspicious", ham_suspicious),
         ("phishing_recall_at_half_percent", at_half),
         ("brier", brier),
     ];
@@ -504,6 +508,12 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             "    ham flagged       {:.4} ({} of {})",
             ham_fpr,
             ham.iter().filter(|&&i| flagged(i)).count(),
+            ham.len()
+        );
+        println!(
+            "    ham held (suspicious or phishing) {:.4} ({} of {})",
+            ham_suspicious,
+            ham.iter().filter(|&&i| held(i)).count(),
             ham.len()
         );
         println!(

@@ -155,3 +155,39 @@ fn training_calibrates_the_probability_on_unseen_folds() {
     let s = score(&mail, &Org::default(), Some(&back));
     assert!(s.probability.unwrap() > 0.5, "{s:?}");
 }
+
+#[test]
+fn the_url_model_alone_never_makes_clean_mail_suspicious() {
+    use ward_phish::urlmodel::UrlModel;
+    let ex: Vec<Example> = corpus().into_iter().map(|(_, e)| e).collect();
+    let mut m = ward_phish::train(&ex, &TrainOptions::default(), Thresholds::default()).unwrap();
+    // a URL model that takes list links for phishing
+    let urls: Vec<(String, bool)> = (0..100)
+        .map(|i| {
+            if i % 2 == 0 {
+                (
+                    format!("http://lists.example{i}.org/mailman/listinfo/x{i}"),
+                    true,
+                )
+            } else {
+                (format!("https://www.site{i}.example/"), false)
+            }
+        })
+        .collect();
+    m.urls = Some(UrlModel::train(&urls, &[]).unwrap());
+    let mail = Mail::from_fields(
+        "x <x@example.com>",
+        "minutes",
+        "the committee meeting notes are attached for review by the team http://lists.example7.org/mailman/listinfo/x7",
+        true,
+        &Limits::default(),
+    );
+    let s = score(&mail, &Org::default(), Some(&m));
+    assert!(
+        s.reasons
+            .iter()
+            .any(|r| r.code == "url.model" && r.strength >= 0.9),
+        "{s:?}"
+    );
+    assert_eq!(s.verdict, Verdict::Clean, "{s:?}");
+}

@@ -120,6 +120,7 @@ fn train_then_scan_with_the_model_and_eval_by_cross_validation() {
     for k in [
         "spam_as_phishing",
         "ham_fpr",
+        "ham_suspicious",
         "spam_caught",
         "ham_as_spam",
         "brier",
