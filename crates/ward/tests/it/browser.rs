@@ -60,6 +60,17 @@ fn free_port() -> u16 {
     l.local_addr().expect("local address").port()
 }
 
+/// One `read`, retried when a signal interrupts it (the test binary's other tests start and
+/// stop child processes, and SIGCHLD can land during a read).
+fn read_some(conn: &mut TcpStream, buf: &mut [u8]) -> Result<usize, String> {
+    loop {
+        match conn.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other.map_err(|e| format!("read: {e}")),
+        }
+    }
+}
+
 /// One HTTP/1.1 exchange with a JSON body (or none); returns status and parsed JSON.
 fn http_json(
     addr: &str,
@@ -94,7 +105,7 @@ fn http_json(
         if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
             break i;
         }
-        let n = conn.read(&mut buf).map_err(|e| format!("read: {e}"))?;
+        let n = read_some(&mut conn, &mut buf)?;
         if n == 0 {
             return Err("connection closed before the headers ended".into());
         }
@@ -113,7 +124,7 @@ fn http_json(
     });
     if let Some(len) = length {
         while data.len() < len {
-            let n = conn.read(&mut buf).map_err(|e| format!("read: {e}"))?;
+            let n = read_some(&mut conn, &mut buf)?;
             if n == 0 {
                 return Err("connection closed inside the body".into());
             }
@@ -122,7 +133,7 @@ fn http_json(
         data.truncate(len);
     } else if head.contains("transfer-encoding: chunked") {
         while !data.ends_with(b"0\r\n\r\n") {
-            let n = conn.read(&mut buf).map_err(|e| format!("read: {e}"))?;
+            let n = read_some(&mut conn, &mut buf)?;
             if n == 0 {
                 break;
             }
