@@ -243,14 +243,21 @@ pub fn decode_entities(s: &str) -> String {
 pub fn text_urls(text: &str, max: usize) -> Vec<Link> {
     let mut out = Vec::new();
     let lower = text.to_ascii_lowercase();
+    const STARTS: [&str; 3] = ["http://", "https://", "www."];
+    let find = |p: &str, from: usize| lower.get(from..).and_then(|s| s.find(p)).map(|i| from + i);
+    // the next place of each start at or after `from` (none: no more), each looked for again
+    // only once passed, so that the text is read once per start, not once per link
+    let mut next = STARTS.map(|p| find(p, 0));
     let mut from = 0;
     while out.len() < max {
-        let next = ["http://", "https://", "www."]
-            .iter()
-            .filter_map(|p| lower.get(from..).and_then(|s| s.find(p)))
-            .min();
-        let Some(i) = next else { break };
-        let start = from + i;
+        for (n, p) in next.iter_mut().zip(STARTS) {
+            if n.is_some_and(|i| i < from) {
+                *n = find(p, from);
+            }
+        }
+        let Some(start) = next.iter().flatten().min().copied() else {
+            break;
+        };
         let tail = text.get(start..).unwrap_or_default();
         let len = tail
             .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | ')' | ']'))

@@ -8,6 +8,7 @@
 //! Pure: no IO, no clock. Readers of corpora are in [`corpus`] and take their input from the
 //! caller.
 
+pub mod combiner;
 pub mod corpus;
 pub mod error;
 pub mod html;
@@ -22,6 +23,7 @@ pub use error::{PhishError, Unparseable};
 pub use mail::{Limits, Mail};
 pub use signals::{Org, Signal};
 
+use combiner::{Combiner, Context};
 use model::{PHISH, TextModel};
 use serde::{Deserialize, Serialize};
 
@@ -126,10 +128,10 @@ impl Default for Thresholds {
 /// The magic string of a model file.
 pub const MODEL_FORMAT: &str = "ward-phish-model";
 /// The model file version this build writes and reads.
-pub const MODEL_VERSION: u32 = 1;
+pub const MODEL_VERSION: u32 = 2;
 
-/// A trained phishing model: the text model, optionally the URL model, and the verdict
-/// thresholds.
+/// A trained phishing model: the text model, optionally the URL model, the combiner and the
+/// verdict thresholds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhishModel {
     /// [`MODEL_FORMAT`].
@@ -141,10 +143,11 @@ pub struct PhishModel {
     /// The URL model (trained when URLs were given).
     #[serde(default)]
     pub urls: Option<urlmodel::UrlModel>,
-    /// Maps the text model's probability of phishing to a calibrated one (fitted on
-    /// out-of-fold scores of the training messages); none: used as it is.
+    /// Weighs the text model's probabilities with the message's other evidence into a
+    /// calibrated probability of phishing (fitted on out-of-fold scores of the training
+    /// messages); none: the text model's probability is used as it is.
     #[serde(default)]
-    pub calibration: Option<ward_ml::calibrate::Calibrator>,
+    pub combiner: Option<Combiner>,
     /// Verdict thresholds.
     pub thresholds: Thresholds,
 }
@@ -157,7 +160,7 @@ impl PhishModel {
             version: MODEL_VERSION,
             text,
             urls: None,
-            calibration: None,
+            combiner: None,
             thresholds,
         }
     }
@@ -187,46 +190,65 @@ impl PhishModel {
                 "checksum mismatch: the file was altered or truncated".into(),
             ));
         }
-        let m: Self = serde_json::from_slice(body).map_err(|e| PhishError::Model(e.to_string()))?;
-        if m.format != MODEL_FORMAT || m.version != MODEL_VERSION {
+        // the version first, so that an older file gets a clear message rather than a
+        // complaint about a missing field
+        #[derive(Deserialize)]
+        struct Head {
+            format: String,
+            version: u32,
+        }
+        let h: Head = serde_json::from_slice(body).map_err(|e| PhishError::Model(e.to_string()))?;
+        if h.format != MODEL_FORMAT || h.version != MODEL_VERSION {
             return Err(PhishError::Model(format!(
-                "model version {} is not the version {MODEL_VERSION} this build reads",
-                m.version
+                "model version {} is not the version {MODEL_VERSION} this build reads: train it again with `ward train phish`",
+                h.version
             )));
         }
-        Ok(m)
+        serde_json::from_slice(body).map_err(|e| PhishError::Model(e.to_string()))
     }
 }
 
-/// Folds of the out-of-fold scores the calibration is fitted on.
-const CALIBRATION_FOLDS: usize = 5;
+/// Folds of the out-of-fold scores the combiner is fitted on.
+const COMBINER_FOLDS: usize = 5;
 
-/// Trains a phishing model: the text model on all `examples`, and a calibration of its
-/// probability of phishing (Platt scaling of the log-odds) fitted on out-of-fold scores, so
-/// that a probability of 0.8 means about 8 in 10 such messages were phishing in training.
+/// Trains a phishing model: the text model on all `examples`, and the combiner on the text
+/// model's out-of-fold probability of phishing with each message's `contexts` (computed with `urls`, the
+/// URL model stored in the result), so that a probability of 0.8 means about 8 in 10 such
+/// messages were phishing in training.
 pub fn train(
     examples: &[model::Example],
+    contexts: &[Context],
+    urls: Option<urlmodel::UrlModel>,
     opts: &model::TrainOptions,
     thresholds: Thresholds,
 ) -> Result<PhishModel, PhishError> {
+    if contexts.len() != examples.len() {
+        return Err(PhishError::Data(format!(
+            "{} examples but {} contexts",
+            examples.len(),
+            contexts.len()
+        )));
+    }
     let text = TextModel::train(examples, opts)?;
+    let mut m = PhishModel::new(text, thresholds);
+    m.urls = urls;
     let mut oof = vec![0f32; examples.len()];
-    for k in 0..CALIBRATION_FOLDS {
+    for k in 0..COMBINER_FOLDS {
         let part: Vec<model::Example> = examples
             .iter()
             .enumerate()
-            .filter(|(i, _)| i % CALIBRATION_FOLDS != k)
+            .filter(|(i, _)| i % COMBINER_FOLDS != k)
             .map(|(_, e)| e.clone())
             .collect();
-        // a fold with one class cannot train: those messages keep no calibration score
-        let Ok(m) = TextModel::train(&part, opts) else {
-            return Ok(PhishModel::new(text, thresholds));
+        // a fold with one class cannot train: the model goes without a combiner
+        let Ok(fold) = TextModel::train(&part, opts) else {
+            return Ok(m);
         };
         for (i, e) in examples.iter().enumerate() {
-            if i % CALIBRATION_FOLDS == k
+            if i % COMBINER_FOLDS == k
                 && let Some(o) = oof.get_mut(i)
             {
-                *o = m
+                *o = fold
                     .probabilities(&e.features)
                     .get(PHISH)
                     .copied()
@@ -234,43 +256,58 @@ pub fn train(
             }
         }
     }
-    let labels: Vec<u32> = examples
+    let labels: Vec<bool> = examples.iter().map(|e| e.class == PHISH).collect();
+    let Ok(c) = Combiner::fit(&oof, contexts, &labels) else {
+        return Ok(m);
+    };
+    let mut ham: Vec<f32> = examples
         .iter()
-        .map(|e| u32::from(e.class == PHISH))
+        .zip(&oof)
+        .zip(contexts)
+        .filter(|((e, _), _)| e.class == 0)
+        .map(|((_, p), ctx)| c.probability(*p, ctx))
         .collect();
-    let calibration = ward_ml::calibrate::Calibrator::fit(
-        ward_ml::calibrate::CalibrationMethod::PlattLogit,
-        &oof,
-        &labels,
-    )
-    .ok();
-    let mut m = PhishModel::new(text, thresholds);
-    m.calibration = calibration;
+    m.thresholds.phishing = ham_threshold(&mut ham, opts.ham_flagged, thresholds);
+    m.combiner = Some(c);
     Ok(m)
+}
+
+/// The lowest phishing threshold (within `[bounds.suspicious, bounds.phishing]`) at which at
+/// most `share` of the ham probabilities would be flagged.
+fn ham_threshold(ham: &mut [f32], share: f32, bounds: Thresholds) -> f32 {
+    ham.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (ham.len() as f64 * f64::from(share.clamp(0.0, 1.0))).floor() as usize;
+    // flagged: p >= threshold; just above the first ham that must stay unflagged
+    let t = ham.get(allowed).map_or(bounds.suspicious, |p| p.next_up());
+    t.clamp(bounds.suspicious, bounds.phishing.max(bounds.suspicious))
 }
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Links per message the URL model judges (the first ones).
-const MODEL_LINKS: usize = 50;
-
-/// Signals the model cannot learn from bare text rows (headers, link targets, attachments):
-/// they raise a verdict by rule.
-fn rule_only(code: &str) -> bool {
-    !(code.starts_with("text.") || code.starts_with("sender."))
+/// Signals that raise a verdict by rule: those the development phishing rows cannot carry
+/// (headers, attachments), and URL and link-text signals when the combiner does not weigh
+/// them (no combiner, or it left them out). Language and sender signals are features of the
+/// text model.
+fn by_rule(code: &str, combiner: Option<&Combiner>) -> bool {
+    if code.starts_with("text.") || code.starts_with("sender.") {
+        return false;
+    }
+    !combiner.is_some_and(|c| c.weighs(code))
 }
 
 /// Scores one message.
 ///
-/// With a model: the model's probability of phishing sets the score and the verdict by the
-/// thresholds; a rule-only signal (header, link target, attachment) of strength 0.9 or more
-/// raises a suspicious message to phishing, and one of 0.7 or more raises a clean one to
-/// suspicious. The URL model's probability for the message's worst link, 0.9 or more, raises
-/// a suspicious message to phishing but never a clean one: it learned from web URLs whose
-/// legitimate side is mostly home pages, and mailing-list and unsubscribe links look unusual
-/// to it. Without a model: the signals combine as independent pieces of evidence
+/// With a model: the combiner weighs the text model's probability, the URL model's
+/// probability for the message's worst link and the URL and link-text signals into a probability of phishing, which sets the score and the verdict by the
+/// thresholds. A signal the combiner does not weigh (header, attachment; URL and link-text
+/// signals when it left them out) of strength 0.9 or more raises a suspicious message to
+/// phishing, and one of 0.7 or more raises a clean one to suspicious. The URL model's worst
+/// link, when the combiner left it out, raises a suspicious message to phishing at 0.9 but
+/// never a clean one: it learned from web URLs whose legitimate side is mostly home pages,
+/// and mailing-list and unsubscribe links look unusual to it.
+/// Without a model: the signals combine as independent pieces of evidence
 /// (`1 - Π(1 - strength)`) against the same thresholds.
 pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
     let sigs = signals::signals(mail, org);
@@ -282,13 +319,14 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
             text: s.reason.clone(),
         })
         .collect();
+    let combiner = model.and_then(|m| m.combiner.as_ref());
     let strongest_rule = sigs
         .iter()
-        .filter(|s| rule_only(s.code))
+        .filter(|s| by_rule(s.code, combiner))
         .map(|s| s.strength)
         .fold(0.0f32, f32::max);
     let mut spam = None;
-    // the URL model's probability for the message's worst link (0 without a URL model)
+    // the URL model's probability for the worst link, when it raises a verdict by rule
     let mut worst_link = 0.0f32;
     let (p, th, probability) = match model {
         Some(m) => {
@@ -296,9 +334,22 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
             let probs = m.text.probabilities(&ids);
             let raw = probs.get(PHISH).copied().unwrap_or(0.0);
             spam = probs.get(model::SPAM).copied();
-            let p = m.calibration.as_ref().map_or(raw, |c| c.apply(raw));
+            let ctx = combiner::context(mail, &sigs, m.urls.as_ref());
+            let (p, push) = match &m.combiner {
+                Some(c) => (c.probability(raw, &ctx), c.contributions(raw, &ctx)),
+                None => (raw, Vec::new()),
+            };
+            // how the combiner moved each input (positive: towards phishing); without a
+            // combiner every input counts as pushing
+            let pushed = |name: &str| {
+                combiner::INPUTS
+                    .iter()
+                    .position(|n| *n == name)
+                    .and_then(|i| push.get(i))
+                    .is_none_or(|v| *v > 0.0)
+            };
             // the names of the features, to explain, only when there is something to explain
-            let feats = if p >= m.thresholds.suspicious {
+            let feats = if p >= m.thresholds.suspicious && pushed("text_phishing") {
                 text::features(mail, &sigs)
             } else {
                 Vec::new()
@@ -308,34 +359,28 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
                 let words: Vec<String> = top.iter().map(|(n, _)| describe(n)).collect();
                 reasons.push(Reason {
                     code: "model.wording".into(),
-                    strength: p,
+                    strength: raw,
                     text: format!(
                         "the wording resembles the phishing ward was trained on ({:.0}%): {}",
-                        p * 100.0,
+                        raw * 100.0,
                         words.join(", ")
                     ),
                 });
             }
-            if let Some(um) = &m.urls {
-                // the link the URL model likes least
-                let worst = mail
-                    .links
-                    .iter()
-                    .take(MODEL_LINKS)
-                    .map(|l| (um.probability(&l.url), l))
-                    .max_by(|a, b| a.0.total_cmp(&b.0));
-                if let Some((q, link)) = worst.filter(|(q, _)| *q >= 0.5) {
-                    let host = url::parse(&link.url).map(|p| p.host).unwrap_or_default();
-                    reasons.push(Reason {
-                        code: "url.model".into(),
-                        strength: q,
-                        text: format!(
-                            "a link to {host} looks like the phishing URLs ward was trained on ({:.0}%)",
-                            q * 100.0
-                        ),
-                    });
-                    worst_link = q;
-                }
+            let worst = ctx.worst_index.and_then(|i| mail.links.get(i));
+            if let Some(link) = worst.filter(|_| ctx.worst_link >= 0.5 && pushed("url_model")) {
+                let host = url::parse(&link.url).map(|p| p.host).unwrap_or_default();
+                reasons.push(Reason {
+                    code: "url.model".into(),
+                    strength: ctx.worst_link,
+                    text: format!(
+                        "a link to {host} looks like the phishing URLs ward was trained on ({:.0}%)",
+                        ctx.worst_link * 100.0
+                    ),
+                });
+            }
+            if !m.combiner.as_ref().is_some_and(Combiner::weighs_url_model) {
+                worst_link = ctx.worst_link;
             }
             (p, m.thresholds, Some(p))
         }

@@ -49,6 +49,10 @@ pub struct TrainOptions {
     pub l2: f32,
     /// Shuffling seed. [7]
     pub seed: u64,
+    /// The share of the training ham (scored out of fold) that the phishing threshold may
+    /// flag: training lowers the phishing threshold from its default until this share is
+    /// reached, never below the suspicious threshold. [0.002]
+    pub ham_flagged: f32,
 }
 
 impl Default for TrainOptions {
@@ -58,6 +62,7 @@ impl Default for TrainOptions {
             rate: 0.5,
             l2: 1e-6,
             seed: 7,
+            ham_flagged: 0.002,
         }
     }
 }

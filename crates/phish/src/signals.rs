@@ -23,6 +23,35 @@ pub struct Org {
     /// Healthcare and everyday brands lures imitate: EHR vendors, payers, patient portals,
     /// pharmacies, banks and mail services (registrable domains). [see `default_brands`]
     pub brands: Vec<String>,
+    /// The own domains and brands, prepared for look-alike tests once, on first use (not
+    /// a setting: leave it to `..Org::default()`; change no setting after the first use).
+    #[serde(skip)]
+    pub prepared: Prepared,
+}
+
+/// A cache of [`Org`]'s domains prepared for look-alike tests. Equal to any other: it only
+/// holds what the settings determine.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared(std::sync::OnceLock<Vec<url::Known>>);
+
+impl PartialEq for Prepared {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Prepared {}
+
+impl Org {
+    /// The own domains (lower-cased) and the brands, prepared for look-alike tests.
+    fn known(&self) -> &[url::Known] {
+        self.prepared.0.get_or_init(|| {
+            let own: Vec<String> = self.domains.iter().map(|d| d.to_lowercase()).collect();
+            let mut known = url::Known::list(&own);
+            known.extend(url::Known::list(&self.brands));
+            known
+        })
+    }
 }
 
 impl Default for Org {
@@ -52,6 +81,7 @@ impl Default for Org {
             .map(String::from)
             .to_vec(),
             brands: default_brands(),
+            prepared: Prepared::default(),
         }
     }
 }
@@ -325,8 +355,7 @@ pub fn signals(mail: &Mail, org: &Org) -> Vec<Signal> {
         own.iter()
             .any(|o| url::registrable(o) == url::registrable(d))
     };
-    let mut known = url::Known::list(&own);
-    known.extend(url::Known::list(&org.brands));
+    let known = org.known();
 
     if mail.headers {
         let a = mail.auth;
@@ -392,7 +421,7 @@ pub fn signals(mail: &Mail, org: &Org) -> Vec<Signal> {
         if from_domain.contains("xn--") {
             out.push(sig("sender.punycode", 0.6, format!("the sender's domain {from_domain} is written in punycode (it may imitate another in foreign letters)")));
         }
-        if let Some((k, how)) = url::lookalike(&from_domain, &known) {
+        if let Some((k, how)) = url::lookalike(&from_domain, known) {
             out.push(sig(
                 "sender.lookalike",
                 0.8,
@@ -401,7 +430,7 @@ pub fn signals(mail: &Mail, org: &Org) -> Vec<Signal> {
         }
     }
 
-    link_signals(mail, &known, &mut out);
+    link_signals(mail, known, &mut out);
     attachment_signals(mail, &mut out);
     language_signals(mail, &mut out);
     out.sort_by(|a, b| b.strength.total_cmp(&a.strength));

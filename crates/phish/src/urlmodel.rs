@@ -206,28 +206,37 @@ pub fn features(raw: &str, brands: &[url::Known]) -> Vec<f32> {
 
 /// Hashed character n-grams (3 to 5) of a lower-cased URL, each once.
 pub fn char_grams(raw: &str) -> Vec<u32> {
-    let s: Vec<char> = format!("^{}$", raw.trim().to_lowercase()).chars().collect();
-    let mut out = Vec::with_capacity(s.len() * 3);
-    for n in 3..=5 {
-        for w in s.windows(n) {
-            let g: String = w.iter().collect();
-            out.push(crate::text::hash(&format!("{n}{g}")));
+    use crate::text::hash_parts;
+    let lower = raw.trim().to_lowercase();
+    let s = format!("^{lower}$");
+    // the byte offset of each character, and the end
+    let bounds: Vec<usize> = s
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(s.len()))
+        .collect();
+    let chars = bounds.len() - 1;
+    let mut out = Vec::with_capacity(chars * 3 + 16);
+    for (n, tag) in [(3, "3"), (4, "4"), (5, "5")] {
+        for i in 0..chars.saturating_sub(n - 1) {
+            if let (Some(&a), Some(&b)) = (bounds.get(i), bounds.get(i + n)) {
+                out.push(hash_parts(&[tag, s.get(a..b).unwrap_or_default()]));
+            }
         }
     }
     // the URL's words, by where they stand: host labels and path/query words
-    let lower = raw.trim().to_lowercase();
     let (host, rest) = match url::parse(&lower) {
         Some(p) => (p.host, p.rest),
         None => (String::new(), lower.clone()),
     };
     for w in host.split(['.', '-']).filter(|w| !w.is_empty()) {
-        out.push(crate::text::hash(&format!("h:{w}")));
+        out.push(hash_parts(&["h:", w]));
     }
     for w in rest
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        out.push(crate::text::hash(&format!("p:{w}")));
+        out.push(hash_parts(&["p:", w]));
     }
     out.sort_unstable();
     out.dedup();

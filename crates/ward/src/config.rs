@@ -61,6 +61,7 @@ impl PhishConfig {
             executives: self.executives.clone(),
             departments: self.departments.clone(),
             brands: self.brands.clone(),
+            ..ward_phish::Org::default()
         }
     }
 }

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use ward_phish::combiner::Context as MailContext;
 use ward_phish::model::{Example, TrainOptions};
 use ward_phish::{Limits, Mail, Org, PhishModel, Scored, Thresholds, Unparseable, Verdict};
 
@@ -346,16 +347,25 @@ fn labelled(c: &Corpora, limits: &Limits) -> Result<Vec<(Mail, usize)>> {
     Ok(out)
 }
 
-fn examples(data: &[(Mail, usize)], org: &Org) -> Vec<Example> {
+/// The text model's examples and the combiner's contexts of labelled messages (the contexts
+/// with the URL model, when there is one).
+fn examples(
+    data: &[(Mail, usize)],
+    org: &Org,
+    urls: Option<&ward_phish::urlmodel::UrlModel>,
+) -> (Vec<Example>, Vec<MailContext>) {
     data.iter()
         .map(|(m, c)| {
             let sigs = ward_phish::signals::signals(m, org);
-            Example {
-                features: ward_phish::text::feature_ids(m, &sigs),
-                class: *c,
-            }
+            (
+                Example {
+                    features: ward_phish::text::feature_ids(m, &sigs),
+                    class: *c,
+                },
+                ward_phish::combiner::context(m, &sigs, urls),
+            )
         })
-        .collect()
+        .unzip()
 }
 
 pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
@@ -363,12 +373,16 @@ pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
     let org = cfg.phish.org();
     let data = labelled(&a.corpora, &limits)?;
     let t = std::time::Instant::now();
-    let ex = examples(&data, &org);
-    let mut model = ward_phish::train(&ex, &TrainOptions::default(), Thresholds::default())?;
+    let urls = a.urls.as_deref().map(|u| url_model(u, &org)).transpose()?;
+    let (ex, ctx) = examples(&data, &org, urls.as_ref());
+    let model = ward_phish::train(
+        &ex,
+        &ctx,
+        urls,
+        &TrainOptions::default(),
+        Thresholds::default(),
+    )?;
     let rows = model.text.len();
-    if let Some(u) = &a.urls {
-        model.urls = Some(url_model(u, &org)?);
-    }
     let bytes = model.to_bytes()?;
     let dir = a
         .out
@@ -386,6 +400,30 @@ pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
         t.elapsed().as_secs_f64(),
         a.out.display()
     );
+    match &model.combiner {
+        Some(c) => {
+            let w: Vec<String> = ward_phish::combiner::INPUTS
+                .iter()
+                .zip(c.weights())
+                .map(|(n, w)| format!("{n} {w:+.2}"))
+                .collect();
+            let dropped: Vec<&str> = c.dropped().collect();
+            let dropped = if dropped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (left out, commoner in the training ham than in phishing: {})",
+                    dropped.join(", ")
+                )
+            };
+            eprintln!(
+                "combiner weights (per standard deviation): {}{dropped}; phishing threshold {:.3}",
+                w.join(", "),
+                model.thresholds.phishing
+            );
+        }
+        None => eprintln!("no combiner: the training data had too few messages of a class"),
+    }
     Ok(())
 }
 
@@ -396,22 +434,31 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     let limits = cfg.phish.limits.clone();
     let org = cfg.phish.org();
     let data = labelled(&a.corpora, &limits)?;
-    let ex = examples(&data, &org);
     let urls = a.urls.as_deref().map(|u| url_model(u, &org)).transpose()?;
+    let (ex, ctx) = examples(&data, &org, urls.as_ref());
     let classes: Vec<usize> = ex.iter().map(|e| e.class).collect();
     let fold = stratified_folds(&classes, a.run.cv);
     let mut prob = vec![0f32; ex.len()];
     let mut spam_prob = vec![0f32; ex.len()];
     let mut verdict = vec![Verdict::Clean; ex.len()];
+    // the phishing threshold each fold's training chose
+    let mut cuts = Vec::with_capacity(a.run.cv);
     for k in 0..a.run.cv {
-        let train: Vec<Example> = ex
+        let (train, train_ctx): (Vec<Example>, Vec<MailContext>) = ex
             .iter()
+            .zip(&ctx)
             .zip(&fold)
             .filter(|(_, f)| **f != k)
-            .map(|(e, _)| e.clone())
-            .collect();
-        let mut model = ward_phish::train(&train, &TrainOptions::default(), Thresholds::default())?;
-        model.urls = urls.clone();
+            .map(|((e, c), _)| (e.clone(), *c))
+            .unzip();
+        let model = ward_phish::train(
+            &train,
+            &train_ctx,
+            urls.clone(),
+            &TrainOptions::default(),
+            Thresholds::default(),
+        )?;
+        cuts.push(model.thresholds.phishing);
         for (i, ((m, _), f)) in data.iter().zip(&fold).enumerate() {
             if *f != k {
                 continue;
@@ -488,9 +535,10 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             phish.len(),
             a.run.cv
         );
+        let lo = cuts.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = cuts.iter().copied().fold(0.0f32, f32::max);
         println!(
-            "  verdict phishing (threshold {:.2}, rules can raise a verdict):",
-            Thresholds::default().phishing
+            "  verdict phishing (thresholds {lo:.3}-{hi:.3} set in training, rules can raise a verdict):"
         );
         println!(
             "    phishing caught   {:.4} ({} of {})",

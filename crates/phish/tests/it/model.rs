@@ -1,5 +1,7 @@
+use ward_phish::combiner::{self, Context};
 use ward_phish::mail::{Limits, Mail};
 use ward_phish::model::{Example, TextModel, TrainOptions};
+use ward_phish::urlmodel::UrlModel;
 use ward_phish::{Org, PhishModel, Thresholds, Verdict, score, signals::signals, text};
 
 fn example(subject: &str, body: &str, class: usize) -> (Mail, Example) {
@@ -139,14 +141,40 @@ fn feature_ids_are_the_ids_of_the_named_features() {
     assert_eq!(text::feature_ids(&m, &sigs), named);
 }
 
+/// Trains on `data` with each message's context (computed with `urls`).
+fn train(data: &[(Mail, Example)], urls: Option<UrlModel>) -> PhishModel {
+    let ex: Vec<Example> = data.iter().map(|(_, e)| e.clone()).collect();
+    let ctx: Vec<Context> = data
+        .iter()
+        .map(|(m, _)| combiner::context(m, &signals(m, &Org::default()), urls.as_ref()))
+        .collect();
+    ward_phish::train(
+        &ex,
+        &ctx,
+        urls,
+        &TrainOptions::default(),
+        Thresholds::default(),
+    )
+    .unwrap()
+}
+
 #[test]
-fn training_calibrates_the_probability_on_unseen_folds() {
-    let ex: Vec<Example> = corpus().into_iter().map(|(_, e)| e).collect();
-    let m = ward_phish::train(&ex, &TrainOptions::default(), Thresholds::default()).unwrap();
-    assert!(m.calibration.is_some());
+fn training_fits_a_combiner_and_sets_the_threshold_within_bounds() {
+    let m = train(&corpus(), None);
+    assert!(m.combiner.is_some());
+    let th = Thresholds::default();
+    assert!(
+        (th.suspicious..=th.phishing).contains(&m.thresholds.phishing),
+        "{:?}",
+        m.thresholds
+    );
     let bytes = m.to_bytes().unwrap();
     let back = PhishModel::from_bytes(&bytes).unwrap();
-    assert_eq!(back.calibration, m.calibration);
+    assert_eq!(
+        back.combiner.as_ref().unwrap().weights(),
+        m.combiner.as_ref().unwrap().weights()
+    );
+    assert_eq!(back.thresholds, m.thresholds);
     let (mail, _) = example(
         "alert",
         "verify your account password now or your mailbox will be suspended",
@@ -154,13 +182,95 @@ fn training_calibrates_the_probability_on_unseen_folds() {
     );
     let s = score(&mail, &Org::default(), Some(&back));
     assert!(s.probability.unwrap() > 0.5, "{s:?}");
+    assert_eq!(s.verdict, Verdict::Phishing, "{s:?}");
+    let (mail, _) = example(
+        "minutes",
+        "the committee meeting notes are attached for review by the team",
+        0,
+    );
+    let s = score(&mail, &Org::default(), Some(&back));
+    assert_eq!(s.verdict, Verdict::Clean, "{s:?}");
+}
+
+#[test]
+fn training_inputs_must_agree_in_length() {
+    let ex: Vec<Example> = corpus().into_iter().map(|(_, e)| e).collect();
+    let err = ward_phish::train(
+        &ex,
+        &[Context::default()],
+        None,
+        &TrainOptions::default(),
+        Thresholds::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("contexts"), "{err}");
+    assert!(combiner::Combiner::fit(&[0.5], &[], &[true]).is_err());
+}
+
+#[test]
+fn evidence_seen_more_in_ham_is_left_out_rather_than_weighed_against_phishing() {
+    // URL signals in every ham message and in no phishing: a free weight would be negative
+    let n = 200;
+    let text: Vec<f32> = (0..n).map(|i| if i % 2 == 0 { 0.3 } else { 0.6 }).collect();
+    let phishing: Vec<bool> = (0..n).map(|i| i % 2 == 1).collect();
+    let ctx: Vec<Context> = (0..n)
+        .map(|i| Context {
+            url_signals: if i % 2 == 0 { 0.9 } else { 0.0 },
+            link_signals: if i % 2 == 1 && i % 3 == 0 { 0.9 } else { 0.0 },
+            ..Context::default()
+        })
+        .collect();
+    let c = combiner::Combiner::fit(&text, &ctx, &phishing).unwrap();
+    assert!(c.dropped().any(|d| d == "url_signals"));
+    assert!(!c.weighs("url.ip_host"));
+    assert!(c.weighs("link.text_names_other_domain"));
+    for (name, w) in combiner::INPUTS.iter().zip(c.weights()).skip(1) {
+        assert!(*w >= 0.0, "{name} {w}");
+    }
+    // a URL signal then cannot lower the probability
+    let plain = c.probability(0.6, &Context::default());
+    let with = c.probability(
+        0.6,
+        &Context {
+            url_signals: 0.9,
+            ..Context::default()
+        },
+    );
+    assert!(with >= plain, "{with} < {plain}");
+}
+
+#[test]
+fn the_context_names_the_worst_link() {
+    let urls: Vec<(String, bool)> = (0..100)
+        .map(|i| {
+            if i % 2 == 0 {
+                (
+                    format!("http://198.51.100.{i}/secure/login/verify.php"),
+                    true,
+                )
+            } else {
+                (format!("https://www.site{i}.example/"), false)
+            }
+        })
+        .collect();
+    let um = UrlModel::train(&urls, &[]).unwrap();
+    let m = Mail::from_fields(
+        "x <x@example.com>",
+        "hello",
+        "see https://www.site7.example/ and http://198.51.100.9/secure/login/verify.php",
+        true,
+        &Limits::default(),
+    );
+    let c = combiner::context(&m, &signals(&m, &Org::default()), Some(&um));
+    let worst = c.worst_index.and_then(|i| m.links.get(i)).unwrap();
+    assert!(worst.url.contains("198.51.100.9"), "{worst:?}");
+    assert!(c.worst_link > 0.5, "{c:?}");
+    assert!(c.url_signals > 0.0, "{c:?}");
+    assert_eq!(combiner::context(&m, &[], None).worst_index, None);
 }
 
 #[test]
 fn the_url_model_alone_never_makes_clean_mail_suspicious() {
-    use ward_phish::urlmodel::UrlModel;
-    let ex: Vec<Example> = corpus().into_iter().map(|(_, e)| e).collect();
-    let mut m = ward_phish::train(&ex, &TrainOptions::default(), Thresholds::default()).unwrap();
     // a URL model that takes list links for phishing
     let urls: Vec<(String, bool)> = (0..100)
         .map(|i| {
@@ -174,7 +284,7 @@ fn the_url_model_alone_never_makes_clean_mail_suspicious() {
             }
         })
         .collect();
-    m.urls = Some(UrlModel::train(&urls, &[]).unwrap());
+    let m = train(&corpus(), Some(UrlModel::train(&urls, &[]).unwrap()));
     let mail = Mail::from_fields(
         "x <x@example.com>",
         "minutes",
@@ -182,7 +292,15 @@ fn the_url_model_alone_never_makes_clean_mail_suspicious() {
         true,
         &Limits::default(),
     );
+    // the URL model dislikes the link, yet the message stays clean
+    let ctx = combiner::context(&mail, &signals(&mail, &Org::default()), m.urls.as_ref());
+    assert!(ctx.worst_link >= 0.9, "{ctx:?}");
     let s = score(&mail, &Org::default(), Some(&m));
+    assert_eq!(s.verdict, Verdict::Clean, "{s:?}");
+    // and when the combiner leaves the URL model out, its rule only raises suspicious mail
+    let mut rule = m.clone();
+    rule.combiner = None;
+    let s = score(&mail, &Org::default(), Some(&rule));
     assert!(
         s.reasons
             .iter()

@@ -92,7 +92,7 @@ fn train_then_scan_with_the_model_and_eval_by_cross_validation() {
     let out = ward(&["phish", "scan", "--model", "p.model", &lure], d);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
-    assert_eq!(line["verdict"], "phishing");
+    assert_eq!(line["verdict"], "phishing", "{line}");
     assert!(line["probability"].as_f64().unwrap() > 0.5);
     assert!(line["spam"].is_number(), "{line}");
 
