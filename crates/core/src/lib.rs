@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod entity;
 pub mod event;
+pub mod geo;
 pub mod net;
 pub mod time;
 

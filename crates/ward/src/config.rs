@@ -19,6 +19,33 @@ pub struct Config {
     pub respond: RespondConfig,
     /// Phishing detection (`ward phish`, `ward train phish`, `ward eval phish`).
     pub phish: PhishConfig,
+    /// Claims fraud detection (`ward fraud`, `ward eval fraud`, `ward bench fraud`).
+    pub fraud: FraudConfig,
+}
+
+/// `[fraud]`: the claim rules' settings, the flag threshold of the peer-outlier score and an
+/// optional column mapping for claims in another layout.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FraudConfig {
+    /// Without labels or a model, providers whose peer-outlier score reaches this are
+    /// flagged. [0.5]
+    pub threshold: f32,
+    /// The rules.
+    pub rules: ward_fraud::RuleConfig,
+    /// Column names of another claims layout, keyed by the contract's names
+    /// (`ClaimStartDt = "from_date"`). [none]
+    pub columns: ward_fraud::load::Mapping,
+}
+
+impl Default for FraudConfig {
+    fn default() -> Self {
+        Self {
+            threshold: 0.5,
+            rules: ward_fraud::RuleConfig::default(),
+            columns: ward_fraud::load::Mapping::new(),
+        }
+    }
 }
 
 /// `[phish]`: what ward knows of the organisation whose mail it scores, and the bounds on one
@@ -512,6 +539,41 @@ max_parts = 2000
 max_text = 262144
 max_links = 1000
 
+[fraud]
+# Without labels or a model, providers whose peer-outlier score reaches this are flagged.
+threshold = 0.5
+
+[fraud.rules]
+# Minutes of the attending physician an outpatient claim stands for, plus per procedure code;
+# an inpatient claim on its first day. A physician over day_minutes in one day is flagged.
+outpatient_minutes = 15
+procedure_minutes = 30
+inpatient_minutes = 30
+day_minutes = 1440
+# Procedure-code pairs (comprehensive, component) that must not share a claim: a stand-in;
+# load the payer's edit list here.
+unbundling = [
+    ["8154", "8159"], ["8151", "8159"], ["3612", "3606"], ["3615", "3606"], ["4523", "4525"],
+    ["0066", "3722"], ["3722", "8855"], ["5123", "5122"], ["6849", "6841"], ["8152", "8159"]
+]
+# A provider's mean reimbursement for a code at this multiple of the peer median is flagged,
+# once the code has min_peer_claims claims and the provider min_provider_claims.
+overbilling_ratio = 3.0
+min_peer_claims = 30
+min_provider_claims = 3
+# One beneficiary seen the same day by providers this far apart (state centroids, km).
+far_km = 800.0
+# This many new providers for one beneficiary within burst_days is a burst.
+burst_providers = 5
+burst_days = 30
+# Claims remembered per beneficiary for duplicates, overlaps and identity signals.
+bene_memory = 48
+
+# Column names of another claims layout, keyed by the contract's names (no default):
+# [fraud.columns]
+# ClaimStartDt = "from_date"
+# InscClaimAmtReimbursed = "paid"
+
 # Column mapping for `--format csv` (no default). Example for a flow export:
 # [ingest.csv]
 # src = "src_ip"
@@ -538,6 +600,7 @@ mod tests {
         assert_eq!(cfg.ehr, ward_ehr::EhrConfig::default());
         assert_eq!(cfg.respond, RespondConfig::default());
         assert_eq!(cfg.phish, PhishConfig::default());
+        assert_eq!(cfg.fraud, FraudConfig::default());
         let r: Config = toml::from_str(
             "[[respond.devices]]\nnetwork = \"10.3.0.0/16\"\nclass = \"life_supporting\"\n\
              [[respond.devices]]\nnetwork = \"10.3.0.5\"\nclass = \"life_sustaining\"\n",

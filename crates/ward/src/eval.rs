@@ -35,6 +35,12 @@ pub enum EvalCmd {
     /// Measure the URL model on labelled URLs (the URL string alone), cross-validated.
     #[command(name = "phish-url")]
     PhishUrl(crate::phish::UrlEvalArgs),
+    /// Measure claims fraud detection against provider labels: the peer-outlier score and the
+    /// learned provider model (cross-validated), ROC-AUC and the fraud class's F1.
+    #[command(
+        after_help = "Example:\n  ward sim claims --out claims/\n  ward eval fraud claims/ --min roc_auc=0.95 --min f1=0.8"
+    )]
+    Fraud(crate::fraud::EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -287,6 +293,7 @@ pub fn eval(cmd: EvalCmd, cfg: &Config) -> Result<()> {
         EvalCmd::Ehr(a) => return crate::ehr::eval(a, cfg),
         EvalCmd::Phish(a) => return crate::phish::eval(&a, cfg),
         EvalCmd::PhishUrl(a) => return crate::phish::eval_urls(&a, cfg),
+        EvalCmd::Fraud(a) => return crate::fraud::eval(&a, cfg),
     };
     let tcfg = args.model.config(cfg)?;
     let opts = args.input.read_options(cfg);
@@ -523,6 +530,9 @@ pub enum BenchCmd {
     /// Measure phishing detection: messages per second scored end to end (parse, signals,
     /// models) on one thread, by message size.
     Phish(crate::phish::BenchArgs),
+    /// Measure the claim rules: claims per second on one thread over claims held in memory,
+    /// and the parse rate.
+    Fraud(crate::fraud::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -550,6 +560,7 @@ pub fn bench(cmd: BenchCmd, cfg: &Config) -> Result<()> {
         BenchCmd::Respond(a) => return crate::respond_bench::run(&a, cfg),
         BenchCmd::Deid(a) => return crate::deid::bench(&a),
         BenchCmd::Phish(a) => return crate::phish::bench(&a, cfg),
+        BenchCmd::Fraud(a) => return crate::fraud::bench(&a, cfg),
     };
     match &args.input {
         Some(p) => {

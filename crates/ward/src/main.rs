@@ -9,6 +9,7 @@ mod deid_out;
 mod demo;
 mod ehr;
 mod eval;
+mod fraud;
 mod inputs;
 mod net;
 mod output;
@@ -92,6 +93,9 @@ enum Command {
     /// Phishing detection for mail: score messages with reasons.
     #[command(subcommand)]
     Phish(phish::PhishCmd),
+    /// Claims fraud and medical identity theft: claim rules and provider risk with reasons.
+    #[command(subcommand)]
+    Fraud(fraud::FraudCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +150,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Respond(c) => respond::run(c, &cfg),
         Command::Deid(c) => deid::run(c),
         Command::Phish(c) => phish::run(c, &cfg),
+        Command::Fraud(c) => fraud::run(c, &cfg),
         Command::Config(ConfigCmd::Example) => {
             print!("{}", config::EXAMPLE);
             Ok(())

@@ -613,7 +613,7 @@ fn stratified_folds(classes: &[usize], k: usize) -> Vec<usize> {
 }
 
 /// Checks `name=value` gates; exit status 2 when one fails.
-fn gates(figures: &[(&str, f64)], min: &[String], max: &[String]) -> Result<()> {
+pub(crate) fn gates(figures: &[(&str, f64)], min: &[String], max: &[String]) -> Result<()> {
     let mut failed = Vec::new();
     for (list, is_min) in [(min, true), (max, false)] {
         for g in list {

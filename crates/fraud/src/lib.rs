@@ -1,0 +1,61 @@
+//! Claims fraud and medical identity theft detection.
+//!
+//! Claims in the layout of the Kaggle "Healthcare Provider Fraud Detection" data set
+//! (`docs/claims-format.md`) are read one at a time ([`load`]) and pass through the rule
+//! engine ([`rules::Engine`]): excluded providers, service after death, overlapping stays,
+//! duplicate claims, impossible days, unbundling, overbilling against peers, and the identity
+//! signals (one beneficiary far apart on one day, bursts of new providers). Every finding
+//! carries a plain-language reason with ids only. The engine's per-provider aggregates become
+//! provider features ([`provider::table`]), scored by a peer-outlier score without labels or
+//! by gradient-boosted trees trained on labels ([`provider::RiskModel`]), with the features
+//! that pushed each score.
+//!
+//! Pure: no IO beyond the readers given by the caller, no clock.
+
+pub mod date;
+pub mod error;
+pub mod load;
+pub mod provider;
+pub mod rules;
+
+pub use error::FraudError;
+pub use load::{Claim, Ids, Kind};
+pub use provider::{RiskModel, Scored, Table};
+pub use rules::{Engine, Hit, Rule, RuleConfig};
+
+/// Scores every provider of a table: with a model, its probability and threshold; without,
+/// the peer-outlier score, flagged at `unsupervised_threshold`.
+pub fn score(
+    table: &Table,
+    model: Option<&RiskModel>,
+    unsupervised_threshold: f32,
+) -> Result<Vec<Scored>, FraudError> {
+    match model {
+        Some(m) => {
+            let p = m.predict(&table.x)?;
+            Ok(table
+                .providers
+                .iter()
+                .zip(p)
+                .enumerate()
+                .map(|(i, (name, s))| Scored {
+                    provider: name.clone(),
+                    score: s,
+                    flag: s >= m.threshold,
+                    reasons: m.reasons(table.x.row(i), 5),
+                })
+                .collect())
+        }
+        None => Ok(table
+            .providers
+            .iter()
+            .zip(provider::outlier_scores(table))
+            .map(|(name, (s, reasons))| Scored {
+                provider: name.clone(),
+                score: s,
+                flag: s >= unsupervised_threshold,
+                reasons,
+            })
+            .collect()),
+    }
+}

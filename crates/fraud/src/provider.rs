@@ -1,0 +1,398 @@
+//! Provider risk: features per provider from the rule engine's aggregates, a peer-outlier
+//! score when no labels exist, and gradient-boosted trees when they do, with per-provider
+//! explanations.
+
+use crate::error::FraudError;
+use crate::rules::{Engine, RULES, Rule};
+use foldhash::{HashMap, HashMapExt};
+use serde::{Deserialize, Serialize};
+use ward_ml::Matrix;
+use ward_ml::gbdt::{Gbdt, GbdtParams};
+
+/// The provider features, in the order of a row.
+pub const FEATURES: [&str; 30] = [
+    "claims_log",
+    "beneficiaries_log",
+    "claims_per_beneficiary",
+    "inpatient_share",
+    "mean_amount_log",
+    "mean_inpatient_amount_log",
+    "mean_stay_days",
+    "diagnoses_per_claim",
+    "procedures_per_claim",
+    "physicians_per_claim",
+    "operated_share",
+    "chronic_per_claim",
+    "mean_age",
+    "code_mix_distance",
+    "amount_vs_peers_log",
+    "busiest_day_ratio",
+    "shared_with_flagged",
+    "deductible_share",
+    "beneficiary_states",
+    "rate_excluded_provider",
+    "rate_after_death",
+    "rate_overlapping_stay",
+    "rate_duplicate_claim",
+    "rate_impossible_day",
+    "rate_unbundling",
+    "rate_overbilling",
+    "rate_identity_distance",
+    "rate_identity_burst",
+    "rules_fired",
+    "claims_per_day",
+];
+
+/// Index of the first rule-rate feature.
+const RATE0: usize = 19;
+
+/// Features where a high value (against peers) is suspicious, for the peer-outlier score.
+const OUTLIER: [&str; 9] = [
+    "claims_per_beneficiary",
+    "mean_amount_log",
+    "diagnoses_per_claim",
+    "procedures_per_claim",
+    "code_mix_distance",
+    "amount_vs_peers_log",
+    "busiest_day_ratio",
+    "shared_with_flagged",
+    "claims_per_day",
+];
+
+/// How strongly one hit of each rule speaks for fraud in the peer-outlier score (the share
+/// of a provider's claims a hit rate is compared with).
+fn rule_weight(r: Rule) -> f32 {
+    match r {
+        Rule::ExcludedProvider | Rule::AfterDeath | Rule::ImpossibleDay => 0.9,
+        Rule::DuplicateClaim | Rule::Unbundling | Rule::Overbilling => 0.7,
+        Rule::OverlappingStay | Rule::IdentityDistance => 0.5,
+        Rule::IdentityBurst => 0.3,
+    }
+}
+
+/// The features of every provider that has claims, with its name.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Provider names, one per row.
+    pub providers: Vec<String>,
+    /// Provider ids (interned), one per row.
+    pub ids: Vec<u32>,
+    /// One row per provider, [`FEATURES`] wide.
+    pub x: Matrix,
+}
+
+/// Builds the feature table from a finished engine.
+pub fn table(engine: &Engine, ids: &crate::load::Ids) -> Table {
+    let aggs = &engine.providers;
+    // code-mix vectors and the peer centroid per specialty (all providers without one)
+    let spec = |p: u32| engine.specialty(p).unwrap_or("").to_string();
+    let mut centroid: HashMap<String, HashMap<u32, f64>> = HashMap::new();
+    let mut members: HashMap<String, f64> = HashMap::new();
+    for (pi, a) in aggs.iter().enumerate() {
+        if a.claims == 0 {
+            continue;
+        }
+        let c = centroid.entry(spec(pi as u32)).or_default();
+        for (k, (n, _)) in &a.codes {
+            *c.entry(*k).or_default() += f64::from(*n) / f64::from(a.claims);
+        }
+        *members.entry(spec(pi as u32)).or_default() += 1.0;
+    }
+    // peer mean amount per code (for amount vs peers)
+    let mut code_sum: HashMap<u32, (f64, f64)> = HashMap::new();
+    for a in aggs {
+        for (k, (n, s)) in &a.codes {
+            let e = code_sum.entry(*k).or_default();
+            e.0 += f64::from(*n);
+            e.1 += s;
+        }
+    }
+    // providers with any rule hit, and which beneficiaries they saw
+    let flagged: Vec<bool> = aggs.iter().map(|a| a.hits.iter().any(|&h| h > 0)).collect();
+    let mut bene_flagged: HashMap<u32, u32> = HashMap::new();
+    for (a, f) in aggs.iter().zip(&flagged) {
+        if *f {
+            for b in &a.benes {
+                *bene_flagged.entry(*b).or_default() += 1;
+            }
+        }
+    }
+    let mut x = Matrix::with_cols(FEATURES.len());
+    let mut providers = Vec::new();
+    let mut pids = Vec::new();
+    for (pi, a) in aggs.iter().enumerate() {
+        if a.claims == 0 {
+            continue;
+        }
+        let n = f64::from(a.claims);
+        let inp = f64::from(a.inpatient);
+        let sp = spec(pi as u32);
+        let m = members.get(&sp).copied().unwrap_or(1.0);
+        let distance = centroid.get(&sp).map_or(0.0, |c| {
+            let (mut dot, mut na, mut nc) = (0.0, 0.0, 0.0);
+            for (k, (cnt, _)) in &a.codes {
+                let v = f64::from(*cnt) / n;
+                dot += v * c.get(k).copied().unwrap_or(0.0) / m;
+                na += v * v;
+            }
+            for v in c.values() {
+                nc += (v / m) * (v / m);
+            }
+            if na > 0.0 && nc > 0.0 {
+                1.0 - dot / (na.sqrt() * nc.sqrt())
+            } else {
+                0.0
+            }
+        });
+        let mut ratio_sum = 0.0;
+        let mut ratio_n = 0.0;
+        for (k, (cnt, s)) in &a.codes {
+            if let Some((pn, ps)) = code_sum.get(k)
+                && *pn > f64::from(*cnt)
+            {
+                // peers without this provider
+                let peer_mean = (ps - s) / (pn - f64::from(*cnt));
+                if peer_mean > 0.0 {
+                    ratio_sum +=
+                        f64::from(*cnt) * ((s / f64::from(*cnt)).max(1.0) / peer_mean).ln();
+                    ratio_n += f64::from(*cnt);
+                }
+            }
+        }
+        let days = a.per_day.len().max(1) as f64;
+        let busiest = a.per_day.values().copied().max().unwrap_or(0) as f64;
+        let shared = if a.benes.is_empty() {
+            0.0
+        } else {
+            let own = u32::from(flagged.get(pi).copied().unwrap_or(false));
+            a.benes
+                .iter()
+                .filter(|b| bene_flagged.get(b).copied().unwrap_or(0) > own)
+                .count() as f64
+                / a.benes.len() as f64
+        };
+        let mut row = vec![
+            n.ln_1p(),
+            (a.benes.len() as f64).ln_1p(),
+            n / a.benes.len().max(1) as f64,
+            inp / n,
+            (a.amount / n).max(0.0).ln_1p(),
+            if inp > 0.0 {
+                (a.inpatient_amount / inp).max(0.0).ln_1p()
+            } else {
+                0.0
+            },
+            if inp > 0.0 { a.stay_days / inp } else { 0.0 },
+            a.dx as f64 / n,
+            a.px as f64 / n,
+            a.physicians.len() as f64 / n,
+            f64::from(a.operated) / n,
+            a.chronic as f64 / n,
+            if a.aged > 0 {
+                a.age_sum / f64::from(a.aged)
+            } else {
+                f64::NAN
+            },
+            distance,
+            if ratio_n > 0.0 {
+                ratio_sum / ratio_n
+            } else {
+                0.0
+            },
+            busiest / (n / days),
+            shared,
+            if a.amount > 0.0 {
+                a.deductible / (a.amount + a.deductible)
+            } else {
+                0.0
+            },
+            a.states.len() as f64,
+        ];
+        for r in RULES {
+            row.push(f64::from(a.hits[r.index()]) / n);
+        }
+        row.push(a.hits.iter().filter(|&&h| h > 0).count() as f64);
+        row.push(n / days);
+        let row: Vec<f32> = row.iter().map(|v| *v as f32).collect();
+        x.push_row(&row);
+        providers.push(ids.providers.name(pi as u32).to_string());
+        pids.push(pi as u32);
+    }
+    Table {
+        providers,
+        ids: pids,
+        x,
+    }
+}
+
+/// A provider's score and the reasons behind it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    /// Provider name.
+    pub provider: String,
+    /// Probability-like score in [0, 1].
+    pub score: f32,
+    /// Over the flag threshold.
+    pub flag: bool,
+    /// The features that pushed the score up most, in words.
+    pub reasons: Vec<String>,
+}
+
+fn feature_index(name: &str) -> usize {
+    FEATURES.iter().position(|f| *f == name).unwrap_or_default()
+}
+
+/// Median and scaled MAD of each column.
+fn robust(x: &Matrix) -> Vec<(f32, f32)> {
+    (0..x.n_cols())
+        .map(|j| {
+            let mut v: Vec<f32> = x
+                .rows()
+                .filter_map(|r| r.get(j).copied())
+                .filter(|v| v.is_finite())
+                .collect();
+            v.sort_by(f32::total_cmp);
+            let med = v.get(v.len() / 2).copied().unwrap_or(0.0);
+            let mut d: Vec<f32> = v.iter().map(|a| (a - med).abs()).collect();
+            d.sort_by(f32::total_cmp);
+            let mut mad = d.get(d.len() / 2).copied().unwrap_or(0.0) * 1.4826;
+            if mad <= 0.0 {
+                // most providers share one value (often 0): the mean absolute deviation,
+                // scaled to a standard deviation, measures the rest
+                mad = d.iter().sum::<f32>() / d.len().max(1) as f32 * 1.2533;
+            }
+            // a column that barely varies is measured against a tenth of its median instead
+            (med, mad.max(med.abs() * 0.1).max(1e-3))
+        })
+        .collect()
+}
+
+/// The peer-outlier score (no labels): rule evidence combined as independent pieces, then
+/// raised by how far the provider stands above its peers on the [`OUTLIER`] features
+/// (robust z-scores, median and MAD over all providers).
+pub fn outlier_scores(t: &Table) -> Vec<(f32, Vec<String>)> {
+    let stats = robust(&t.x);
+    t.x.rows()
+        .map(|row| {
+            let mut reasons: Vec<(f32, String)> = Vec::new();
+            let mut clean = 1.0f32;
+            for r in RULES {
+                let rate = row.get(RATE0 + r.index()).copied().unwrap_or(0.0);
+                if rate > 0.0 {
+                    // the evidence of a rule grows with the share of claims it hit
+                    let s = rule_weight(r) * (rate * 20.0).clamp(0.3, 1.0);
+                    clean *= 1.0 - s;
+                    reasons.push((
+                        s,
+                        format!("rule {}: {:.1}% of claims", r.code(), rate * 100.0),
+                    ));
+                }
+            }
+            let mut zs: Vec<(f32, &str)> = OUTLIER
+                .iter()
+                .map(|name| {
+                    let j = feature_index(name);
+                    let (med, mad) = stats.get(j).copied().unwrap_or((0.0, 1.0));
+                    let v = row.get(j).copied().unwrap_or(0.0);
+                    (if v.is_finite() { (v - med) / mad } else { 0.0 }, *name)
+                })
+                .collect();
+            zs.sort_by(|a, b| b.0.total_cmp(&a.0));
+            // the mean of the three largest positive deviations
+            let top: f32 = zs.iter().take(3).map(|z| z.0.max(0.0)).sum::<f32>() / 3.0;
+            let peer = 1.0 - (-(top / 4.0).powi(2)).exp();
+            for (z, name) in zs.iter().take(3).filter(|z| z.0 >= 3.0) {
+                reasons.push((peer, format!("{name} is {z:.1} deviations above peers")));
+            }
+            clean *= 1.0 - 0.8 * peer;
+            reasons.sort_by(|a, b| b.0.total_cmp(&a.0));
+            (
+                1.0 - clean,
+                reasons.into_iter().map(|(_, r)| r).take(5).collect(),
+            )
+        })
+        .collect()
+}
+
+/// A provider-risk model trained on labels.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RiskModel {
+    /// The trees.
+    pub trees: Gbdt,
+    /// Flag at or above this probability (the best F1 on out-of-fold scores of training).
+    pub threshold: f32,
+}
+
+/// The tree settings of the provider model.
+pub fn params() -> GbdtParams {
+    GbdtParams {
+        n_rounds: 300,
+        learning_rate: 0.05,
+        max_leaves: 15,
+        min_samples_leaf: 10,
+        subsample: 0.8,
+        colsample: 0.8,
+        seed: 11,
+        ..GbdtParams::default()
+    }
+}
+
+impl RiskModel {
+    /// Trains on labelled rows; the threshold is the best F1 over 5-fold out-of-fold scores.
+    pub fn train(x: &Matrix, y: &[u32]) -> Result<Self, FraudError> {
+        let p = params();
+        let trees = Gbdt::fit(x, y, 2, &p).map_err(|e| FraudError::Model(e.to_string()))?;
+        let oof = oof_scores(x, y, 5, 3)?;
+        let threshold = ward_ml::metrics::threshold_for_max_f1(y, &oof).unwrap_or(0.5);
+        Ok(Self { trees, threshold })
+    }
+
+    /// Probability of fraud per row.
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<f32>, FraudError> {
+        self.trees
+            .predict(x)
+            .map_err(|e| FraudError::Model(e.to_string()))
+    }
+
+    /// The features that pushed a row's score up most, in words.
+    pub fn reasons(&self, row: &[f32], k: usize) -> Vec<String> {
+        let Ok(c) = self.trees.contributions(row) else {
+            return Vec::new();
+        };
+        ward_ml::gbdt::top_contributions(&c, FEATURES.len(), 0, k)
+            .into_iter()
+            .filter(|(_, v)| *v > 0.0)
+            .map(|(j, v)| {
+                format!(
+                    "{} = {:.3} (+{:.2} log-odds)",
+                    FEATURES.get(j).copied().unwrap_or("?"),
+                    row.get(j).copied().unwrap_or(f32::NAN),
+                    v
+                )
+            })
+            .collect()
+    }
+}
+
+/// Out-of-fold probabilities of a `k`-fold cross-validation stratified by label.
+pub fn oof_scores(x: &Matrix, y: &[u32], k: usize, seed: u64) -> Result<Vec<f32>, FraudError> {
+    let folds =
+        ward_ml::cv::stratified_kfold(y, k, seed).map_err(|e| FraudError::Model(e.to_string()))?;
+    let mut out = vec![0f32; y.len()];
+    let p = params();
+    for f in folds {
+        let xt = x.select_rows(&f.train);
+        let yt: Vec<u32> = f.train.iter().filter_map(|&i| y.get(i).copied()).collect();
+        let m = Gbdt::fit(&xt, &yt, 2, &p).map_err(|e| FraudError::Model(e.to_string()))?;
+        let xv = x.select_rows(&f.test);
+        let pv = m
+            .predict(&xv)
+            .map_err(|e| FraudError::Model(e.to_string()))?;
+        for (&i, v) in f.test.iter().zip(pv) {
+            if let Some(o) = out.get_mut(i) {
+                *o = v;
+            }
+        }
+    }
+    Ok(out)
+}

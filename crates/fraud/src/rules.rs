@@ -1,0 +1,781 @@
+//! The claim rules and identity-theft signals: one streaming pass over the claims, with state
+//! per beneficiary (a bounded buffer of recent claims), per physician-day and per provider, so
+//! that memory grows with beneficiaries, physicians and providers, not with claims.
+
+use crate::date::{self, Day};
+use crate::load::{Bene, Claim, Entry, Exclusion, Ids, Kind};
+use foldhash::{HashMap, HashMapExt};
+use serde::{Deserialize, Serialize};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+/// The rules' settings. Defaults in brackets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Minutes of the attending physician's time an outpatient claim stands for. [15]
+    pub outpatient_minutes: u32,
+    /// Minutes each procedure code on an outpatient claim adds. [30]
+    pub procedure_minutes: u32,
+    /// Minutes of the attending physician's time an inpatient claim stands for on its first
+    /// day. [30]
+    pub inpatient_minutes: u32,
+    /// A physician billing more than this many minutes in one day is flagged. [1440]
+    pub day_minutes: u32,
+    /// Procedure-code pairs that must not be billed together on one claim (the first is
+    /// the comprehensive code, the second its component). [a stand-in list; see
+    /// `default_unbundling`]
+    pub unbundling: Vec<(String, String)>,
+    /// A provider whose mean reimbursement for a code is this many times the peer median is
+    /// flagged. [3.0]
+    pub overbilling_ratio: f32,
+    /// Peer claims a code needs before its median counts. [30]
+    pub min_peer_claims: u32,
+    /// A provider's claims of a code before its mean counts. [3]
+    pub min_provider_claims: u32,
+    /// Two providers seeing one beneficiary on the same day at least this far apart (state
+    /// centroids) is an identity-theft signal. [800]
+    pub far_km: f32,
+    /// New providers for one beneficiary within `burst_days` that make a burst. [5]
+    pub burst_providers: u32,
+    /// The burst window in days. [30]
+    pub burst_days: i32,
+    /// Claims remembered per beneficiary (the oldest are forgotten). [48]
+    pub bene_memory: usize,
+}
+
+/// The stand-in unbundling list: ICD-9-CM procedure codes where the second is part of the
+/// first (a real deployment loads the payer's edit list instead).
+pub fn default_unbundling() -> Vec<(String, String)> {
+    [
+        ("8154", "8159"),
+        ("8151", "8159"),
+        ("3612", "3606"),
+        ("3615", "3606"),
+        ("4523", "4525"),
+        ("0066", "3722"),
+        ("3722", "8855"),
+        ("5123", "5122"),
+        ("6849", "6841"),
+        ("8152", "8159"),
+    ]
+    .iter()
+    .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+    .collect()
+}
+
+impl Default for RuleConfig {
+    fn default() -> Self {
+        Self {
+            outpatient_minutes: 15,
+            procedure_minutes: 30,
+            inpatient_minutes: 30,
+            day_minutes: 1440,
+            unbundling: default_unbundling(),
+            overbilling_ratio: 3.0,
+            min_peer_claims: 30,
+            min_provider_claims: 3,
+            far_km: 800.0,
+            burst_providers: 5,
+            burst_days: 30,
+            bene_memory: 48,
+        }
+    }
+}
+
+/// The rules and signals, in the order of a provider's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// Billing by or through an excluded provider or physician after the exclusion.
+    ExcludedProvider,
+    /// Service after the beneficiary's death.
+    AfterDeath,
+    /// Two inpatient stays of one beneficiary overlap.
+    OverlappingStay,
+    /// The same service billed twice under two claim ids.
+    DuplicateClaim,
+    /// A physician billed more hours in a day than it has.
+    ImpossibleDay,
+    /// A comprehensive code billed with its component on one claim.
+    Unbundling,
+    /// Reimbursement far above peers for the same code.
+    Overbilling,
+    /// One beneficiary seen the same day by providers far apart.
+    IdentityDistance,
+    /// A burst of new providers for one beneficiary.
+    IdentityBurst,
+}
+
+/// Every rule, in order.
+pub const RULES: [Rule; 9] = [
+    Rule::ExcludedProvider,
+    Rule::AfterDeath,
+    Rule::OverlappingStay,
+    Rule::DuplicateClaim,
+    Rule::ImpossibleDay,
+    Rule::Unbundling,
+    Rule::Overbilling,
+    Rule::IdentityDistance,
+    Rule::IdentityBurst,
+];
+
+impl Rule {
+    /// The rule's code (`excluded_provider`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::ExcludedProvider => "excluded_provider",
+            Rule::AfterDeath => "after_death",
+            Rule::OverlappingStay => "overlapping_stay",
+            Rule::DuplicateClaim => "duplicate_claim",
+            Rule::ImpossibleDay => "impossible_day",
+            Rule::Unbundling => "unbundling",
+            Rule::Overbilling => "overbilling",
+            Rule::IdentityDistance => "identity_distance",
+            Rule::IdentityBurst => "identity_burst",
+        }
+    }
+    /// Index in [`RULES`].
+    pub fn index(self) -> usize {
+        RULES.iter().position(|r| *r == self).unwrap_or_default()
+    }
+}
+
+/// One finding: a rule that fired, on which provider, with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// The rule.
+    pub rule: Rule,
+    /// Billing provider id (interned).
+    pub provider: u32,
+    /// Beneficiary id, when the finding is about one.
+    pub bene: Option<u32>,
+    /// The claim, when the finding is about one.
+    pub claim: Option<String>,
+    /// The day.
+    pub day: Day,
+    /// Plain-language reason, with ids only.
+    pub reason: String,
+}
+
+/// A claim remembered for a beneficiary.
+#[derive(Debug, Clone)]
+struct Seen {
+    start: Day,
+    end: Day,
+    provider: u32,
+    inpatient: bool,
+    fingerprint: u64,
+    claim: Box<str>,
+}
+
+/// Per physician-day: minutes billed and the providers billing them.
+#[derive(Debug, Default, Clone)]
+struct PhysDay {
+    minutes: u32,
+    providers: Vec<u32>,
+}
+
+/// Per provider: what the provider features are built from.
+#[derive(Debug, Default, Clone)]
+pub struct ProviderAgg {
+    /// Claims.
+    pub claims: u32,
+    /// Inpatient claims.
+    pub inpatient: u32,
+    /// Reimbursed total.
+    pub amount: f64,
+    /// Inpatient reimbursed total.
+    pub inpatient_amount: f64,
+    /// Deductibles total.
+    pub deductible: f64,
+    /// Days of inpatient stays.
+    pub stay_days: f64,
+    /// Diagnosis codes over all claims.
+    pub dx: u64,
+    /// Procedure codes over all claims.
+    pub px: u64,
+    /// Claims with an operating physician.
+    pub operated: u32,
+    /// Distinct beneficiaries.
+    pub benes: foldhash::HashSet<u32>,
+    /// Distinct physicians.
+    pub physicians: foldhash::HashSet<u32>,
+    /// Claims of beneficiaries by state.
+    pub states: HashMap<u8, u32>,
+    /// Chronic conditions over the claims' beneficiaries.
+    pub chronic: u64,
+    /// Ages at service over claims with a known birth date (years), and their count.
+    pub age_sum: f64,
+    /// Claims with a known age.
+    pub aged: u32,
+    /// Claims per code key (DRG, first procedure or first diagnosis) and their amounts.
+    pub codes: HashMap<u32, (u32, f64)>,
+    /// Rule hits, by [`Rule::index`].
+    pub hits: [u32; RULES.len()],
+    /// Claims per day of service (to find the busiest).
+    pub per_day: HashMap<Day, u32>,
+}
+
+/// Key of a code for peer comparison: kind, and the DRG, first procedure or first diagnosis.
+fn code_key(c: &Claim) -> Option<u32> {
+    let (space, id) = if let Some(d) = c.drg {
+        (0u32, d)
+    } else if let Some(&p) = c.procedures().first() {
+        (1, p)
+    } else {
+        (2, *c.diagnoses().first()?)
+    };
+    let kind = u32::from(c.kind == Kind::Inpatient);
+    Some(space << 29 | kind << 28 | (id & 0x0FFF_FFFF))
+}
+
+/// A histogram of log amounts for peer medians: constant memory per code.
+#[derive(Debug, Clone)]
+struct LogHist {
+    bins: [u32; 128],
+    n: u32,
+}
+
+impl Default for LogHist {
+    fn default() -> Self {
+        Self {
+            bins: [0; 128],
+            n: 0,
+        }
+    }
+}
+
+impl LogHist {
+    /// Bins of 1/8 of a doubling from $1 to about $60,000,000.
+    fn bin(v: f32) -> usize {
+        let l = (v.max(1.0)).log2() * 8.0;
+        (l as usize).min(127)
+    }
+    fn add(&mut self, v: f32) {
+        if let Some(b) = self.bins.get_mut(Self::bin(v)) {
+            *b += 1;
+        }
+        self.n += 1;
+    }
+    fn median(&self) -> f32 {
+        let half = self.n.div_ceil(2);
+        let mut acc = 0;
+        for (i, &c) in self.bins.iter().enumerate() {
+            acc += c;
+            if acc >= half {
+                return 2f32.powf((i as f32 + 0.5) / 8.0);
+            }
+        }
+        0.0
+    }
+}
+
+/// The streaming rule engine.
+#[derive(Debug)]
+pub struct Engine {
+    cfg: RuleConfig,
+    benes: Vec<Bene>,
+    seen: Vec<Vec<Seen>>,
+    provider_excl: HashMap<u32, Vec<Exclusion>>,
+    physician_excl: HashMap<u32, Vec<Exclusion>>,
+    provider_state: HashMap<u32, u8>,
+    provider_specialty: HashMap<u32, String>,
+    pairs: Vec<(u32, u32)>,
+    phys_days: HashMap<(u32, Day), PhysDay>,
+    peers: HashMap<u32, LogHist>,
+    /// Per provider aggregates, indexed by provider id.
+    pub providers: Vec<ProviderAgg>,
+    /// Findings so far.
+    pub hits: Vec<Hit>,
+    /// Claims observed.
+    pub claims: u64,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl Engine {
+    /// An engine over the beneficiaries, exclusions (by NPI) and directory (by id); ids of the
+    /// directory and the unbundling codes are interned into `ids`.
+    pub fn new(
+        cfg: RuleConfig,
+        benes: Vec<Bene>,
+        exclusions: &HashMap<String, Vec<Exclusion>>,
+        directory: &HashMap<String, Entry>,
+        ids: &mut Ids,
+    ) -> Self {
+        let mut provider_excl = HashMap::new();
+        let mut physician_excl = HashMap::new();
+        let mut provider_state = HashMap::new();
+        let mut provider_specialty = HashMap::new();
+        let mut names: Vec<&String> = directory.keys().collect();
+        names.sort();
+        for name in names {
+            let Some(e) = directory.get(name) else {
+                continue;
+            };
+            let individual = e.kind.eq_ignore_ascii_case("individual");
+            let id = if individual {
+                ids.physicians.id(name)
+            } else {
+                ids.providers.id(name)
+            };
+            if let Some(x) = exclusions.get(&e.npi) {
+                if individual {
+                    physician_excl.insert(id, x.clone());
+                } else {
+                    provider_excl.insert(id, x.clone());
+                }
+            }
+            if !individual {
+                if e.state != 0 {
+                    provider_state.insert(id, e.state);
+                }
+                if !e.specialty.is_empty() {
+                    provider_specialty.insert(id, e.specialty.clone());
+                }
+            }
+        }
+        let pairs = cfg
+            .unbundling
+            .iter()
+            .map(|(a, b)| (ids.procedures.id(a), ids.procedures.id(b)))
+            .collect();
+        let n_benes = benes.len();
+        Self {
+            cfg,
+            benes,
+            seen: vec![Vec::new(); n_benes],
+            provider_excl,
+            physician_excl,
+            provider_state,
+            provider_specialty,
+            pairs,
+            phys_days: HashMap::new(),
+            peers: HashMap::new(),
+            providers: Vec::new(),
+            hits: Vec::new(),
+            claims: 0,
+            hasher: foldhash::fast::FixedState::with_seed(7),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RuleConfig {
+        &self.cfg
+    }
+
+    /// The specialty of a provider from the directory.
+    pub fn specialty(&self, provider: u32) -> Option<&str> {
+        self.provider_specialty.get(&provider).map(String::as_str)
+    }
+
+    fn fingerprint(&self, c: &Claim) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        (c.provider, c.start, c.end, c.amount.to_bits(), c.kind).hash(&mut h);
+        let mut dx: Vec<u32> = c.diagnoses().to_vec();
+        dx.sort_unstable();
+        dx.hash(&mut h);
+        let mut px: Vec<u32> = c.procedures().to_vec();
+        px.sort_unstable();
+        px.hash(&mut h);
+        h.finish()
+    }
+
+    fn hit(&mut self, rule: Rule, c: &Claim, reason: String) {
+        if let Some(p) = self.providers.get_mut(c.provider as usize) {
+            p.hits[rule.index()] += 1;
+        }
+        self.hits.push(Hit {
+            rule,
+            provider: c.provider,
+            bene: Some(c.bene),
+            claim: Some(c.claim_id.clone()),
+            day: c.start,
+            reason,
+        });
+    }
+
+    /// Runs the claim rules on one claim and remembers what later claims are compared with.
+    pub fn observe(&mut self, c: &Claim, ids: &Ids) {
+        self.claims += 1;
+        let pi = c.provider as usize;
+        if self.providers.len() <= pi {
+            self.providers.resize_with(pi + 1, ProviderAgg::default);
+        }
+        let bene = self.benes.get(c.bene as usize).copied();
+        // aggregates
+        let key = code_key(c);
+        {
+            let Some(p) = self.providers.get_mut(pi) else {
+                return;
+            };
+            p.claims += 1;
+            p.amount += f64::from(c.amount);
+            p.deductible += f64::from(c.deductible);
+            p.dx += u64::from(c.n_dx);
+            p.px += u64::from(c.n_px);
+            if c.kind == Kind::Inpatient {
+                p.inpatient += 1;
+                p.inpatient_amount += f64::from(c.amount);
+                let (a, d) = (c.admission.unwrap_or(c.start), c.discharge.unwrap_or(c.end));
+                p.stay_days += f64::from((d - a).max(0));
+            }
+            if c.physicians[1].is_some() {
+                p.operated += 1;
+            }
+            p.benes.insert(c.bene);
+            for ph in c.physicians.iter().flatten() {
+                p.physicians.insert(*ph);
+            }
+            *p.per_day.entry(c.start).or_default() += 1;
+            if let Some(b) = bene {
+                *p.states.entry(b.state).or_default() += 1;
+                p.chronic += u64::from(b.chronic.count_ones());
+                if let Some(dob) = b.dob {
+                    p.age_sum += f64::from(c.start - dob) / 365.25;
+                    p.aged += 1;
+                }
+            }
+            if let Some(k) = key {
+                let e = p.codes.entry(k).or_default();
+                e.0 += 1;
+                e.1 += f64::from(c.amount);
+            }
+        }
+        if let Some(k) = key {
+            self.peers.entry(k).or_default().add(c.amount);
+        }
+        // excluded provider or physician
+        let excluded = |x: Option<&Vec<Exclusion>>| {
+            x.and_then(|v| {
+                v.iter()
+                    .find(|e| e.from <= c.start && e.until.is_none_or(|u| c.start < u))
+                    .cloned()
+            })
+        };
+        if let Some(e) = excluded(self.provider_excl.get(&c.provider)) {
+            let why = format!(
+                "claim {} on {}: provider {} is excluded ({}) since {}",
+                c.claim_id,
+                date::format(c.start),
+                ids.providers.name(c.provider),
+                e.kind,
+                date::format(e.from)
+            );
+            self.hit(Rule::ExcludedProvider, c, why);
+        } else {
+            for ph in c.physicians.iter().flatten() {
+                if let Some(e) = excluded(self.physician_excl.get(ph)) {
+                    let why = format!(
+                        "claim {} on {}: physician {} is excluded ({}) since {}",
+                        c.claim_id,
+                        date::format(c.start),
+                        ids.physicians.name(*ph),
+                        e.kind,
+                        date::format(e.from)
+                    );
+                    self.hit(Rule::ExcludedProvider, c, why);
+                    break;
+                }
+            }
+        }
+        // after death
+        if let Some(dod) = bene.and_then(|b| b.dod)
+            && c.start > dod
+        {
+            let why = format!(
+                "claim {} on {}: beneficiary {} died on {}",
+                c.claim_id,
+                date::format(c.start),
+                ids.benes.name(c.bene),
+                date::format(dod)
+            );
+            self.hit(Rule::AfterDeath, c, why);
+        }
+        // unbundling on the claim
+        let px = c.procedures();
+        if let Some((a, b)) = self
+            .pairs
+            .iter()
+            .find(|(a, b)| px.contains(a) && px.contains(b))
+            .copied()
+        {
+            let why = format!(
+                "claim {}: procedure {} billed with its component {}",
+                c.claim_id,
+                ids.procedures.name(a),
+                ids.procedures.name(b)
+            );
+            self.hit(Rule::Unbundling, c, why);
+        }
+        // physician minutes
+        if let Some(ph) = c.physicians[0] {
+            let m = match c.kind {
+                Kind::Outpatient => {
+                    self.cfg.outpatient_minutes + self.cfg.procedure_minutes * u32::from(c.n_px)
+                }
+                Kind::Inpatient => self.cfg.inpatient_minutes,
+            };
+            let d = self.phys_days.entry((ph, c.start)).or_default();
+            d.minutes += m;
+            if !d.providers.contains(&c.provider) && d.providers.len() < 8 {
+                d.providers.push(c.provider);
+            }
+        }
+        // duplicates and overlapping stays, against the beneficiary's remembered claims
+        let fp = self.fingerprint(c);
+        let bi = c.bene as usize;
+        if self.seen.len() <= bi {
+            self.seen.resize_with(bi + 1, Vec::new);
+        }
+        let (stay_a, stay_d) = (c.admission.unwrap_or(c.start), c.discharge.unwrap_or(c.end));
+        let mut dup = None;
+        let mut overlap = None;
+        if let Some(list) = self.seen.get(bi) {
+            for s in list {
+                if s.fingerprint == fp && *s.claim != *c.claim_id {
+                    dup = Some(s.claim.clone());
+                    break;
+                }
+                if c.kind == Kind::Inpatient
+                    && s.inpatient
+                    && s.start < stay_d
+                    && stay_a < s.end
+                    && *s.claim != *c.claim_id
+                {
+                    overlap = Some((s.claim.clone(), s.provider));
+                }
+            }
+        }
+        if let Some(first) = dup {
+            let why = format!(
+                "claim {} repeats claim {} (same beneficiary, provider, dates, amount and codes)",
+                c.claim_id, first
+            );
+            self.hit(Rule::DuplicateClaim, c, why);
+        } else if let Some((other, prov)) = overlap {
+            let why = format!(
+                "inpatient claim {} ({} to {}) overlaps stay {} at provider {} for beneficiary {}",
+                c.claim_id,
+                date::format(stay_a),
+                date::format(stay_d),
+                other,
+                ids.providers.name(prov),
+                ids.benes.name(c.bene)
+            );
+            self.hit(Rule::OverlappingStay, c, why);
+        }
+        let cap = self.cfg.bene_memory.max(1);
+        if let Some(list) = self.seen.get_mut(bi) {
+            if list.len() >= cap {
+                // forget the earliest claim
+                if let Some((i, _)) = list.iter().enumerate().min_by_key(|(_, s)| s.start) {
+                    list.swap_remove(i);
+                }
+            }
+            let inpatient = c.kind == Kind::Inpatient;
+            list.push(Seen {
+                start: if inpatient { stay_a } else { c.start },
+                end: if inpatient { stay_d } else { c.end },
+                provider: c.provider,
+                inpatient,
+                fingerprint: fp,
+                claim: c.claim_id.as_str().into(),
+            });
+        }
+    }
+
+    /// The state a provider practises in: the directory's, else its beneficiaries' most
+    /// common.
+    pub fn provider_state(&self, provider: u32) -> u8 {
+        if let Some(&s) = self.provider_state.get(&provider) {
+            return s;
+        }
+        self.providers
+            .get(provider as usize)
+            .and_then(|p| {
+                p.states
+                    .iter()
+                    .filter(|(s, _)| **s != 0)
+                    .max_by_key(|(s, n)| (**n, std::cmp::Reverse(**s)))
+            })
+            .map_or(0, |(s, _)| *s)
+    }
+
+    /// Runs what needs every claim (impossible days, overbilling, identity signals) and
+    /// returns the findings, sorted by provider, rule and day.
+    pub fn finish(&mut self, ids: &Ids) -> Vec<Hit> {
+        let cfg = self.cfg.clone();
+        // impossible days
+        let mut over: Vec<(&(u32, Day), &PhysDay)> = self
+            .phys_days
+            .iter()
+            .filter(|(_, d)| d.minutes > cfg.day_minutes)
+            .collect();
+        over.sort_by_key(|(k, _)| **k);
+        let mut late = Vec::new();
+        for ((ph, day), d) in over {
+            for &prov in &d.providers {
+                late.push(Hit {
+                    rule: Rule::ImpossibleDay,
+                    provider: prov,
+                    bene: None,
+                    claim: None,
+                    day: *day,
+                    reason: format!(
+                        "physician {} billed {:.1} hours of services on {} (assuming {} min per outpatient claim, {} per procedure, {} per inpatient claim)",
+                        ids.physicians.name(*ph),
+                        f64::from(d.minutes) / 60.0,
+                        date::format(*day),
+                        cfg.outpatient_minutes,
+                        cfg.procedure_minutes,
+                        cfg.inpatient_minutes
+                    ),
+                });
+            }
+        }
+        // overbilling against the peer median of each code
+        let medians: HashMap<u32, (f32, u32)> = self
+            .peers
+            .iter()
+            .map(|(k, h)| (*k, (h.median(), h.n)))
+            .collect();
+        for (pi, p) in self.providers.iter().enumerate() {
+            let mut worst: Option<(f32, u32, u32, f32)> = None;
+            for (k, (n, sum)) in &p.codes {
+                let Some(&(med, peers)) = medians.get(k) else {
+                    continue;
+                };
+                if *n < cfg.min_provider_claims || peers < cfg.min_peer_claims || med <= 0.0 {
+                    continue;
+                }
+                let mean = (*sum / f64::from(*n)) as f32;
+                let ratio = mean / med;
+                if ratio >= cfg.overbilling_ratio && worst.is_none_or(|w| ratio > w.0) {
+                    worst = Some((ratio, *k, *n, med));
+                }
+            }
+            if let Some((ratio, k, n, med)) = worst {
+                late.push(Hit {
+                    rule: Rule::Overbilling,
+                    provider: pi as u32,
+                    bene: None,
+                    claim: None,
+                    day: 0,
+                    reason: format!(
+                        "{} claims of {} reimbursed at {:.1} times the peer median (${:.0})",
+                        n,
+                        describe_key(k, ids),
+                        ratio,
+                        med
+                    ),
+                });
+            }
+        }
+        // identity signals from each beneficiary's remembered claims
+        let states: Vec<u8> = (0..self.providers.len() as u32)
+            .map(|p| self.provider_state(p))
+            .collect();
+        for (bi, list) in self.seen.iter().enumerate() {
+            if list.len() < 2 {
+                continue;
+            }
+            let mut by_day: Vec<&Seen> = list.iter().collect();
+            by_day.sort_by_key(|s| (s.start, s.provider));
+            // far apart on the same day
+            let mut flagged_day = None;
+            for w in by_day.windows(2) {
+                let [a, b] = w else { continue };
+                if a.start != b.start || a.provider == b.provider || flagged_day == Some(a.start) {
+                    continue;
+                }
+                let (sa, sb) = (
+                    states.get(a.provider as usize).copied().unwrap_or(0),
+                    states.get(b.provider as usize).copied().unwrap_or(0),
+                );
+                let km = ward_core::geo::state_distance_km(sa, sb);
+                if km.is_some_and(|km| km >= cfg.far_km) {
+                    flagged_day = Some(a.start);
+                    for s in [a, b] {
+                        late.push(Hit {
+                            rule: Rule::IdentityDistance,
+                            provider: s.provider,
+                            bene: Some(bi as u32),
+                            claim: Some(s.claim.to_string()),
+                            day: s.start,
+                            reason: format!(
+                                "beneficiary {} was seen on {} by providers {} and {}, about {:.0} km apart",
+                                ids.benes.name(bi as u32),
+                                date::format(a.start),
+                                ids.providers.name(a.provider),
+                                ids.providers.name(b.provider),
+                                km.unwrap_or_default()
+                            ),
+                        });
+                    }
+                }
+            }
+            // a burst of new providers
+            let mut first: Vec<(Day, u32)> = Vec::new();
+            for s in &by_day {
+                if !first.iter().any(|(_, p)| *p == s.provider) {
+                    first.push((s.start, s.provider));
+                }
+            }
+            let k = cfg.burst_providers.max(2) as usize;
+            if first.len() >= k {
+                let burst = first
+                    .windows(k)
+                    .find(|w| match (w.first(), w.last()) {
+                        (Some(a), Some(b)) => b.0 - a.0 < cfg.burst_days,
+                        _ => false,
+                    })
+                    .map(<[(Day, u32)]>::to_vec);
+                if let Some(w) = burst {
+                    let (from, to) = (w.first().map_or(0, |x| x.0), w.last().map_or(0, |x| x.0));
+                    for (day, prov) in &w {
+                        late.push(Hit {
+                            rule: Rule::IdentityBurst,
+                            provider: *prov,
+                            bene: Some(bi as u32),
+                            claim: None,
+                            day: *day,
+                            reason: format!(
+                                "beneficiary {} saw {} new providers between {} and {}",
+                                ids.benes.name(bi as u32),
+                                w.len(),
+                                date::format(from),
+                                date::format(to)
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        for h in &late {
+            if let Some(p) = self.providers.get_mut(h.provider as usize) {
+                p.hits[h.rule.index()] += 1;
+            }
+        }
+        self.hits.extend(late);
+        let mut out = std::mem::take(&mut self.hits);
+        out.sort_by(|a, b| {
+            (a.provider, a.rule, a.day, &a.claim).cmp(&(b.provider, b.rule, b.day, &b.claim))
+        });
+        out
+    }
+}
+
+/// A code key in words (`DRG 332 (inpatient)`).
+fn describe_key(k: u32, ids: &Ids) -> String {
+    let id = k & 0x0FFF_FFFF;
+    let kind = if k >> 28 & 1 == 1 {
+        "inpatient"
+    } else {
+        "outpatient"
+    };
+    match k >> 29 {
+        0 => format!("DRG {} ({kind})", ids.drgs.name(id)),
+        1 => format!("procedure {} ({kind})", ids.procedures.name(id)),
+        _ => format!("diagnosis {} ({kind})", ids.diagnoses.name(id)),
+    }
+}

@@ -1,0 +1,668 @@
+//! `ward fraud detect|train`, `ward eval fraud`, `ward bench fraud`: claims fraud detection
+//! over the claims contract (`docs/claims-format.md`).
+
+use crate::config::Config;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use ward_fraud::load::{self, Bene, ClaimReader, Ids, Kind};
+use ward_fraud::{Engine, Hit, RiskModel, Scored, Table};
+
+#[derive(Debug, Subcommand)]
+pub enum FraudCmd {
+    /// Run the claim rules and score every provider: writes `Provider,score,flag` per provider,
+    /// and optionally every finding and the providers' reasons as JSON lines.
+    #[command(after_help = "Examples:\n  ward sim claims --out claims/\n  \
+        ward fraud detect claims/ --out providers.csv --findings findings.jsonl\n  \
+        ward fraud detect claims/ --labels claims/labels.csv --report report.jsonl\n  \
+        ward fraud detect --inpatient Train_Inpatientdata.csv --outpatient Train_Outpatientdata.csv \\\n    \
+        --beneficiary Train_Beneficiarydata.csv --out providers.csv")]
+    Detect(DetectArgs),
+    /// Train the provider-risk model on labelled providers (`Provider,PotentialFraud`).
+    #[command(
+        after_help = "Example:\n  ward fraud train claims/ --labels claims/labels.csv --out fraud.model"
+    )]
+    Train(TrainArgs),
+}
+
+/// Where the claims are.
+#[derive(Debug, Args)]
+pub struct Inputs {
+    /// A folder with the contract's files: names holding `inpatient`, `outpatient`,
+    /// `beneficiary`, `exclusion` and `providers.csv` are picked up (labels: `labels.csv`).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Inpatient claims (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub inpatient: Vec<PathBuf>,
+    /// Outpatient claims (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub outpatient: Vec<PathBuf>,
+    /// Beneficiaries.
+    #[arg(long, value_name = "FILE")]
+    pub beneficiary: Option<PathBuf>,
+    /// Exclusion list (LEIE layout).
+    #[arg(long, value_name = "FILE")]
+    pub exclusions: Option<PathBuf>,
+    /// Provider directory (`Id,NPI,Kind,Specialty,State`).
+    #[arg(long, value_name = "FILE")]
+    pub providers: Option<PathBuf>,
+    /// Stop at the first bad row instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Provider labels: train on them (labelled providers are scored out of fold).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// A model from `ward fraud train` (without it and without labels: the peer-outlier score).
+    #[arg(long, value_name = "FILE", conflicts_with = "labels")]
+    pub model: Option<PathBuf>,
+    /// Where to write `Provider,score,flag` (highest score first).
+    #[arg(long, short, default_value = "providers.csv", value_name = "FILE")]
+    pub out: PathBuf,
+    /// Write every finding (rule, provider, beneficiary, claim, day, reason) as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub findings: Option<PathBuf>,
+    /// Write each provider's score, flag, rule counts and reasons as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Provider labels (`Provider,PotentialFraud`; default: labels.csv in the folder).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Where to write the model.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Provider labels (default: labels.csv in the folder).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+    /// Also score with this model, trained elsewhere (`ward fraud train`).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Folds of the cross-validation of the learned model (stratified, seeded).
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    pub cv: usize,
+    /// Fail (exit status 2) when a metric is below this (`name=value`, repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub min: Vec<String>,
+    /// Fail (exit status 2) when a metric is above this (`name=value`, repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub max: Vec<String>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Passes of the rules over the claims held in memory.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+}
+
+pub fn run(cmd: FraudCmd, cfg: &Config) -> Result<()> {
+    match cmd {
+        FraudCmd::Detect(a) => detect(&a, cfg),
+        FraudCmd::Train(a) => train(&a, cfg),
+    }
+}
+
+/// The files of one run.
+#[derive(Debug, Default)]
+struct Files {
+    inpatient: Vec<PathBuf>,
+    outpatient: Vec<PathBuf>,
+    beneficiary: Option<PathBuf>,
+    exclusions: Option<PathBuf>,
+    providers: Option<PathBuf>,
+    labels: Option<PathBuf>,
+}
+
+fn files(i: &Inputs) -> Result<Files> {
+    let mut f = Files {
+        inpatient: i.inpatient.clone(),
+        outpatient: i.outpatient.clone(),
+        beneficiary: i.beneficiary.clone(),
+        exclusions: i.exclusions.clone(),
+        providers: i.providers.clone(),
+        labels: None,
+    };
+    if let Some(dir) = &i.dir {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read the folder {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+            .collect();
+        names.sort();
+        for p in names {
+            let n = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            if n.contains("inpatient") {
+                f.inpatient.push(p);
+            } else if n.contains("outpatient") {
+                f.outpatient.push(p);
+            } else if n.contains("beneficiary") {
+                f.beneficiary.get_or_insert(p);
+            } else if n.contains("exclusion") || n.contains("leie") {
+                f.exclusions.get_or_insert(p);
+            } else if n == "providers.csv" {
+                f.providers.get_or_insert(p);
+            } else if n == "labels.csv" {
+                f.labels = Some(p);
+            }
+        }
+    }
+    if f.inpatient.is_empty() && f.outpatient.is_empty() {
+        bail!(
+            "no claims: give a folder holding inpatient/outpatient CSV files, or --inpatient / --outpatient"
+        );
+    }
+    Ok(f)
+}
+
+fn open(p: &Path) -> Result<BufReader<std::fs::File>> {
+    Ok(BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+    ))
+}
+
+/// Bad rows: reported (first few), counted, or the end of the run with --strict.
+#[derive(Debug, Default)]
+struct Bad {
+    n: usize,
+}
+
+impl Bad {
+    fn push(&mut self, e: &ward_fraud::FraudError, strict: bool) -> Result<()> {
+        if strict {
+            bail!("{e} (--strict stops at the first bad row)");
+        }
+        if self.n < 10 {
+            eprintln!("skipped: {e}");
+        }
+        self.n += 1;
+        Ok(())
+    }
+}
+
+/// What one pass over the claims gives.
+struct Pass {
+    ids: Ids,
+    engine: Engine,
+    hits: Vec<Hit>,
+    table: Table,
+    bad: usize,
+    seconds: f64,
+}
+
+fn pass(i: &Inputs, f: &Files, cfg: &Config) -> Result<Pass> {
+    let t = Instant::now();
+    let mut ids = Ids::default();
+    let mut bad = Bad::default();
+    let mut benes: Vec<Bene> = Vec::new();
+    if let Some(p) = &f.beneficiary {
+        let (n, errs) = load::read_benes(
+            open(p)?,
+            &p.display().to_string(),
+            &cfg.fraud.columns,
+            &mut ids,
+            &mut benes,
+        )?;
+        for e in &errs {
+            bad.push(e, i.strict)?;
+        }
+        eprintln!("{n} beneficiaries read");
+    }
+    let exclusions = match &f.exclusions {
+        Some(p) => {
+            let (m, no_npi, errs) = load::read_exclusions(open(p)?, &p.display().to_string())?;
+            for e in &errs {
+                bad.push(e, i.strict)?;
+            }
+            eprintln!(
+                "{} excluded NPIs read ({no_npi} exclusions without an NPI cannot be matched)",
+                m.len()
+            );
+            m
+        }
+        None => Default::default(),
+    };
+    let directory = match &f.providers {
+        Some(p) => {
+            let (m, errs) = load::read_directory(open(p)?, &p.display().to_string())?;
+            for e in &errs {
+                bad.push(e, i.strict)?;
+            }
+            m
+        }
+        None => Default::default(),
+    };
+    let mut engine = Engine::new(
+        cfg.fraud.rules.clone(),
+        benes,
+        &exclusions,
+        &directory,
+        &mut ids,
+    );
+    for (kind, list) in [
+        (Kind::Inpatient, &f.inpatient),
+        (Kind::Outpatient, &f.outpatient),
+    ] {
+        for p in list {
+            let name = p.display().to_string();
+            let mut r = ClaimReader::new(open(p)?, &name, kind, &cfg.fraud.columns)?;
+            let before = engine.claims;
+            while let Some(c) = r.next_claim(&mut ids) {
+                match c {
+                    Ok(c) => engine.observe(&c, &ids),
+                    Err(e) => bad.push(&e, i.strict)?,
+                }
+            }
+            eprintln!("{name}: {} claims", engine.claims - before);
+        }
+    }
+    let hits = engine.finish(&ids);
+    let table = ward_fraud::provider::table(&engine, &ids);
+    Ok(Pass {
+        ids,
+        engine,
+        hits,
+        table,
+        bad: bad.n,
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+fn read_labels(p: &Path) -> Result<load::HashMap<String, bool>> {
+    Ok(load::read_labels(open(p)?, &p.display().to_string())?)
+}
+
+/// Rows of the table with a label, and the labels.
+fn labelled(t: &Table, labels: &load::HashMap<String, bool>) -> (Vec<usize>, Vec<u32>) {
+    t.providers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| labels.get(p).map(|&l| (i, u32::from(l))))
+        .unzip()
+}
+
+const MODEL_FORMAT: &str = "ward-fraud-model 1";
+
+fn load_model(p: &Path) -> Result<RiskModel> {
+    let text =
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let (head, body) = text.split_once('\n').unwrap_or(("", ""));
+    if head != MODEL_FORMAT {
+        bail!("{}: not a ward fraud model ({MODEL_FORMAT})", p.display());
+    }
+    serde_json::from_str(body).with_context(|| format!("{}: damaged model file", p.display()))
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path)
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(())
+}
+
+/// Scores every provider: out of fold for labelled ones when `labels` are given.
+fn scores(
+    run: &Pass,
+    labels: Option<&load::HashMap<String, bool>>,
+    model: Option<&RiskModel>,
+    cfg: &Config,
+) -> Result<Vec<Scored>> {
+    let Some(labels) = labels else {
+        return Ok(ward_fraud::score(&run.table, model, cfg.fraud.threshold)?);
+    };
+    let (rows, y) = labelled(&run.table, labels);
+    if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
+        bail!("the labels need both fraudulent and honest providers among those with claims");
+    }
+    let x = run.table.x.select_rows(&rows);
+    let m = RiskModel::train(&x, &y)?;
+    let mut out = ward_fraud::score(&run.table, Some(&m), cfg.fraud.threshold)?;
+    // labelled providers: the score of a model that did not see them
+    let oof = ward_fraud::provider::oof_scores(&x, &y, 5, 5)?;
+    for (&i, s) in rows.iter().zip(oof) {
+        if let Some(o) = out.get_mut(i) {
+            o.score = s;
+            o.flag = s >= m.threshold;
+        }
+    }
+    Ok(out)
+}
+
+pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
+    let f = files(&a.inputs)?;
+    let run = pass(&a.inputs, &f, cfg)?;
+    let labels = a.labels.as_deref().map(read_labels).transpose()?;
+    let model = a.model.as_deref().map(load_model).transpose()?;
+    let mut scored = scores(&run, labels.as_ref(), model.as_ref(), cfg)?;
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (a, b) = (&scored[i], &scored[j]);
+        b.score
+            .total_cmp(&a.score)
+            .then(a.provider.cmp(&b.provider))
+    });
+    let mut csv = String::from("Provider,score,flag\n");
+    for &i in &order {
+        let s = &scored[i];
+        csv.push_str(&format!(
+            "{},{:.4},{}\n",
+            s.provider,
+            s.score,
+            u8::from(s.flag)
+        ));
+    }
+    write_atomic(&a.out, csv.as_bytes())?;
+    if let Some(p) = &a.findings {
+        let mut w = BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        );
+        for h in &run.hits {
+            let v = serde_json::json!({
+                "rule": h.rule.code(),
+                "provider": run.ids.providers.name(h.provider),
+                "beneficiary": h.bene.map(|b| run.ids.benes.name(b)),
+                "claim": h.claim,
+                "day": (h.day != 0).then(|| ward_fraud::date::format(h.day)),
+                "reason": h.reason,
+            });
+            writeln!(w, "{v}")?;
+        }
+        w.flush()?;
+    }
+    if let Some(p) = &a.report {
+        let mut w = BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        );
+        for &i in &order {
+            let s = &mut scored[i];
+            let pid = run.table.ids.get(i).copied().unwrap_or_default();
+            let rules: serde_json::Map<String, serde_json::Value> = run
+                .engine
+                .providers
+                .get(pid as usize)
+                .map(|p| {
+                    ward_fraud::rules::RULES
+                        .iter()
+                        .filter(|r| p.hits[r.index()] > 0)
+                        .map(|r| (r.code().to_string(), p.hits[r.index()].into()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let v = serde_json::json!({
+                "provider": s.provider,
+                "score": s.score,
+                "flag": s.flag,
+                "rules": rules,
+                "reasons": std::mem::take(&mut s.reasons),
+            });
+            writeln!(w, "{v}")?;
+        }
+        w.flush()?;
+    }
+    let flagged = scored.iter().filter(|s| s.flag).count();
+    eprintln!(
+        "{} claims, {} providers ({flagged} flagged), {} findings, {} bad rows skipped, {:.1} s; wrote {}",
+        run.engine.claims,
+        scored.len(),
+        run.hits.len(),
+        run.bad,
+        run.seconds,
+        a.out.display()
+    );
+    Ok(())
+}
+
+pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
+    let f = files(&a.inputs)?;
+    let lp = a
+        .labels
+        .clone()
+        .or(f.labels.clone())
+        .context("no labels: give --labels (Provider,PotentialFraud)")?;
+    let labels = read_labels(&lp)?;
+    let run = pass(&a.inputs, &f, cfg)?;
+    let (rows, y) = labelled(&run.table, &labels);
+    if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
+        bail!("the labels need both fraudulent and honest providers among those with claims");
+    }
+    let m = RiskModel::train(&run.table.x.select_rows(&rows), &y)?;
+    let body = serde_json::to_string(&m)?;
+    write_atomic(&a.out, format!("{MODEL_FORMAT}\n{body}").as_bytes())?;
+    eprintln!(
+        "trained on {} labelled providers ({} fraudulent); flag threshold {:.3}; wrote {}",
+        y.len(),
+        y.iter().filter(|&&v| v == 1).count(),
+        m.threshold,
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// ROC-AUC and the fraud class's precision, recall and F1 at the flags.
+fn figures(y: &[u32], scores: &[f32], flags: &[bool]) -> (f64, f64, f64, f64) {
+    let auc = ward_ml::metrics::roc_auc(y, scores).unwrap_or(f64::NAN);
+    let pred: Vec<u32> = flags.iter().map(|&f| u32::from(f)).collect();
+    let c = ward_ml::metrics::BinaryCounts::from_predictions(y, &pred);
+    match c {
+        Ok(c) => (auc, c.precision(), c.recall(), c.f1()),
+        Err(_) => (auc, f64::NAN, f64::NAN, f64::NAN),
+    }
+}
+
+pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
+    if a.cv < 2 {
+        bail!("--cv needs at least 2 folds");
+    }
+    let f = files(&a.inputs)?;
+    let lp = a
+        .labels
+        .clone()
+        .or(f.labels.clone())
+        .context("no labels: give --labels (Provider,PotentialFraud)")?;
+    let labels = read_labels(&lp)?;
+    let run = pass(&a.inputs, &f, cfg)?;
+    let (rows, y) = labelled(&run.table, &labels);
+    if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
+        bail!("the labels need both fraudulent and honest providers among those with claims");
+    }
+    let x = run.table.x.select_rows(&rows);
+    let mut figs: Vec<(&str, f64)> = Vec::new();
+    // without labels: the peer-outlier score
+    let un = ward_fraud::provider::outlier_scores(&run.table);
+    let us: Vec<f32> = rows
+        .iter()
+        .map(|&i| un.get(i).map_or(0.0, |s| s.0))
+        .collect();
+    let uf: Vec<bool> = us.iter().map(|&s| s >= cfg.fraud.threshold).collect();
+    let (auc, p, r, f1) = figures(&y, &us, &uf);
+    figs.extend([
+        ("outlier_roc_auc", auc),
+        ("outlier_precision", p),
+        ("outlier_recall", r),
+        ("outlier_f1", f1),
+    ]);
+    // the learned model, cross-validated: each fold's model sets its own threshold
+    let folds = ward_ml::cv::stratified_kfold(&y, a.cv, 17)?;
+    let mut s = vec![0f32; y.len()];
+    let mut fl = vec![false; y.len()];
+    for (k, fold) in folds.iter().enumerate() {
+        let yt: Vec<u32> = fold
+            .train
+            .iter()
+            .filter_map(|&i| y.get(i).copied())
+            .collect();
+        let m = RiskModel::train(&x.select_rows(&fold.train), &yt)?;
+        let p = m.predict(&x.select_rows(&fold.test))?;
+        for (&i, v) in fold.test.iter().zip(p) {
+            s[i] = v;
+            fl[i] = v >= m.threshold;
+        }
+        eprintln!("fold {}/{}: trained on {} providers", k + 1, a.cv, yt.len());
+    }
+    let (auc, p, r, f1) = figures(&y, &s, &fl);
+    figs.extend([
+        ("roc_auc", auc),
+        ("precision", p),
+        ("recall", r),
+        ("f1", f1),
+    ]);
+    if let Some(mp) = &a.model {
+        let m = load_model(mp)?;
+        let p = m.predict(&x)?;
+        let flags: Vec<bool> = p.iter().map(|&v| v >= m.threshold).collect();
+        let (auc, pr, r, f1) = figures(&y, &p, &flags);
+        figs.extend([
+            ("model_roc_auc", auc),
+            ("model_precision", pr),
+            ("model_recall", r),
+            ("model_f1", f1),
+        ]);
+    }
+    let fraud = y.iter().filter(|&&v| v == 1).count();
+    if a.json {
+        let obj: serde_json::Map<String, serde_json::Value> = figs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), serde_json::json!(v)))
+            .collect();
+        println!("{}", serde_json::Value::Object(obj));
+    } else {
+        println!(
+            "{} claims, {} labelled providers ({fraud} fraudulent), {} findings, {:.1} s",
+            run.engine.claims,
+            y.len(),
+            run.hits.len(),
+            run.seconds
+        );
+        for (k, v) in &figs {
+            println!("  {k:<20} {v:.4}");
+        }
+        println!(
+            "  (outlier_*: the peer-outlier score without labels, flagged at {:.2}; the rest: gradient-boosted trees, {}-fold cross-validation; model_*: the given model)",
+            cfg.fraud.threshold, a.cv
+        );
+    }
+    crate::phish::gates(&figs, &a.min, &a.max)
+}
+
+pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
+    let f = files(&a.inputs)?;
+    let mut ids = Ids::default();
+    let mut benes = Vec::new();
+    if let Some(p) = &f.beneficiary {
+        load::read_benes(
+            open(p)?,
+            &p.display().to_string(),
+            &cfg.fraud.columns,
+            &mut ids,
+            &mut benes,
+        )?;
+    }
+    let exclusions = match &f.exclusions {
+        Some(p) => load::read_exclusions(open(p)?, &p.display().to_string())?.0,
+        None => Default::default(),
+    };
+    let directory = match &f.providers {
+        Some(p) => load::read_directory(open(p)?, &p.display().to_string())?.0,
+        None => Default::default(),
+    };
+    // parse once into memory
+    let t = Instant::now();
+    let mut claims = Vec::new();
+    let mut bytes = 0u64;
+    for (kind, list) in [
+        (Kind::Inpatient, &f.inpatient),
+        (Kind::Outpatient, &f.outpatient),
+    ] {
+        for p in list {
+            bytes += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            let mut r =
+                ClaimReader::new(open(p)?, &p.display().to_string(), kind, &cfg.fraud.columns)?;
+            while let Some(c) = r.next_claim(&mut ids) {
+                if let Ok(c) = c {
+                    claims.push(c);
+                }
+            }
+        }
+    }
+    let parse = t.elapsed().as_secs_f64();
+    let n = claims.len() as f64;
+    println!(
+        "{} claims ({:.1} MB) parsed in {:.2} s: {:.0} claims/s",
+        claims.len(),
+        bytes as f64 / 1e6,
+        parse,
+        n / parse
+    );
+    let mut best = f64::INFINITY;
+    let mut best_finish = 0.0;
+    for _ in 0..a.repeat.max(1) {
+        let mut e = Engine::new(
+            cfg.fraud.rules.clone(),
+            benes.clone(),
+            &exclusions,
+            &directory,
+            &mut ids,
+        );
+        let t = Instant::now();
+        for c in &claims {
+            e.observe(c, &ids);
+        }
+        let rules = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let hits = e.finish(&ids);
+        let fin = t.elapsed().as_secs_f64();
+        std::hint::black_box(hits);
+        if rules < best {
+            best = rules;
+            best_finish = fin;
+        }
+    }
+    println!(
+        "rules, one thread (best of {}): {:.0} claims/s ({:.2} s), then {:.2} s for the whole-run signals (impossible days, overbilling, identity)",
+        a.repeat.max(1),
+        n / best,
+        best,
+        best_finish
+    );
+    if let Some(rss) = crate::bench::peak_rss() {
+        println!(
+            "peak memory {:.0} MB (the claims held in memory for the benchmark included)",
+            rss as f64 / 1e6
+        );
+    }
+    Ok(())
+}
