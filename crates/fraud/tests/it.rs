@@ -1,0 +1,5 @@
+//! ward-fraud integration tests.
+mod it {
+    mod load;
+    mod rules;
+}

@@ -1,0 +1,174 @@
+use ward_fraud::load::{self, ClaimReader, Ids, Kind, Mapping};
+use ward_fraud::rules::{Engine, Rule, RuleConfig};
+
+const HEAD: &str = "BeneID,ClaimID,ClaimStartDt,ClaimEndDt,Provider,InscClaimAmtReimbursed,AttendingPhysician,OperatingPhysician,OtherPhysician,AdmissionDt,DischargeDt,DiagnosisGroupCode,ClmDiagnosisCode_1,ClmProcedureCode_1,ClmProcedureCode_2\n";
+
+fn run(inpatient: &str, outpatient: &str) -> (Ids, Vec<ward_fraud::Hit>, Engine) {
+    let mut ids = Ids::default();
+    let benes = "BeneID,DOB,DOD,State\nB1,1940-01-01,,5\nB2,1940-01-01,2009-06-01,5\nB3,1940-01-01,,5\nB4,1940-01-01,,5\n";
+    let mut b = Vec::new();
+    load::read_benes(benes.as_bytes(), "b.csv", &Mapping::new(), &mut ids, &mut b).unwrap();
+    let leie = "NPI,EXCLTYPE,EXCLDATE,REINDATE\n2222222222,1128a1,20090301,20090601\n";
+    let (x, _, _) = load::read_exclusions(leie.as_bytes(), "l.csv").unwrap();
+    // PRV1 in California (5), PRV2 in California, PRV3 in New York (33), PRV4 in California
+    let dir = "Id,NPI,Kind,Specialty,State\nPRV1,1,organization,internal_medicine,5\nPRV2,2,organization,internal_medicine,5\nPRV3,3,organization,internal_medicine,33\nPRV4,4,organization,internal_medicine,5\nPHYX,2222222222,individual,surgery,5\n";
+    let (d, _) = load::read_directory(dir.as_bytes(), "d.csv").unwrap();
+    let mut e = Engine::new(RuleConfig::default(), b, &x, &d, &mut ids);
+    for (kind, text) in [(Kind::Inpatient, inpatient), (Kind::Outpatient, outpatient)] {
+        let full = format!("{HEAD}{text}");
+        let mut r = ClaimReader::new(full.as_bytes(), "c.csv", kind, &Mapping::new()).unwrap();
+        while let Some(c) = r.next_claim(&mut ids) {
+            e.observe(&c.unwrap(), &ids);
+        }
+    }
+    let hits = e.finish(&ids);
+    (ids, hits, e)
+}
+
+fn rules_of(hits: &[ward_fraud::Hit], claim: &str) -> Vec<Rule> {
+    hits.iter()
+        .filter(|h| h.claim.as_deref() == Some(claim))
+        .map(|h| h.rule)
+        .collect()
+}
+
+#[test]
+fn each_claim_rule_fires_with_a_reason_and_honest_look_alikes_do_not() {
+    let inpatient = "\
+B1,I1,2009-01-10,2009-01-15,PRV1,8000,PHY1,,,2009-01-10,2009-01-15,291,4280,,\n\
+B1,I2,2009-01-15,2009-01-20,PRV2,8000,PHY2,,,2009-01-15,2009-01-20,291,4280,,\n\
+B3,I3,2009-02-01,2009-02-10,PRV1,8000,PHY1,,,2009-02-01,2009-02-10,291,4280,,\n\
+B3,I4,2009-02-05,2009-02-08,PRV2,8000,PHY2,,,2009-02-05,2009-02-08,291,4280,,\n";
+    let outpatient = "\
+B1,O1,2009-03-01,2009-03-01,PRV1,100,PHY1,,,,,,4019,,\n\
+B1,O2,2009-03-01,2009-03-01,PRV1,100,PHY1,,,,,,4019,,\n\
+B1,O3,2009-03-08,2009-03-08,PRV1,100,PHY1,,,,,,4019,,\n\
+B2,O4,2009-07-01,2009-07-01,PRV2,100,PHY2,,,,,,4019,,\n\
+B2,O5,2009-05-01,2009-05-01,PRV2,100,PHY2,,,,,,4019,,\n\
+B3,O6,2009-04-01,2009-04-01,PRV2,900,PHY2,,,,,,715,8154,8159\n\
+B3,O7,2009-04-02,2009-04-02,PRV2,900,PHYX,,,,,,715,,\n\
+B3,O8,2009-07-02,2009-07-02,PRV2,900,PHYX,,,,,,715,,\n";
+    let (_, hits, _) = run(inpatient, outpatient);
+    // a transfer on the discharge day is not an overlap; a stay inside another is
+    assert!(rules_of(&hits, "I2").is_empty(), "{hits:#?}");
+    assert_eq!(rules_of(&hits, "I4"), [Rule::OverlappingStay]);
+    // the same visit twice is a duplicate; the same visit a week later is not
+    assert_eq!(rules_of(&hits, "O2"), [Rule::DuplicateClaim]);
+    assert!(rules_of(&hits, "O3").is_empty());
+    // after death, not before
+    assert_eq!(rules_of(&hits, "O4"), [Rule::AfterDeath]);
+    assert!(rules_of(&hits, "O5").is_empty());
+    assert_eq!(rules_of(&hits, "O6"), [Rule::Unbundling]);
+    // an excluded physician, inside the exclusion only
+    assert_eq!(rules_of(&hits, "O7"), [Rule::ExcludedProvider]);
+    assert!(rules_of(&hits, "O8").is_empty());
+    for h in &hits {
+        assert!(!h.reason.is_empty());
+    }
+    let why = hits
+        .iter()
+        .find(|h| h.rule == Rule::ExcludedProvider)
+        .unwrap();
+    assert!(
+        why.reason.contains("PHYX") && why.reason.contains("1128a1"),
+        "{}",
+        why.reason
+    );
+}
+
+#[test]
+fn impossible_days_overbilling_and_identity_signals_need_every_claim() {
+    let mut out = String::new();
+    // PHY9 bills 100 visits with one procedure each on one day: 75 hours
+    for i in 0..100 {
+        out.push_str(&format!(
+            "B{},V{i},2009-05-05,2009-05-05,PRV4,80,PHY9,,,,,,4019,8659,\n",
+            1 + i % 4
+        ));
+    }
+    // peers bill diagnosis 7802 at about $100; PRV3 at $1,000
+    for i in 0..40 {
+        out.push_str(&format!(
+            "B1,P{i},2009-06-{:02},2009-06-{:02},PRV1,{},PHY1,,,,,,7802,,\n",
+            1 + i % 28,
+            1 + i % 28,
+            90 + i % 20
+        ));
+    }
+    for i in 0..4 {
+        out.push_str(&format!(
+            "B3,Q{i},2009-08-{:02},2009-08-{:02},PRV3,1000,PHY3,,,,,,7802,,\n",
+            1 + i,
+            1 + i
+        ));
+    }
+    // B4: seen in California and New York on one day
+    out.push_str("B4,D1,2009-09-09,2009-09-09,PRV1,60,PHY1,,,,,,4019,,\nB4,D2,2009-09-09,2009-09-09,PRV3,60,PHY3,,,,,,4019,,\n");
+    // B2 (alive until June): five new providers in ten days
+    for (i, p) in ["PRV1", "PRV2", "PRV3", "PRV4", "PRV5"].iter().enumerate() {
+        out.push_str(&format!(
+            "B2,U{i},2009-01-{:02},2009-01-{:02},{p},50,PHY1,,,,,,4019,,\n",
+            10 + 2 * i,
+            10 + 2 * i
+        ));
+    }
+    let (ids, hits, e) = run("", &out);
+    let of = |r: Rule| hits.iter().filter(|h| h.rule == r).collect::<Vec<_>>();
+    let day = of(Rule::ImpossibleDay);
+    assert_eq!(day.len(), 1, "{day:#?}");
+    assert!(
+        day[0].reason.contains("PHY9") && day[0].reason.contains("75.0 hours"),
+        "{}",
+        day[0].reason
+    );
+    let over = of(Rule::Overbilling);
+    assert_eq!(over.len(), 1, "{over:#?}");
+    assert_eq!(ids.providers.name(over[0].provider), "PRV3");
+    let far = of(Rule::IdentityDistance);
+    assert_eq!(far.len(), 2, "{far:#?}");
+    assert!(far[0].reason.contains("km apart"));
+    let burst = of(Rule::IdentityBurst);
+    assert_eq!(burst.len(), 5, "{burst:#?}");
+    // counts reach the providers
+    let p3 = ids.providers.get("PRV3").unwrap() as usize;
+    assert_eq!(e.providers[p3].hits[Rule::Overbilling.index()], 1);
+    // and the provider table has one row per provider with claims
+    let t = ward_fraud::provider::table(&e, &ids);
+    assert_eq!(t.x.n_rows(), 5);
+    assert_eq!(t.x.n_cols(), ward_fraud::provider::FEATURES.len());
+    let s = ward_fraud::score(&t, None, 0.5).unwrap();
+    assert!(s.iter().all(|s| (0.0..=1.0).contains(&s.score)));
+}
+
+#[test]
+fn memory_per_beneficiary_is_bounded() {
+    let cfg = RuleConfig {
+        bene_memory: 4,
+        ..RuleConfig::default()
+    };
+    let mut ids = Ids::default();
+    let mut e = Engine::new(
+        cfg,
+        Vec::new(),
+        &Default::default(),
+        &Default::default(),
+        &mut ids,
+    );
+    let mut text = String::from(HEAD);
+    for i in 0..200 {
+        text.push_str(&format!(
+            "B1,C{i},2009-01-01,2009-01-01,PRV1,{i},PHY1,,,,,,4019,,\n"
+        ));
+    }
+    let mut r =
+        ClaimReader::new(text.as_bytes(), "c.csv", Kind::Outpatient, &Mapping::new()).unwrap();
+    while let Some(c) = r.next_claim(&mut ids) {
+        e.observe(&c.unwrap(), &ids);
+    }
+    assert_eq!(e.claims, 200);
+    assert!(
+        e.finish(&ids)
+            .iter()
+            .all(|h| h.rule != Rule::DuplicateClaim)
+    );
+}
