@@ -15,6 +15,7 @@
 
 mod attack;
 mod benign;
+pub mod claims;
 pub mod ehr;
 mod emit;
 mod hospital;

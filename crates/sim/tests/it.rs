@@ -820,3 +820,8 @@ fn full_scale_day_has_realistic_volume() {
 
 #[path = "it/ehr.rs"]
 mod ehr;
+
+// ---------------------------------------------------------------- claims
+
+#[path = "it/claims.rs"]
+mod claims;
