@@ -1,4 +1,4 @@
-//! `ward sim net`, `ward demo` and `ward alerts`: the simulated hospital, the end-to-end demo on
+//! `ward sim net|ehr|claims`, `ward demo` and `ward alerts`: the simulated hospital, the end-to-end demo on
 //! it, and a look into the store.
 
 use crate::config::Config;
@@ -28,6 +28,134 @@ pub enum SimCmd {
         after_help = "Examples:\n  ward sim ehr --out ehr/\n  ward sim ehr --patients 1000000 --users 50000 --encounters 5000000 --out big/"
     )]
     Ehr(EhrSimArgs),
+    /// Simulate Medicare-style claims with labelled provider fraud: inpatient.csv,
+    /// outpatient.csv, beneficiary.csv (the Kaggle layout), providers.csv, exclusions.csv (the
+    /// LEIE layout), labels.csv and truth.csv (docs/claims-format.md).
+    #[command(
+        after_help = "Examples:\n  ward sim claims --out claims/\n  ward sim claims --beneficiaries 250000 --providers 5000 --out big/   # about 1.1M claims\n  ward sim claims --params claims-sim.toml --seed 7 --fraud-share 0.2 --out other/"
+    )]
+    Claims(ClaimsSimArgs),
+}
+
+/// `ward sim claims` options.
+#[derive(Debug, Args)]
+pub struct ClaimsSimArgs {
+    /// Output folder (created if missing).
+    #[arg(long, short, default_value = "ward-claims-sim", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Every simulation parameter (TOML: seed, start, days, beneficiaries, providers,
+    /// outpatient_per_year, inpatient_per_year, fraud_share, fraud_intensity, scheme_weights,
+    /// ...; see crates/sim/README.md); the flags below override it.
+    #[arg(long, value_name = "FILE")]
+    pub params: Option<PathBuf>,
+    /// Seed: the same seed gives byte-identical files [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Beneficiaries [default: 20000, about 86,000 claims a year].
+    #[arg(long)]
+    pub beneficiaries: Option<u32>,
+    /// Provider organisations [default: 1000].
+    #[arg(long)]
+    pub providers: Option<u32>,
+    /// Days of claims from the start date [default: 365].
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Share of providers that commit fraud [default: 0.10].
+    #[arg(long)]
+    pub fraud_share: Option<f64>,
+}
+
+/// `ward sim claims`: simulate, write the seven files, print a summary.
+fn sim_claims(args: ClaimsSimArgs) -> Result<()> {
+    use ward_sim::claims::{ClaimsSimConfig, ClaimsWriters, FILES, generate, write_all};
+    let mut cfg = match &args.params {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            toml::from_str::<ClaimsSimConfig>(&text).with_context(|| {
+                format!("{}: not a valid simulation parameter file", p.display())
+            })?
+        }
+        None => ClaimsSimConfig::default(),
+    };
+    if let Some(v) = args.seed {
+        cfg.seed = v;
+    }
+    if let Some(v) = args.beneficiaries {
+        cfg.beneficiaries = v;
+    }
+    if let Some(v) = args.providers {
+        cfg.providers = v;
+    }
+    if let Some(v) = args.days {
+        cfg.days = v;
+    }
+    if let Some(v) = args.fraud_share {
+        cfg.fraud_share = v;
+    }
+    cfg.validate()?;
+    let clock = std::time::Instant::now();
+    let sim = generate(&cfg);
+    let generated = clock.elapsed().as_secs_f64();
+    let dir = &args.out;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    // each file is written under a temporary name and renamed once all are complete, so a
+    // failed run never leaves a half-written file under a contract name
+    let tmp = |name: &str| dir.join(format!(".{name}.tmp"));
+    let mut w = ClaimsWriters {
+        inpatient: create(&tmp(FILES[0]))?,
+        outpatient: create(&tmp(FILES[1]))?,
+        beneficiary: create(&tmp(FILES[2]))?,
+        providers: create(&tmp(FILES[3]))?,
+        exclusions: create(&tmp(FILES[4]))?,
+        labels: create(&tmp(FILES[5]))?,
+        truth: create(&tmp(FILES[6]))?,
+    };
+    let written = write_all(&sim, &mut w).and_then(|()| {
+        for f in [
+            w.inpatient,
+            w.outpatient,
+            w.beneficiary,
+            w.providers,
+            w.exclusions,
+            w.labels,
+            w.truth,
+        ] {
+            f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        }
+        Ok(())
+    });
+    if let Err(e) = written {
+        for name in FILES {
+            let _ = std::fs::remove_file(tmp(name));
+        }
+        return Err(e).with_context(|| format!("cannot write to {}", dir.display()));
+    }
+    for name in FILES {
+        std::fs::rename(tmp(name), dir.join(name))
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+    }
+    let s = sim.summary();
+    println!(
+        "{}: {} claims ({} inpatient, {} outpatient) of {} beneficiaries at {} providers, {} fraudulent \
+         ({} fraudulent claims); schemes (claims/providers): {} (generated in {generated:.1} s, written in {:.1} s)",
+        dir.display(),
+        s.inpatient + s.outpatient,
+        s.inpatient,
+        s.outpatient,
+        s.beneficiaries,
+        s.providers,
+        s.fraudulent_providers,
+        s.fraudulent_claims,
+        s.by_scheme
+            .iter()
+            .map(|(k, (rows, providers))| format!("{} {rows}/{providers}", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        clock.elapsed().as_secs_f64() - generated
+    );
+    Ok(())
 }
 
 /// `ward sim ehr` options.
@@ -204,6 +332,7 @@ pub fn sim(cmd: SimCmd) -> Result<()> {
     let args = match cmd {
         SimCmd::Net(args) => args,
         SimCmd::Ehr(args) => return sim_ehr(args),
+        SimCmd::Claims(args) => return sim_claims(args),
     };
     let cfg = args.sim.config(args.sim.seed)?;
     let out = ward_sim::generate(&cfg);

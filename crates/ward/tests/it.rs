@@ -882,6 +882,8 @@ mod serve_pipeline;
 
 #[path = "it/ehr.rs"]
 mod ehr;
+#[path = "it/sim_claims.rs"]
+mod sim_claims;
 #[path = "it/respond.rs"]
 mod respond;
 
