@@ -10,7 +10,7 @@ use ward_ml::Matrix;
 use ward_ml::gbdt::{Gbdt, GbdtParams};
 
 /// The provider features, in the order of a row.
-pub const FEATURES: [&str; 30] = [
+pub const FEATURES: [&str; 31] = [
     "claims_log",
     "beneficiaries_log",
     "claims_per_beneficiary",
@@ -30,24 +30,39 @@ pub const FEATURES: [&str; 30] = [
     "shared_with_flagged",
     "deductible_share",
     "beneficiary_states",
-    "rate_excluded_provider",
-    "rate_after_death",
-    "rate_overlapping_stay",
-    "rate_duplicate_claim",
-    "rate_impossible_day",
-    "rate_unbundling",
-    "rate_overbilling",
-    "rate_identity_distance",
-    "rate_identity_burst",
-    "rules_fired",
+    "excess_excluded_provider",
+    "excess_after_death",
+    "excess_overlapping_stay",
+    "excess_duplicate_claim",
+    "excess_impossible_day",
+    "excess_unbundling",
+    "excess_overbilling",
+    "excess_identity_distance",
+    "excess_identity_burst",
+    "rules_in_excess",
     "claims_per_day",
+    "over_peers_share",
 ];
 
-/// Index of the first rule-rate feature.
-const RATE0: usize = 19;
+/// Index of the first rule-excess feature.
+const EXCESS0: usize = 19;
+
+/// How surprising `k` hits are where `expected` were due (the Poisson log-likelihood ratio,
+/// in nats; 0 when no more than expected): about 3 at p = 0.01, about 5 at p = 0.001.
+fn excess(k: f64, expected: f64) -> f64 {
+    let e = expected.max(1e-9);
+    if k <= e {
+        0.0
+    } else {
+        k * (k / e).ln() - k + e
+    }
+}
+
+/// Surprise at which a rule counts as in excess for a provider.
+const IN_EXCESS: f64 = 5.0;
 
 /// Features where a high value (against peers) is suspicious, for the peer-outlier score.
-const OUTLIER: [&str; 9] = [
+const OUTLIER: [&str; 10] = [
     "claims_per_beneficiary",
     "mean_amount_log",
     "diagnoses_per_claim",
@@ -57,6 +72,7 @@ const OUTLIER: [&str; 9] = [
     "busiest_day_ratio",
     "shared_with_flagged",
     "claims_per_day",
+    "over_peers_share",
 ];
 
 /// How strongly one hit of each rule speaks for fraud in the peer-outlier score (the share
@@ -93,20 +109,33 @@ pub fn table(engine: &Engine, ids: &crate::load::Ids) -> Table {
             continue;
         }
         let c = centroid.entry(spec(pi as u32)).or_default();
-        for (k, (n, _)) in &a.codes {
-            *c.entry(*k).or_default() += f64::from(*n) / f64::from(a.claims);
+        for (k, st) in &a.codes {
+            *c.entry(*k).or_default() += f64::from(st.n) / f64::from(a.claims);
         }
         *members.entry(spec(pi as u32)).or_default() += 1.0;
     }
     // peer mean amount per code (for amount vs peers)
     let mut code_sum: HashMap<u32, (f64, f64)> = HashMap::new();
     for a in aggs {
-        for (k, (n, s)) in &a.codes {
+        for (k, st) in &a.codes {
             let e = code_sum.entry(*k).or_default();
-            e.0 += f64::from(*n);
-            e.1 += s;
+            e.0 += f64::from(st.n);
+            e.1 += st.sum;
         }
     }
+    // each rule's rate over the whole run: the baseline a provider's hits are measured against
+    let total: f64 = aggs
+        .iter()
+        .map(|a| f64::from(a.claims))
+        .sum::<f64>()
+        .max(1.0);
+    let base: Vec<f64> = RULES
+        .iter()
+        .map(|r| {
+            let hits: f64 = aggs.iter().map(|a| f64::from(a.hits[r.index()])).sum();
+            (hits + 1.0) / total
+        })
+        .collect();
     // providers with any rule hit, and which beneficiaries they saw
     let flagged: Vec<bool> = aggs.iter().map(|a| a.hits.iter().any(|&h| h > 0)).collect();
     let mut bene_flagged: HashMap<u32, u32> = HashMap::new();
@@ -130,8 +159,8 @@ pub fn table(engine: &Engine, ids: &crate::load::Ids) -> Table {
         let m = members.get(&sp).copied().unwrap_or(1.0);
         let distance = centroid.get(&sp).map_or(0.0, |c| {
             let (mut dot, mut na, mut nc) = (0.0, 0.0, 0.0);
-            for (k, (cnt, _)) in &a.codes {
-                let v = f64::from(*cnt) / n;
+            for (k, st) in &a.codes {
+                let v = f64::from(st.n) / n;
                 dot += v * c.get(k).copied().unwrap_or(0.0) / m;
                 na += v * v;
             }
@@ -146,16 +175,16 @@ pub fn table(engine: &Engine, ids: &crate::load::Ids) -> Table {
         });
         let mut ratio_sum = 0.0;
         let mut ratio_n = 0.0;
-        for (k, (cnt, s)) in &a.codes {
+        for (k, st) in &a.codes {
+            let (cnt, s) = (f64::from(st.n), st.sum);
             if let Some((pn, ps)) = code_sum.get(k)
-                && *pn > f64::from(*cnt)
+                && *pn > cnt
             {
                 // peers without this provider
-                let peer_mean = (ps - s) / (pn - f64::from(*cnt));
+                let peer_mean = (ps - s) / (pn - cnt);
                 if peer_mean > 0.0 {
-                    ratio_sum +=
-                        f64::from(*cnt) * ((s / f64::from(*cnt)).max(1.0) / peer_mean).ln();
-                    ratio_n += f64::from(*cnt);
+                    ratio_sum += cnt * ((s / cnt).max(1.0) / peer_mean).ln();
+                    ratio_n += cnt;
                 }
             }
         }
@@ -208,21 +237,88 @@ pub fn table(engine: &Engine, ids: &crate::load::Ids) -> Table {
             },
             a.states.len() as f64,
         ];
+        let mut in_excess = 0.0;
         for r in RULES {
-            row.push(f64::from(a.hits[r.index()]) / n);
+            let e = excess(
+                f64::from(a.hits[r.index()]),
+                n * base.get(r.index()).copied().unwrap_or(0.0),
+            );
+            if e >= IN_EXCESS {
+                in_excess += 1.0;
+            }
+            row.push(e.ln_1p());
         }
-        row.push(a.hits.iter().filter(|&&h| h > 0).count() as f64);
+        row.push(in_excess);
         row.push(n / days);
+        row.push(f64::from(a.over_peers) / n);
         let row: Vec<f32> = row.iter().map(|v| *v as f32).collect();
         x.push_row(&row);
         providers.push(ids.providers.name(pi as u32).to_string());
         pids.push(pi as u32);
     }
+    relative(&mut x);
     Table {
         providers,
         ids: pids,
         x,
     }
+}
+
+/// Volume, amount and mix features that depend on the payer's size, prices and period.
+const LOG_RELATIVE: [&str; 4] = [
+    "claims_log",
+    "beneficiaries_log",
+    "mean_amount_log",
+    "mean_inpatient_amount_log",
+];
+const RATIO_RELATIVE: [&str; 11] = [
+    "claims_per_beneficiary",
+    "mean_stay_days",
+    "diagnoses_per_claim",
+    "procedures_per_claim",
+    "physicians_per_claim",
+    "chronic_per_claim",
+    "mean_age",
+    "busiest_day_ratio",
+    "beneficiary_states",
+    "claims_per_day",
+    "code_mix_distance",
+];
+
+/// Expresses the size-dependent features against the median provider of the same run (a
+/// difference of logs, or the log of the ratio), so that a model trained on one payer's
+/// claims reads another's on the same scale. Shares and rule rates stay as they are.
+fn relative(x: &mut Matrix) {
+    let cols = x.n_cols();
+    let mut data = std::mem::replace(x, Matrix::with_cols(cols)).into_vec();
+    let median = |data: &[f32], j: usize| {
+        let mut v: Vec<f32> = data
+            .chunks(cols)
+            .filter_map(|r| r.get(j).copied())
+            .filter(|v| v.is_finite())
+            .collect();
+        v.sort_by(f32::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    for name in LOG_RELATIVE {
+        let j = feature_index(name);
+        let m = median(&data, j);
+        for r in data.chunks_mut(cols) {
+            if let Some(v) = r.get_mut(j) {
+                *v -= m;
+            }
+        }
+    }
+    for name in RATIO_RELATIVE {
+        let j = feature_index(name);
+        let m = median(&data, j).max(1e-6);
+        for r in data.chunks_mut(cols) {
+            if let Some(v) = r.get_mut(j) {
+                *v = (v.max(0.0) + m * 0.01).ln() - (m * 1.01).ln();
+            }
+        }
+    }
+    *x = Matrix::from_vec(data, cols).unwrap_or_else(|| Matrix::with_cols(cols));
 }
 
 /// A provider's score and the reasons behind it.
@@ -277,14 +373,17 @@ pub fn outlier_scores(t: &Table) -> Vec<(f32, Vec<String>)> {
             let mut reasons: Vec<(f32, String)> = Vec::new();
             let mut clean = 1.0f32;
             for r in RULES {
-                let rate = row.get(RATE0 + r.index()).copied().unwrap_or(0.0);
-                if rate > 0.0 {
-                    // the evidence of a rule grows with the share of claims it hit
-                    let s = rule_weight(r) * (rate * 20.0).clamp(0.3, 1.0);
+                // the evidence of a rule grows with how far its hits exceed the run's rate
+                let e = f64::from(row.get(EXCESS0 + r.index()).copied().unwrap_or(0.0)).exp_m1();
+                if e > 0.0 {
+                    let s = rule_weight(r) * (1.0 - (-e / IN_EXCESS).exp()) as f32;
                     clean *= 1.0 - s;
                     reasons.push((
                         s,
-                        format!("rule {}: {:.1}% of claims", r.code(), rate * 100.0),
+                        format!(
+                            "rule {}: more findings than the run's rate predicts (surprise {e:.1})",
+                            r.code()
+                        ),
                     ));
                 }
             }
@@ -326,12 +425,12 @@ pub struct RiskModel {
 /// The tree settings of the provider model.
 pub fn params() -> GbdtParams {
     GbdtParams {
-        n_rounds: 300,
-        learning_rate: 0.05,
-        max_leaves: 15,
-        min_samples_leaf: 10,
+        n_rounds: 400,
+        learning_rate: 0.03,
+        max_leaves: 7,
+        min_samples_leaf: 20,
         subsample: 0.8,
-        colsample: 0.8,
+        colsample: 0.5,
         seed: 11,
         ..GbdtParams::default()
     }

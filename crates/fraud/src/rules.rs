@@ -43,20 +43,21 @@ pub struct RuleConfig {
     pub bene_memory: usize,
 }
 
-/// The stand-in unbundling list: ICD-9-CM procedure codes where the second is part of the
-/// first (a real deployment loads the payer's edit list instead).
+/// The stand-in unbundling list: ICD-9-CM procedure codes `(comprehensive, component)` where
+/// the second is part of the first (the same list as the simulator's; a real deployment loads
+/// the payer's edit list instead).
 pub fn default_unbundling() -> Vec<(String, String)> {
     [
-        ("8154", "8159"),
-        ("8151", "8159"),
-        ("3612", "3606"),
-        ("3615", "3606"),
-        ("4523", "4525"),
-        ("0066", "3722"),
-        ("3722", "8855"),
-        ("5123", "5122"),
-        ("6849", "6841"),
-        ("8152", "8159"),
+        ("8154", "8026"),
+        ("8154", "806"),
+        ("8154", "8086"),
+        ("8151", "7785"),
+        ("3723", "3721"),
+        ("3723", "3722"),
+        ("4523", "4524"),
+        ("4516", "4513"),
+        ("4443", "4513"),
+        ("5123", "5421"),
     ]
     .iter()
     .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
@@ -208,12 +209,50 @@ pub struct ProviderAgg {
     pub age_sum: f64,
     /// Claims with a known age.
     pub aged: u32,
-    /// Claims per code key (DRG, first procedure or first diagnosis) and their amounts.
-    pub codes: HashMap<u32, (u32, f64)>,
+    /// Claims per code key (DRG, first procedure or first diagnosis): count, amount and a
+    /// coarse histogram of the amounts.
+    pub codes: HashMap<u32, CodeStats>,
     /// Rule hits, by [`Rule::index`].
     pub hits: [u32; RULES.len()],
     /// Claims per day of service (to find the busiest).
     pub per_day: HashMap<Day, u32>,
+    /// Claims at `overbilling_ratio` times the peer median of their code or more (set when
+    /// the run finishes).
+    pub over_peers: u32,
+}
+
+/// A provider's claims of one code key.
+#[derive(Debug, Clone)]
+pub struct CodeStats {
+    /// Claims.
+    pub n: u32,
+    /// Amount reimbursed.
+    pub sum: f64,
+    /// Claims per amount bin (a quarter of a doubling each, from $1).
+    pub bins: Box<[u16; COARSE]>,
+}
+
+impl Default for CodeStats {
+    fn default() -> Self {
+        Self {
+            n: 0,
+            sum: 0.0,
+            bins: Box::new([0; COARSE]),
+        }
+    }
+}
+
+/// Coarse amount bins: a quarter of a doubling each, $1 to about $16,000,000.
+pub const COARSE: usize = 96;
+
+/// The coarse bin of an amount.
+fn coarse(v: f32) -> usize {
+    ((v.max(1.0).log2() * 4.0) as usize).min(COARSE - 1)
+}
+
+/// The lowest amount of a coarse bin.
+fn coarse_floor(b: usize) -> f32 {
+    2f32.powf(b as f32 / 4.0)
 }
 
 /// Key of a code for peer comparison: kind, and the DRG, first procedure or first diagnosis.
@@ -437,8 +476,11 @@ impl Engine {
             }
             if let Some(k) = key {
                 let e = p.codes.entry(k).or_default();
-                e.0 += 1;
-                e.1 += f64::from(c.amount);
+                e.n += 1;
+                e.sum += f64::from(c.amount);
+                if let Some(b) = e.bins.get_mut(coarse(c.amount)) {
+                    *b = b.saturating_add(1);
+                }
             }
         }
         if let Some(k) = key {
@@ -633,28 +675,43 @@ impl Engine {
                 });
             }
         }
-        // overbilling against the peer median of each code
+        // overbilling: claims at a multiple of the peer median of their code
         let medians: HashMap<u32, (f32, u32)> = self
             .peers
             .iter()
             .map(|(k, h)| (*k, (h.median(), h.n)))
             .collect();
-        for (pi, p) in self.providers.iter().enumerate() {
-            let mut worst: Option<(f32, u32, u32, f32)> = None;
-            for (k, (n, sum)) in &p.codes {
+        for (pi, p) in self.providers.iter_mut().enumerate() {
+            let mut over = 0u32;
+            // the code with the most claims over: (key, claims over, peer median)
+            let mut worst: Option<(u32, u32, f32)> = None;
+            let mut keys: Vec<&u32> = p.codes.keys().collect();
+            keys.sort_unstable();
+            for k in keys {
+                let Some(st) = p.codes.get(k) else { continue };
                 let Some(&(med, peers)) = medians.get(k) else {
                     continue;
                 };
-                if *n < cfg.min_provider_claims || peers < cfg.min_peer_claims || med <= 0.0 {
+                if peers < cfg.min_peer_claims || med <= 0.0 {
                     continue;
                 }
-                let mean = (*sum / f64::from(*n)) as f32;
-                let ratio = mean / med;
-                if ratio >= cfg.overbilling_ratio && worst.is_none_or(|w| ratio > w.0) {
-                    worst = Some((ratio, *k, *n, med));
+                let cut = med * cfg.overbilling_ratio;
+                let n: u32 = st
+                    .bins
+                    .iter()
+                    .enumerate()
+                    .filter(|(b, _)| coarse_floor(*b) >= cut)
+                    .map(|(_, c)| u32::from(*c))
+                    .sum();
+                over += n;
+                if n > 0 && worst.is_none_or(|w| n > w.1) {
+                    worst = Some((*k, n, med));
                 }
             }
-            if let Some((ratio, k, n, med)) = worst {
+            p.over_peers = over;
+            if over >= cfg.min_provider_claims
+                && let Some((k, n, med)) = worst
+            {
                 late.push(Hit {
                     rule: Rule::Overbilling,
                     provider: pi as u32,
@@ -662,11 +719,9 @@ impl Engine {
                     claim: None,
                     day: 0,
                     reason: format!(
-                        "{} claims of {} reimbursed at {:.1} times the peer median (${:.0})",
-                        n,
+                        "{over} claims reimbursed at {:.0} times the peer median of their code or more ({n} of {}, whose median is ${med:.0})",
+                        cfg.overbilling_ratio,
                         describe_key(k, ids),
-                        ratio,
-                        med
                     ),
                 });
             }
