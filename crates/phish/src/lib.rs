@@ -128,7 +128,7 @@ impl Default for Thresholds {
 /// The magic string of a model file.
 pub const MODEL_FORMAT: &str = "ward-phish-model";
 /// The model file version this build writes and reads.
-pub const MODEL_VERSION: u32 = 2;
+pub const MODEL_VERSION: u32 = 3;
 
 /// A trained phishing model: the text model, optionally the URL model, the combiner and the
 /// verdict thresholds.

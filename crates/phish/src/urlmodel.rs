@@ -1,12 +1,15 @@
 //! The URL model: judges a URL from its string alone (no page is fetched, no DNS is asked).
 //!
-//! Two learners, stacked:
+//! Learners, stacked:
 //! - a logistic regression over hashed character 3- to 5-grams of the lower-cased URL
-//!   ([`CharModel`]);
+//!   ([`CharModel`]), and another over the path and query alone ([`path_grams`]);
+//! - naive-Bayes log-count ratios of the URL's grams ([`NbModel`]);
+//! - label counts of the URL's registrable domain, host, TLD and first path segment
+//!   ([`PartCounts`]: domains recur, a free host's subdomains most of all);
 //! - gradient-boosted trees ([`ward_ml::gbdt::Gbdt`]) over hand-made features of the URL's
-//!   parts ([`FEATURES`]) plus the character model's score. In training the character score
-//!   comes from models that did not see the URL (out-of-fold), so the trees learn how far to
-//!   trust it on unseen URLs.
+//!   parts ([`FEATURES`]) plus the scores above ([`STACKED`]). In training those scores come
+//!   from models that did not see the URL (out-of-fold), so the trees learn how far to trust
+//!   them on unseen URLs.
 
 use crate::error::PhishError;
 use crate::url::{self, Parsed};
@@ -14,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use ward_ml::Matrix;
 use ward_ml::gbdt::{Gbdt, GbdtParams};
 
-/// Names of the hand-made features, in the order of [`features`]' row (the character model's
-/// score is appended after them).
+/// Names of the hand-made features, in the order of [`features`]' row (the stacked scores,
+/// [`STACKED`], are appended after them).
 pub const FEATURES: &[&str] = &[
     "length",
     "host_length",
@@ -243,6 +246,166 @@ pub fn char_grams(raw: &str) -> Vec<u32> {
     out
 }
 
+/// Hashed character n-grams (3 to 5) of a URL's lower-cased path and query, and its words,
+/// each once: a second view for a second [`CharModel`], blind to the host.
+pub fn path_grams(raw: &str) -> Vec<u32> {
+    use crate::text::hash_parts;
+    let lower = raw.trim().to_lowercase();
+    let rest = url::parse(&lower).map_or(lower, |p| p.rest);
+    let s = format!("^{rest}$");
+    let bounds: Vec<usize> = s
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(s.len()))
+        .collect();
+    let chars = bounds.len() - 1;
+    let mut out = Vec::with_capacity(chars * 3 + 8);
+    for (n, tag) in [(3, "3"), (4, "4"), (5, "5")] {
+        for i in 0..chars.saturating_sub(n - 1) {
+            if let (Some(&a), Some(&b)) = (bounds.get(i), bounds.get(i + n)) {
+                out.push(hash_parts(&["r", tag, s.get(a..b).unwrap_or_default()]));
+            }
+        }
+    }
+    for w in rest
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        out.push(hash_parts(&["r", "p:", w]));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Naive-Bayes log-count ratios of grams (NBSVM's `r`): each gram's log-odds of appearing in
+/// a phishing URL rather than a legitimate one, smoothed; a URL's score is their sum over its
+/// grams (scaled like [`CharModel`]'s) plus the prior log-odds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NbModel {
+    #[serde(with = "crate::model::sorted")]
+    ratios: crate::model::IdMap<f32>,
+    bias: f32,
+}
+
+/// Smoothing of [`NbModel`]'s counts.
+const NB_ALPHA: f32 = 0.5;
+
+impl NbModel {
+    /// Counts the grams of (grams, is_phishing) pairs.
+    pub fn train(data: &[(Vec<u32>, bool)]) -> Self {
+        let mut counts: crate::model::IdMap<[u32; 2]> = Default::default();
+        let mut n = [0f32; 2];
+        for (grams, y) in data {
+            let c = usize::from(*y);
+            if let Some(v) = n.get_mut(c) {
+                *v += 1.0;
+            }
+            for g in grams {
+                if let Some(v) = counts.entry(*g).or_insert([0, 0]).get_mut(c) {
+                    *v += 1;
+                }
+            }
+        }
+        let [legit, phish] = n;
+        let ratios = counts
+            .into_iter()
+            .map(|(g, [l, p])| {
+                let r = ((p as f32 + NB_ALPHA) / (phish + 2.0 * NB_ALPHA)).ln()
+                    - ((l as f32 + NB_ALPHA) / (legit + 2.0 * NB_ALPHA)).ln();
+                (g, r)
+            })
+            .collect();
+        Self {
+            ratios,
+            bias: (phish / legit.max(1.0)).ln(),
+        }
+    }
+
+    /// The URL's summed log-count ratios.
+    pub fn score(&self, grams: &[u32]) -> f32 {
+        let scale = 1.0 / (grams.len().max(1) as f32).sqrt();
+        self.bias + grams.iter().filter_map(|g| self.ratios.get(g)).sum::<f32>() * scale
+    }
+}
+
+/// The parts of a URL whose labels [`PartCounts`] counts: registrable domain, host (without
+/// `www.`), TLD, and registrable domain with the first path segment.
+pub fn url_parts(raw: &str) -> [u32; 4] {
+    use crate::text::hash_parts;
+    let lower = raw.trim().to_lowercase();
+    let (host, rest) = match url::parse(&lower) {
+        Some(p) => (p.host, p.rest),
+        None => (String::new(), lower),
+    };
+    let reg = url::registrable(&host);
+    let tld = host.rsplit('.').next().unwrap_or_default();
+    let segment = rest
+        .trim_start_matches('/')
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let bare = host.strip_prefix("www.").unwrap_or(&host);
+    [
+        hash_parts(&["r", reg]),
+        hash_parts(&["h", bare]),
+        hash_parts(&["t", tld]),
+        hash_parts(&["s", reg, "/", segment]),
+    ]
+}
+
+/// How often each part of a URL ([`url_parts`]) was seen in phishing and legitimate training
+/// URLs (target encoding): a part's smoothed log-odds, and how often it was seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartCounts {
+    /// (legitimate, phishing) counts per hashed part
+    #[serde(with = "crate::model::sorted")]
+    counts: crate::model::IdMap<[u32; 2]>,
+    /// the share of phishing in training
+    prior: f32,
+    /// multiplies the counts: out-of-fold counts come from fewer URLs than the final ones
+    scale: f32,
+}
+
+/// Pseudo-counts pulling a rare part's log-odds to the prior.
+const PART_SMOOTHING: f32 = 2.0;
+
+impl PartCounts {
+    /// Counts the parts of (parts, is_phishing) pairs; `scale` multiplies the counts reported.
+    pub fn train(data: &[([u32; 4], bool)], scale: f32) -> Self {
+        let mut counts: crate::model::IdMap<[u32; 2]> = Default::default();
+        let mut pos = 0usize;
+        for (parts, y) in data {
+            pos += usize::from(*y);
+            for k in parts {
+                if let Some(v) = counts.entry(*k).or_insert([0, 0]).get_mut(usize::from(*y)) {
+                    *v += 1;
+                }
+            }
+        }
+        Self {
+            counts,
+            prior: pos as f32 / data.len().max(1) as f32,
+            scale,
+        }
+    }
+
+    /// Appends each part's log-odds (NaN when never seen) and count.
+    pub fn push(&self, parts: &[u32; 4], row: &mut Vec<f32>) {
+        let a = PART_SMOOTHING;
+        for k in parts {
+            let [l, p] = self.counts.get(k).copied().unwrap_or([0, 0]);
+            let n = (l + p) as f32;
+            row.push(if n == 0.0 {
+                f32::NAN
+            } else {
+                ((p as f32 + a * self.prior) / (l as f32 + a * (1.0 - self.prior))).ln()
+            });
+            row.push(n * self.scale);
+        }
+    }
+}
+
 /// Binary logistic regression over hashed character n-grams, trained by AdaGrad with L2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CharModel {
@@ -302,10 +465,28 @@ impl CharModel {
     }
 }
 
+/// Names of the stacked scores appended to [`features`]' row, in order.
+pub const STACKED: &[&str] = &[
+    "char_logit",
+    "path_logit",
+    "nb_score",
+    "domain_log_odds",
+    "domain_count",
+    "host_log_odds",
+    "host_count",
+    "tld_log_odds",
+    "tld_count",
+    "segment_log_odds",
+    "segment_count",
+];
+
 /// The stacked URL model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UrlModel {
     chars: CharModel,
+    path: CharModel,
+    nb: NbModel,
+    parts: PartCounts,
     trees: Gbdt,
     brands: Vec<String>,
     /// `brands` worked out, once.
@@ -313,9 +494,9 @@ pub struct UrlModel {
     known: std::sync::OnceLock<Vec<url::Known>>,
 }
 
-/// Folds for the out-of-fold character scores in training.
+/// Folds for the out-of-fold stacked scores in training.
 const STACK_FOLDS: usize = 5;
-/// Passes of the character model.
+/// Passes of the character models.
 const CHAR_EPOCHS: usize = 8;
 
 fn tree_params() -> GbdtParams {
@@ -323,12 +504,34 @@ fn tree_params() -> GbdtParams {
         n_rounds: 300,
         learning_rate: 0.05,
         max_leaves: 31,
-        min_samples_leaf: 10,
+        min_samples_leaf: 20,
         subsample: 0.8,
         colsample: 0.8,
         seed: 7,
         ..GbdtParams::default()
     }
+}
+
+/// Out-of-fold scores: for each of [`STACK_FOLDS`] folds (row `i` in fold `i % STACK_FOLDS`),
+/// `train` fits on the rows of the other folds (given by index, and the fold) and `score`
+/// scores the fold's rows.
+fn out_of_fold<M>(
+    n: usize,
+    train: impl Fn(&[usize], usize) -> M,
+    mut score: impl FnMut(&M, usize),
+) {
+    for k in 0..STACK_FOLDS {
+        let rows: Vec<usize> = (0..n).filter(|i| i % STACK_FOLDS != k).collect();
+        let m = train(&rows, k);
+        for i in (0..n).filter(|i| i % STACK_FOLDS == k) {
+            score(&m, i);
+        }
+    }
+}
+
+/// The rows `idx` of `data`.
+fn pick<T: Clone>(data: &[T], idx: &[usize]) -> Vec<T> {
+    idx.iter().filter_map(|&i| data.get(i).cloned()).collect()
 }
 
 impl UrlModel {
@@ -340,38 +543,60 @@ impl UrlModel {
                 "the URL model needs phishing and legitimate URLs".into(),
             ));
         }
+        let n = urls.len();
         let grams: Vec<(Vec<u32>, bool)> = urls.iter().map(|(u, y)| (char_grams(u), *y)).collect();
-        // out-of-fold character scores
-        let mut oof = vec![0f32; urls.len()];
-        for k in 0..STACK_FOLDS {
-            let train: Vec<(Vec<u32>, bool)> = grams
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| i % STACK_FOLDS != k)
-                .map(|(_, g)| g.clone())
-                .collect();
-            let m = CharModel::train(&train, CHAR_EPOCHS, 11 + k as u64);
-            for (i, (g, _)) in grams.iter().enumerate() {
-                if i % STACK_FOLDS == k
-                    && let Some(o) = oof.get_mut(i)
-                {
-                    *o = m.logit(g);
-                }
+        let paths: Vec<(Vec<u32>, bool)> = urls.iter().map(|(u, y)| (path_grams(u), *y)).collect();
+        let parts: Vec<([u32; 4], bool)> = urls.iter().map(|(u, y)| (url_parts(u), *y)).collect();
+        // the stacked scores, out-of-fold, one row per URL
+        let mut stacked: Vec<Vec<f32>> = vec![Vec::with_capacity(STACKED.len()); n];
+        let mut put = |i: usize, v: f32| {
+            if let Some(r) = stacked.get_mut(i) {
+                r.push(v);
             }
-        }
-        let chars = CharModel::train(&grams, CHAR_EPOCHS, 11);
+        };
+        out_of_fold(
+            n,
+            |rows, k| CharModel::train(&pick(&grams, rows), CHAR_EPOCHS, 11 + k as u64),
+            |m, i| put(i, grams.get(i).map_or(0.0, |g| m.logit(&g.0))),
+        );
+        out_of_fold(
+            n,
+            |rows, k| CharModel::train(&pick(&paths, rows), CHAR_EPOCHS, 21 + k as u64),
+            |m, i| put(i, paths.get(i).map_or(0.0, |g| m.logit(&g.0))),
+        );
+        out_of_fold(
+            n,
+            |rows, _| NbModel::train(&pick(&grams, rows)),
+            |m, i| put(i, grams.get(i).map_or(0.0, |g| m.score(&g.0))),
+        );
+        // out-of-fold counts come from (STACK_FOLDS - 1) / STACK_FOLDS of the URLs
+        let scale = STACK_FOLDS as f32 / (STACK_FOLDS - 1) as f32;
+        let mut part_rows: Vec<Vec<f32>> = vec![Vec::new(); n];
+        out_of_fold(
+            n,
+            |rows, _| PartCounts::train(&pick(&parts, rows), scale),
+            |m, i| {
+                if let (Some(r), Some((p, _))) = (part_rows.get_mut(i), parts.get(i)) {
+                    m.push(p, r);
+                }
+            },
+        );
         let known = url::Known::list(brands);
-        let mut x = Matrix::with_cols(FEATURES.len() + 1);
-        for ((u, _), o) in urls.iter().zip(&oof) {
+        let mut x = Matrix::with_cols(FEATURES.len() + STACKED.len());
+        for (((u, _), s), p) in urls.iter().zip(&stacked).zip(&part_rows) {
             let mut row = features(u, &known);
-            row.push(*o);
+            row.extend_from_slice(s);
+            row.extend_from_slice(p);
             x.push_row(&row);
         }
         let y: Vec<u32> = urls.iter().map(|(_, p)| u32::from(*p)).collect();
         let trees =
             Gbdt::fit(&x, &y, 2, &tree_params()).map_err(|e| PhishError::Data(e.to_string()))?;
         Ok(Self {
-            chars,
+            chars: CharModel::train(&grams, CHAR_EPOCHS, 11),
+            path: CharModel::train(&paths, CHAR_EPOCHS, 21),
+            nb: NbModel::train(&grams),
+            parts: PartCounts::train(&parts, 1.0),
             trees,
             brands: brands.to_vec(),
             known: std::sync::OnceLock::new(),
@@ -382,7 +607,11 @@ impl UrlModel {
     pub fn probability(&self, raw: &str) -> f32 {
         let known = self.known.get_or_init(|| url::Known::list(&self.brands));
         let mut row = features(raw, known);
-        row.push(self.chars.logit(&char_grams(raw)));
+        let grams = char_grams(raw);
+        row.push(self.chars.logit(&grams));
+        row.push(self.path.logit(&path_grams(raw)));
+        row.push(self.nb.score(&grams));
+        self.parts.push(&url_parts(raw), &mut row);
         self.trees
             .predict_proba(&row)
             .ok()
