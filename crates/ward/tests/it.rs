@@ -882,10 +882,12 @@ mod serve_pipeline;
 
 #[path = "it/ehr.rs"]
 mod ehr;
-#[path = "it/sim_claims.rs"]
-mod sim_claims;
+#[path = "it/fraud.rs"]
+mod fraud;
 #[path = "it/respond.rs"]
 mod respond;
+#[path = "it/sim_claims.rs"]
+mod sim_claims;
 
 #[path = "it/deid.rs"]
 mod deid;
