@@ -47,19 +47,29 @@ pub fn context(mail: &Mail, signals: &[Signal], urls: Option<&UrlModel>) -> Cont
             .map(|s| s.strength)
             .fold(0.0f32, f32::max)
     };
-    let worst = urls.and_then(|um| {
-        mail.links
+    let mut c = Context {
+        url_signals: strongest("url."),
+        link_signals: strongest("link."),
+        ..Context::default()
+    };
+    if let Some(um) = urls {
+        c.judge_links(mail, um);
+    }
+    c
+}
+
+impl Context {
+    /// Sets the worst link by the URL model (the first [`MODEL_LINKS`] links).
+    pub fn judge_links(&mut self, mail: &Mail, um: &UrlModel) {
+        let worst = mail
+            .links
             .iter()
             .take(MODEL_LINKS)
             .enumerate()
             .map(|(i, l)| (um.probability(&l.url), i))
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-    });
-    Context {
-        worst_link: worst.map_or(0.0, |w| w.0),
-        worst_index: worst.map(|w| w.1),
-        url_signals: strongest("url."),
-        link_signals: strongest("link."),
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        self.worst_link = worst.map_or(0.0, |w| w.0);
+        self.worst_index = worst.map(|w| w.1);
     }
 }
 

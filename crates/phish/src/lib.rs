@@ -334,7 +334,10 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
             let probs = m.text.probabilities(&ids);
             let raw = probs.get(PHISH).copied().unwrap_or(0.0);
             spam = probs.get(model::SPAM).copied();
-            let ctx = combiner::context(mail, &sigs, m.urls.as_ref());
+            // the URL model runs on every link only when the combiner weighs it; otherwise
+            // only where its rule could change the verdict (a suspicious message)
+            let weighed = m.combiner.as_ref().is_none_or(Combiner::weighs_url_model);
+            let mut ctx = combiner::context(mail, &sigs, m.urls.as_ref().filter(|_| weighed));
             let (p, push) = match &m.combiner {
                 Some(c) => (c.probability(raw, &ctx), c.contributions(raw, &ctx)),
                 None => (raw, Vec::new()),
@@ -367,8 +370,19 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
                     ),
                 });
             }
+            if !weighed
+                && let Some(um) = &m.urls
+                && m.thresholds.verdict(p) == Verdict::Suspicious
+            {
+                ctx.judge_links(mail, um);
+            }
+            // the worst link is a reason when the combiner weighed it towards phishing, or
+            // when, left out, it raises the verdict by rule
+            let raises = !weighed && ctx.worst_link >= 0.9;
             let worst = ctx.worst_index.and_then(|i| mail.links.get(i));
-            if let Some(link) = worst.filter(|_| ctx.worst_link >= 0.5 && pushed("url_model")) {
+            if let Some(link) =
+                worst.filter(|_| ctx.worst_link >= 0.5 && (pushed("url_model") || raises))
+            {
                 let host = url::parse(&link.url).map(|p| p.host).unwrap_or_default();
                 reasons.push(Reason {
                     code: "url.model".into(),
@@ -379,7 +393,7 @@ pub fn score(mail: &Mail, org: &Org, model: Option<&PhishModel>) -> Scored {
                     ),
                 });
             }
-            if !m.combiner.as_ref().is_some_and(Combiner::weighs_url_model) {
+            if !weighed {
                 worst_link = ctx.worst_link;
             }
             (p, m.thresholds, Some(p))
