@@ -235,7 +235,7 @@ pub fn table(engine: &Engine, ids: &crate::load::Ids) -> Table {
             } else {
                 0.0
             },
-            a.states.len() as f64,
+            engine.bene_states(pi as u32).len() as f64,
         ];
         let mut in_excess = 0.0;
         for r in RULES {

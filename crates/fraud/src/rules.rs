@@ -201,8 +201,6 @@ pub struct ProviderAgg {
     pub benes: foldhash::HashSet<u32>,
     /// Distinct physicians.
     pub physicians: foldhash::HashSet<u32>,
-    /// Claims of beneficiaries by state.
-    pub states: HashMap<u8, u32>,
     /// Chronic conditions over the claims' beneficiaries.
     pub chronic: u64,
     /// Ages at service over claims with a known birth date (years), and their count.
@@ -410,10 +408,13 @@ impl Engine {
     fn fingerprint(&self, c: &Claim) -> u64 {
         let mut h = self.hasher.build_hasher();
         (c.provider, c.start, c.end, c.amount.to_bits(), c.kind).hash(&mut h);
-        let mut dx: Vec<u32> = c.diagnoses().to_vec();
+        // the codes in any order: sorted on the stack
+        let mut dx = c.dx;
+        let dx = dx.get_mut(..usize::from(c.n_dx)).unwrap_or_default();
         dx.sort_unstable();
         dx.hash(&mut h);
-        let mut px: Vec<u32> = c.procedures().to_vec();
+        let mut px = c.px;
+        let px = px.get_mut(..usize::from(c.n_px)).unwrap_or_default();
         px.sort_unstable();
         px.hash(&mut h);
         h.finish()
@@ -467,7 +468,6 @@ impl Engine {
             }
             *p.per_day.entry(c.start).or_default() += 1;
             if let Some(b) = bene {
-                *p.states.entry(b.state).or_default() += 1;
                 p.chronic += u64::from(b.chronic.count_ones());
                 if let Some(dob) = b.dob {
                     p.age_sum += f64::from(c.start - dob) / 365.25;
@@ -632,15 +632,26 @@ impl Engine {
         if let Some(&s) = self.provider_state.get(&provider) {
             return s;
         }
-        self.providers
-            .get(provider as usize)
-            .and_then(|p| {
-                p.states
-                    .iter()
-                    .filter(|(s, _)| **s != 0)
-                    .max_by_key(|(s, n)| (**n, std::cmp::Reverse(**s)))
-            })
-            .map_or(0, |(s, _)| *s)
+        self.bene_states(provider)
+            .into_iter()
+            .filter(|(s, _)| *s != 0)
+            .max_by_key(|(s, n)| (*n, std::cmp::Reverse(*s)))
+            .map_or(0, |(s, _)| s)
+    }
+
+    /// A provider's beneficiaries by state: (state code, beneficiaries), by state code.
+    pub fn bene_states(&self, provider: u32) -> Vec<(u8, u32)> {
+        let mut counts = [0u32; 256];
+        if let Some(p) = self.providers.get(provider as usize) {
+            for b in &p.benes {
+                if let Some(bene) = self.benes.get(*b as usize)
+                    && let Some(c) = counts.get_mut(usize::from(bene.state))
+                {
+                    *c += 1;
+                }
+            }
+        }
+        (0..=255u8).zip(counts).filter(|(_, n)| *n > 0).collect()
     }
 
     /// Runs what needs every claim (impossible days, overbilling, identity signals) and
