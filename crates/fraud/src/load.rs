@@ -173,6 +173,24 @@ fn kind_of(e: &csv::Error) -> String {
     }
 }
 
+/// Reads the next row into `rec`: `None` at the end, an error naming file and line for a row
+/// that cannot be read.
+fn next_row<R: Read>(
+    csv: &mut csv::Reader<R>,
+    rec: &mut csv::StringRecord,
+    file: &str,
+) -> Option<Result<(), FraudError>> {
+    match csv.read_record(rec) {
+        Ok(false) => None,
+        Ok(true) => Some(Ok(())),
+        Err(e) => Some(Err(FraudError::Row {
+            file: file.into(),
+            line: line_of(&e),
+            reason: kind_of(&e),
+        })),
+    }
+}
+
 fn line_of(e: &csv::Error) -> u64 {
     e.position().map_or(0, csv::Position::line)
 }
@@ -461,17 +479,13 @@ pub fn read_benes<R: Read>(
     let mut rec = csv::StringRecord::new();
     let (mut n, mut bad) = (0usize, Vec::new());
     loop {
-        match csv.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                bad.push(FraudError::Row {
-                    file: file.into(),
-                    line: line_of(&e),
-                    reason: kind_of(&e),
-                });
+        match next_row(&mut csv, &mut rec, file) {
+            None => break,
+            Some(Err(e)) => {
+                bad.push(e);
                 continue;
             }
+            Some(Ok(())) => {}
         }
         let line = rec.position().map_or(0, csv::Position::line);
         let err = |column: &str, what: &str| FraudError::Row {
@@ -564,17 +578,13 @@ pub fn read_exclusions<R: Read>(
     let (mut no_npi, mut bad) = (0usize, Vec::new());
     let mut rec = csv::StringRecord::new();
     loop {
-        match csv.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                bad.push(FraudError::Row {
-                    file: file.into(),
-                    line: line_of(&e),
-                    reason: kind_of(&e),
-                });
+        match next_row(&mut csv, &mut rec, file) {
+            None => break,
+            Some(Err(e)) => {
+                bad.push(e);
                 continue;
             }
+            Some(Ok(())) => {}
         }
         let line = rec.position().map_or(0, csv::Position::line);
         let cell = |c: usize| rec.get(c).map_or("", str::trim);
@@ -631,17 +641,13 @@ pub fn read_directory<R: Read>(
     let mut bad = Vec::new();
     let mut rec = csv::StringRecord::new();
     loop {
-        match csv.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                bad.push(FraudError::Row {
-                    file: file.into(),
-                    line: line_of(&e),
-                    reason: kind_of(&e),
-                });
+        match next_row(&mut csv, &mut rec, file) {
+            None => break,
+            Some(Err(e)) => {
+                bad.push(e);
                 continue;
             }
+            Some(Ok(())) => {}
         }
         let cell = |c: Option<usize>| c.and_then(|i| rec.get(i)).map_or("", str::trim);
         let k = cell(Some(id));

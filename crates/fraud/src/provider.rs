@@ -10,7 +10,7 @@ use ward_ml::Matrix;
 use ward_ml::gbdt::{Gbdt, GbdtParams};
 
 /// The provider features, in the order of a row.
-pub const FEATURES: [&str; 31] = [
+pub const FEATURES: [&str; 32] = [
     "claims_log",
     "beneficiaries_log",
     "claims_per_beneficiary",
@@ -42,6 +42,18 @@ pub const FEATURES: [&str; 31] = [
     "rules_in_excess",
     "claims_per_day",
     "over_peers_share",
+    "hard_findings_log",
+];
+
+/// Rules an honest provider can hardly trigger: a dead patient, an excluded biller, an exact
+/// repeat, a 24-hour day, overlapping stays, a code with its own component.
+const HARD: [Rule; 6] = [
+    Rule::ExcludedProvider,
+    Rule::AfterDeath,
+    Rule::DuplicateClaim,
+    Rule::ImpossibleDay,
+    Rule::OverlappingStay,
+    Rule::Unbundling,
 ];
 
 /// Index of the first rule-excess feature.
@@ -251,6 +263,12 @@ pub fn table(engine: &Engine, ids: &crate::load::Ids) -> Table {
         row.push(in_excess);
         row.push(n / days);
         row.push(f64::from(a.over_peers) / n);
+        row.push(
+            HARD.iter()
+                .map(|r| f64::from(a.hits[r.index()]))
+                .sum::<f64>()
+                .ln_1p(),
+        );
         let row: Vec<f32> = row.iter().map(|v| *v as f32).collect();
         x.push_row(&row);
         providers.push(ids.providers.name(pi as u32).to_string());
@@ -386,6 +404,23 @@ pub fn outlier_scores(t: &Table) -> Vec<(f32, Vec<String>)> {
                         ),
                     ));
                 }
+            }
+            // findings an honest provider can hardly have, however many claims it bills
+            let hard = f64::from(
+                row.get(feature_index("hard_findings_log"))
+                    .copied()
+                    .unwrap_or(0.0),
+            )
+            .exp_m1();
+            if hard >= 1.0 {
+                let s = 0.8 * (1.0 - (-hard / 3.0).exp()) as f32;
+                clean *= 1.0 - s;
+                reasons.push((
+                    s,
+                    format!(
+                        "{hard:.0} findings of rules an honest provider can hardly trigger (deaths, exclusions, exact repeats, 24-hour days, overlapping stays, unbundling)"
+                    ),
+                ));
             }
             let mut zs: Vec<(f32, &str)> = OUTLIER
                 .iter()

@@ -73,6 +73,10 @@ pub struct DetectArgs {
     /// Write each provider's score, flag, rule counts and reasons as JSON lines.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Also keep one alert per flagged provider (detector `fraud.provider`, its reasons and
+    /// the claims behind its findings) in this SQLite store, for `ward serve`.
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -97,18 +101,9 @@ pub struct EvalArgs {
     /// Also score with this model, trained elsewhere (`ward fraud train`).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
-    /// Folds of the cross-validation of the learned model (stratified, seeded).
-    #[arg(long, default_value_t = 5, value_name = "K")]
-    pub cv: usize,
-    /// Fail (exit status 2) when a metric is below this (`name=value`, repeatable).
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub min: Vec<String>,
-    /// Fail (exit status 2) when a metric is above this (`name=value`, repeatable).
-    #[arg(long, value_name = "NAME=VALUE")]
-    pub max: Vec<String>,
-    /// Print the figures as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Folds, gates and output.
+    #[command(flatten)]
+    pub run: crate::phish::EvalRun,
 }
 
 #[derive(Debug, Args)]
@@ -433,6 +428,18 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
         }
         w.flush()?;
     }
+    if let Some(p) = &a.store {
+        let alerts = alerts(&run, &scored);
+        let mut st = ward_store::SqliteStore::open(p)
+            .with_context(|| format!("cannot open store {}", p.display()))?;
+        use ward_store::Store;
+        let n = st.insert_alerts(&alerts).context("cannot store alerts")?;
+        eprintln!(
+            "stored {n} new provider alerts ({} flagged) in {}",
+            alerts.len(),
+            p.display()
+        );
+    }
     let flagged = scored.iter().filter(|s| s.flag).count();
     eprintln!(
         "{} claims, {} providers ({flagged} flagged), {} findings, {} bad rows skipped, {:.1} s; wrote {}",
@@ -444,6 +451,69 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
         a.out.display()
     );
     Ok(())
+}
+
+/// Claims named per provider alert, at most.
+const ALERT_CLAIMS: usize = 20;
+
+/// One alert per flagged provider: its score, its rules and reasons, the claims of its
+/// findings (ids only), timed at its last finding's day.
+fn alerts(run: &Pass, scored: &[Scored]) -> Vec<ward_core::Alert> {
+    use ward_core::{Alert, EntityId, EntityKind, Evidence, Explanation, Timestamp};
+    let mut by_provider: load::HashMap<&str, Vec<&Hit>> = Default::default();
+    for h in &run.hits {
+        by_provider
+            .entry(run.ids.providers.name(h.provider))
+            .or_default()
+            .push(h);
+    }
+    scored
+        .iter()
+        .filter(|s| s.flag)
+        .map(|s| {
+            let hits = by_provider
+                .get(s.provider.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let mut rules: Vec<String> = hits.iter().map(|h| h.rule.code().to_string()).collect();
+            rules.sort();
+            rules.dedup();
+            let day = hits.iter().map(|h| h.day).max().unwrap_or(0);
+            let mut lines: Vec<String> = s.reasons.clone();
+            lines.extend(hits.iter().take(5).map(|h| h.reason.clone()));
+            let summary = format!(
+                "provider {} scores {:.0}% for fraud risk: {}",
+                s.provider,
+                s.score * 100.0,
+                if lines.is_empty() {
+                    "it stands apart from its peers".to_string()
+                } else {
+                    lines.join("; ")
+                }
+            );
+            let claims: Vec<String> = hits
+                .iter()
+                .filter_map(|h| h.claim.clone())
+                .take(ALERT_CLAIMS)
+                .collect();
+            Alert::new(
+                Timestamp(i64::from(day) * 86_400_000_000),
+                "fraud.provider",
+                (s.score * 100.0).round().clamp(0.0, 100.0) as u8,
+                EntityId::new(EntityKind::Provider, s.provider.clone()),
+                format!("provider {} flagged for claims fraud risk", s.provider),
+                Explanation {
+                    summary,
+                    contributions: Vec::new(),
+                    rules,
+                },
+                Evidence {
+                    events: Vec::new(),
+                    uids: claims,
+                },
+            )
+        })
+        .collect()
 }
 
 pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
@@ -484,7 +554,7 @@ fn figures(y: &[u32], scores: &[f32], flags: &[bool]) -> (f64, f64, f64, f64) {
 }
 
 pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
-    if a.cv < 2 {
+    if a.run.cv < 2 {
         bail!("--cv needs at least 2 folds");
     }
     let f = files(&a.inputs)?;
@@ -516,7 +586,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         ("outlier_f1", f1),
     ]);
     // the learned model, cross-validated: each fold's model sets its own threshold
-    let folds = ward_ml::cv::stratified_kfold(&y, a.cv, 17)?;
+    let folds = ward_ml::cv::stratified_kfold(&y, a.run.cv, 17)?;
     let mut s = vec![0f32; y.len()];
     let mut fl = vec![false; y.len()];
     for (k, fold) in folds.iter().enumerate() {
@@ -531,7 +601,12 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             s[i] = v;
             fl[i] = v >= m.threshold;
         }
-        eprintln!("fold {}/{}: trained on {} providers", k + 1, a.cv, yt.len());
+        eprintln!(
+            "fold {}/{}: trained on {} providers",
+            k + 1,
+            a.run.cv,
+            yt.len()
+        );
     }
     let (auc, p, r, f1) = figures(&y, &s, &fl);
     figs.extend([
@@ -553,7 +628,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         ]);
     }
     let fraud = y.iter().filter(|&&v| v == 1).count();
-    if a.json {
+    if a.run.json {
         let obj: serde_json::Map<String, serde_json::Value> = figs
             .iter()
             .map(|(k, v)| ((*k).to_string(), serde_json::json!(v)))
@@ -572,10 +647,10 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         }
         println!(
             "  (outlier_*: the peer-outlier score without labels, flagged at {:.2}; the rest: gradient-boosted trees, {}-fold cross-validation; model_*: the given model)",
-            cfg.fraud.threshold, a.cv
+            cfg.fraud.threshold, a.run.cv
         );
     }
-    crate::phish::gates(&figs, &a.min, &a.max)
+    crate::phish::gates(&figs, &a.run.min, &a.run.max)
 }
 
 pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {

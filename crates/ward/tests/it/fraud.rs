@@ -64,6 +64,23 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
     let top: serde_json::Value = serde_json::from_str(report.lines().next().unwrap()).unwrap();
     assert!(!top["reasons"].as_array().unwrap().is_empty(), "{top}");
 
+    // flagged providers become alerts in the store, once
+    for (run, want) in [(0, "stored "), (1, "stored 0 new")] {
+        let out = ward(
+            &["fraud", "detect", "c", "--out", "p.csv", "--store", "w.db"],
+            d,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(want) && err.contains("provider alerts"),
+            "run {run}: {err}"
+        );
+        if run == 0 {
+            assert!(!err.contains("stored 0 new"), "{err}");
+        }
+    }
+
     // the learned model, cross-validated against the labels
     let out = ward(&["eval", "fraud", "c", "--json", "--min", "roc_auc=0.8"], d);
     assert!(out.status.success(), "{}", text(&out.stderr));
