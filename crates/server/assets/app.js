@@ -10,7 +10,7 @@
 const API = '/api/v1';
 const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
 const STATUSES = ['open', 'acknowledged', 'closed'];
-const DETECTORS = ['net.supervised', 'net.anomaly', 'net.device'];
+const DETECTORS = ['net.supervised', 'net.anomaly', 'net.device', 'ehr.access', 'fraud.provider'];
 const ACT_ROLES = new Set(['admin', 'analyst', 'privacy_officer']);
 const AUDIT_ROLES = new Set(['admin', 'auditor', 'privacy_officer']);
 const PRIVACY_ROLES = new Set(['admin', 'auditor', 'privacy_officer']);
@@ -388,6 +388,8 @@ async function route() {
     audit: ['audit', () => viewAudit(g)],
     privacy: ['privacy', () => (id ? viewPrivacyUser(g, id) : viewPrivacy(g))],
     responses: ['responses', () => viewResponses(g)],
+    // claims fraud: the provider alerts (one per flagged provider, with its reasons)
+    providers: ['providers', () => viewAlerts(g, new URLSearchParams({ ...Object.fromEntries(params), detector: 'fraud.provider' }))],
   };
   const entry = views[section || ''];
   if (!entry) {

@@ -553,11 +553,11 @@ day_minutes = 1440
 # Procedure-code pairs (comprehensive, component) that must not share a claim: a stand-in;
 # load the payer's edit list here.
 unbundling = [
-    ["8154", "8159"], ["8151", "8159"], ["3612", "3606"], ["3615", "3606"], ["4523", "4525"],
-    ["0066", "3722"], ["3722", "8855"], ["5123", "5122"], ["6849", "6841"], ["8152", "8159"]
+    ["8154", "8026"], ["8154", "806"], ["8154", "8086"], ["8151", "7785"], ["3723", "3721"],
+    ["3723", "3722"], ["4523", "4524"], ["4516", "4513"], ["4443", "4513"], ["5123", "5421"]
 ]
-# A provider's mean reimbursement for a code at this multiple of the peer median is flagged,
-# once the code has min_peer_claims claims and the provider min_provider_claims.
+# A claim reimbursed at this multiple of the peer median of its code is over; a provider with
+# min_provider_claims such claims is flagged (codes with min_peer_claims claims).
 overbilling_ratio = 3.0
 min_peer_claims = 30
 min_provider_claims = 3
