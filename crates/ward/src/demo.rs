@@ -65,43 +65,20 @@ pub struct ClaimsSimArgs {
     pub fraud_share: Option<f64>,
 }
 
-/// `ward sim claims`: simulate, write the seven files, print a summary.
-fn sim_claims(args: ClaimsSimArgs) -> Result<()> {
-    use ward_sim::claims::{ClaimsSimConfig, ClaimsWriters, FILES, generate, write_all};
-    let mut cfg = match &args.params {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-            toml::from_str::<ClaimsSimConfig>(&text).with_context(|| {
-                format!("{}: not a valid simulation parameter file", p.display())
-            })?
-        }
-        None => ClaimsSimConfig::default(),
-    };
-    if let Some(v) = args.seed {
-        cfg.seed = v;
-    }
-    if let Some(v) = args.beneficiaries {
-        cfg.beneficiaries = v;
-    }
-    if let Some(v) = args.providers {
-        cfg.providers = v;
-    }
-    if let Some(v) = args.days {
-        cfg.days = v;
-    }
-    if let Some(v) = args.fraud_share {
-        cfg.fraud_share = v;
-    }
-    cfg.validate()?;
+/// Simulates claims by `cfg` and writes the seven files into `dir` (created if missing), each
+/// under a temporary name renamed once all are complete, so a failed run never leaves a
+/// half-written file under a contract name. Returns the summary and the seconds it took to
+/// generate.
+fn write_claims(
+    cfg: &ward_sim::claims::ClaimsSimConfig,
+    dir: &Path,
+) -> Result<(ward_sim::claims::ClaimsSummary, f64)> {
+    use ward_sim::claims::{ClaimsWriters, FILES, generate, write_all};
     let clock = std::time::Instant::now();
-    let sim = generate(&cfg);
+    let sim = generate(cfg);
     let generated = clock.elapsed().as_secs_f64();
-    let dir = &args.out;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create folder {}", dir.display()))?;
-    // each file is written under a temporary name and renamed once all are complete, so a
-    // failed run never leaves a half-written file under a contract name
     let tmp = |name: &str| dir.join(format!(".{name}.tmp"));
     let mut w = ClaimsWriters {
         inpatient: create(&tmp(FILES[0]))?,
@@ -136,7 +113,41 @@ fn sim_claims(args: ClaimsSimArgs) -> Result<()> {
         std::fs::rename(tmp(name), dir.join(name))
             .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
     }
-    let s = sim.summary();
+    Ok((sim.summary(), generated))
+}
+
+/// `ward sim claims`: simulate, write the seven files, print a summary.
+fn sim_claims(args: ClaimsSimArgs) -> Result<()> {
+    use ward_sim::claims::ClaimsSimConfig;
+    let mut cfg = match &args.params {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            toml::from_str::<ClaimsSimConfig>(&text).with_context(|| {
+                format!("{}: not a valid simulation parameter file", p.display())
+            })?
+        }
+        None => ClaimsSimConfig::default(),
+    };
+    if let Some(v) = args.seed {
+        cfg.seed = v;
+    }
+    if let Some(v) = args.beneficiaries {
+        cfg.beneficiaries = v;
+    }
+    if let Some(v) = args.providers {
+        cfg.providers = v;
+    }
+    if let Some(v) = args.days {
+        cfg.days = v;
+    }
+    if let Some(v) = args.fraud_share {
+        cfg.fraud_share = v;
+    }
+    cfg.validate()?;
+    let clock = std::time::Instant::now();
+    let dir = &args.out;
+    let (s, generated) = write_claims(&cfg, dir)?;
     println!(
         "{}: {} claims ({} inpatient, {} outpatient) of {} beneficiaries at {} providers, {} fraudulent \
          ({} fraudulent claims); schemes (claims/providers): {} (generated in {generated:.1} s, written in {:.1} s)",
@@ -515,6 +526,29 @@ pub fn demo(args: DemoArgs, cfg: &Config) -> Result<()> {
     println!(
         "\n  5. response (docs/examples/playbooks.toml and a device-isolation playbook, a dry run): {} jobs planned; {} would have run, {} wait for an approval ({} clinical), {} skipped; {} playbook runs held back by deduplication or the rate limit",
         r.jobs, r.ran, r.awaiting, r.clinical, r.skipped, r.held
+    );
+    // claims: a payer's claims of last year with its investigated providers teach the
+    // provider model, which then scores this year's claims
+    let mut claims_cfg = ward_sim::claims::ClaimsSimConfig {
+        seed: args.sim.seed.wrapping_add(1),
+        ..Default::default()
+    };
+    let claims_history = dir.join("claims-history");
+    write_claims(&claims_cfg, &claims_history)?;
+    claims_cfg.seed = args.sim.seed;
+    let claims_today = dir.join("claims");
+    let (cs, _) = write_claims(&claims_cfg, &claims_today)?;
+    let f = crate::fraud::demo(&claims_history, &claims_today, &db, cfg)?;
+    println!(
+        "\n  6. claims: {} claims of {} beneficiaries; a provider model trained on last year's investigated providers flags {} of this year's {} providers, {} of them among the {} simulated fraudsters (ROC-AUC {:.3}); {} findings of the claim rules; the flagged providers are alerts (the dashboard's Providers page)",
+        cs.inpatient + cs.outpatient,
+        cs.beneficiaries,
+        f.flagged,
+        f.providers,
+        f.caught,
+        f.fraudulent,
+        f.roc_auc,
+        f.findings
     );
     println!(
         "\nmore: ward alerts --store {} --severity high   (or read {})",

@@ -213,7 +213,7 @@ struct Pass {
     seconds: f64,
 }
 
-fn pass(i: &Inputs, f: &Files, cfg: &Config) -> Result<Pass> {
+fn pass(i: &Inputs, f: &Files, cfg: &Config, progress: bool) -> Result<Pass> {
     let t = Instant::now();
     let mut ids = Ids::default();
     let mut bad = Bad::default();
@@ -229,7 +229,9 @@ fn pass(i: &Inputs, f: &Files, cfg: &Config) -> Result<Pass> {
         for e in &errs {
             bad.push(e, i.strict)?;
         }
-        eprintln!("{n} beneficiaries read");
+        if progress {
+            eprintln!("{n} beneficiaries read");
+        }
     }
     let exclusions = match &f.exclusions {
         Some(p) => {
@@ -237,10 +239,12 @@ fn pass(i: &Inputs, f: &Files, cfg: &Config) -> Result<Pass> {
             for e in &errs {
                 bad.push(e, i.strict)?;
             }
-            eprintln!(
-                "{} excluded NPIs read ({no_npi} exclusions without an NPI cannot be matched)",
-                m.len()
-            );
+            if progress {
+                eprintln!(
+                    "{} excluded NPIs read ({no_npi} exclusions without an NPI cannot be matched)",
+                    m.len()
+                );
+            }
             m
         }
         None => Default::default(),
@@ -276,7 +280,9 @@ fn pass(i: &Inputs, f: &Files, cfg: &Config) -> Result<Pass> {
                     Err(e) => bad.push(&e, i.strict)?,
                 }
             }
-            eprintln!("{name}: {} claims", engine.claims - before);
+            if progress {
+                eprintln!("{name}: {} claims", engine.claims - before);
+            }
         }
     }
     let hits = engine.finish(&ids);
@@ -359,7 +365,7 @@ fn scores(
 
 pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
     let f = files(&a.inputs)?;
-    let run = pass(&a.inputs, &f, cfg)?;
+    let run = pass(&a.inputs, &f, cfg, true)?;
     let labels = a.labels.as_deref().map(read_labels).transpose()?;
     let model = a.model.as_deref().map(load_model).transpose()?;
     let mut scored = scores(&run, labels.as_ref(), model.as_ref(), cfg)?;
@@ -516,6 +522,73 @@ fn alerts(run: &Pass, scored: &[Scored]) -> Vec<ward_core::Alert> {
         .collect()
 }
 
+/// What the demo's claims step found.
+#[derive(Debug)]
+pub struct DemoSummary {
+    /// Providers scored.
+    pub providers: usize,
+    /// Providers flagged.
+    pub flagged: usize,
+    /// Fraudulent providers (by the simulator's labels).
+    pub fraudulent: usize,
+    /// Flagged fraudulent providers.
+    pub caught: usize,
+    /// ROC-AUC of the scores against the labels.
+    pub roc_auc: f64,
+    /// Findings of the claim rules.
+    pub findings: usize,
+}
+
+/// The demo's claims step: trains the provider model on `history` (with its labels), scores
+/// `today`'s providers, stores an alert per flagged provider and compares with `today`'s
+/// labels.
+pub fn demo(history: &Path, today: &Path, store: &Path, cfg: &Config) -> Result<DemoSummary> {
+    let inputs = |dir: &Path| Inputs {
+        dir: Some(dir.to_path_buf()),
+        inpatient: Vec::new(),
+        outpatient: Vec::new(),
+        beneficiary: None,
+        exclusions: None,
+        providers: None,
+        strict: true,
+    };
+    let quiet = |dir: &Path| -> Result<(Pass, load::HashMap<String, bool>)> {
+        let i = inputs(dir);
+        let f = files(&i)?;
+        let labels = read_labels(&f.labels.clone().context("no labels.csv")?)?;
+        Ok((pass(&i, &f, cfg, false)?, labels))
+    };
+    let (old, old_labels) = quiet(history)?;
+    let (rows, y) = labelled(&old.table, &old_labels);
+    let model = RiskModel::train(&old.table.x.select_rows(&rows), &y)?;
+    let (now, now_labels) = quiet(today)?;
+    let scored = ward_fraud::score(&now.table, Some(&model), cfg.fraud.threshold)?;
+    let alerts = alerts(&now, &scored);
+    let mut st = ward_store::SqliteStore::open(store)
+        .with_context(|| format!("cannot open store {}", store.display()))?;
+    {
+        use ward_store::Store;
+        st.insert_alerts(&alerts).context("cannot store alerts")?;
+    }
+    let truth: Vec<u32> = scored
+        .iter()
+        .map(|s| u32::from(now_labels.get(&s.provider).copied().unwrap_or(false)))
+        .collect();
+    let scores: Vec<f32> = scored.iter().map(|s| s.score).collect();
+    Ok(DemoSummary {
+        providers: scored.len(),
+        flagged: alerts.len(),
+        fraudulent: truth.iter().filter(|&&t| t == 1).count(),
+        caught: scored
+            .iter()
+            .zip(&truth)
+            .filter(|(s, t)| s.flag && **t == 1)
+            .count(),
+        roc_auc: ward_ml::metrics::roc_auc(&truth, &scores).unwrap_or(f64::NAN),
+        findings: now.hits.len(),
+    })
+}
+
 pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
     let f = files(&a.inputs)?;
     let lp = a
@@ -524,7 +597,7 @@ pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
         .or(f.labels.clone())
         .context("no labels: give --labels (Provider,PotentialFraud)")?;
     let labels = read_labels(&lp)?;
-    let run = pass(&a.inputs, &f, cfg)?;
+    let run = pass(&a.inputs, &f, cfg, true)?;
     let (rows, y) = labelled(&run.table, &labels);
     if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
         bail!("the labels need both fraudulent and honest providers among those with claims");
@@ -564,7 +637,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         .or(f.labels.clone())
         .context("no labels: give --labels (Provider,PotentialFraud)")?;
     let labels = read_labels(&lp)?;
-    let run = pass(&a.inputs, &f, cfg)?;
+    let run = pass(&a.inputs, &f, cfg, true)?;
     let (rows, y) = labelled(&run.table, &labels);
     if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
         bail!("the labels need both fraudulent and honest providers among those with claims");
