@@ -169,11 +169,25 @@ struct Seen {
     claim: Box<str>,
 }
 
-/// Per physician-day: minutes billed and the providers billing them.
-#[derive(Debug, Default, Clone)]
+/// Providers named per physician-day (a physician billing through more on one day has the
+/// first ones named).
+const DAY_PROVIDERS: usize = 3;
+
+/// Per physician-day: minutes billed and the providers billing them (`u32::MAX`: none), held
+/// inline so that a physician-day costs no allocation.
+#[derive(Debug, Clone, Copy)]
 struct PhysDay {
     minutes: u32,
-    providers: Vec<u32>,
+    providers: [u32; DAY_PROVIDERS],
+}
+
+impl Default for PhysDay {
+    fn default() -> Self {
+        Self {
+            minutes: 0,
+            providers: [u32::MAX; DAY_PROVIDERS],
+        }
+    }
 }
 
 /// Per provider: what the provider features are built from.
@@ -559,8 +573,10 @@ impl Engine {
             };
             let d = self.phys_days.entry((ph, c.start)).or_default();
             d.minutes += m;
-            if !d.providers.contains(&c.provider) && d.providers.len() < 8 {
-                d.providers.push(c.provider);
+            if !d.providers.contains(&c.provider)
+                && let Some(slot) = d.providers.iter_mut().find(|p| **p == u32::MAX)
+            {
+                *slot = c.provider;
             }
         }
         // duplicates and overlapping stays, against the beneficiary's remembered claims
@@ -667,7 +683,7 @@ impl Engine {
         over.sort_by_key(|(k, _)| **k);
         let mut late = Vec::new();
         for ((ph, day), d) in over {
-            for &prov in &d.providers {
+            for &prov in d.providers.iter().filter(|p| **p != u32::MAX) {
                 late.push(Hit {
                     rule: Rule::ImpossibleDay,
                     provider: prov,
