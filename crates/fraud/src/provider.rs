@@ -436,7 +436,11 @@ pub fn outlier_scores(t: &Table) -> Vec<(f32, Vec<String>)> {
             let top: f32 = zs.iter().take(3).map(|z| z.0.max(0.0)).sum::<f32>() / 3.0;
             let peer = 1.0 - (-(top / 4.0).powi(2)).exp();
             for (z, name) in zs.iter().take(3).filter(|z| z.0 >= 3.0) {
-                reasons.push((peer, format!("{name} is {z:.1} deviations above peers")));
+                let v = row.get(feature_index(name)).copied().unwrap_or(f32::NAN);
+                reasons.push((
+                    peer,
+                    format!("{} ({z:.1} deviations above peers)", describe(name, v)),
+                ));
             }
             clean *= 1.0 - 0.8 * peer;
             reasons.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -498,13 +502,75 @@ impl RiskModel {
             .filter(|(_, v)| *v > 0.0)
             .map(|(j, v)| {
                 format!(
-                    "{} = {:.3} (+{:.2} log-odds)",
-                    FEATURES.get(j).copied().unwrap_or("?"),
-                    row.get(j).copied().unwrap_or(f32::NAN),
-                    v
+                    "{} (+{v:.2} log-odds)",
+                    describe(
+                        FEATURES.get(j).copied().unwrap_or("?"),
+                        row.get(j).copied().unwrap_or(f32::NAN)
+                    )
                 )
             })
             .collect()
+    }
+}
+
+/// A feature's value in words, as a table row holds it (relative features against the
+/// run's median provider).
+pub fn describe(name: &str, v: f32) -> String {
+    let times = v.exp();
+    let pct = v * 100.0;
+    if let Some(rule) = name.strip_prefix("excess_") {
+        return format!(
+            "rule {rule} fires more often than the run's rate predicts (surprise {:.0})",
+            v.exp_m1()
+        );
+    }
+    match name {
+        "claims_log" => format!("{times:.1} times the median provider's claims"),
+        "beneficiaries_log" => format!("{times:.1} times the median provider's beneficiaries"),
+        "mean_amount_log" => format!("mean reimbursement {times:.1} times the median provider's"),
+        "mean_inpatient_amount_log" => {
+            format!("mean inpatient reimbursement {times:.1} times the median provider's")
+        }
+        "claims_per_beneficiary" => format!("claims per beneficiary {times:.1} times the median"),
+        "mean_stay_days" => format!("inpatient stays {times:.1} times as long as the median"),
+        "diagnoses_per_claim" => format!("diagnoses per claim {times:.1} times the median"),
+        "procedures_per_claim" => format!("procedures per claim {times:.1} times the median"),
+        "physicians_per_claim" => format!("physicians per claim {times:.1} times the median"),
+        "chronic_per_claim" => {
+            format!("chronic conditions of its patients {times:.1} times the median")
+        }
+        "mean_age" => format!("patients' age {times:.2} times the median"),
+        "busiest_day_ratio" => {
+            format!("its busiest day against its average day {times:.1} times the median")
+        }
+        "beneficiary_states" => {
+            format!("patients from {times:.1} times as many states as the median")
+        }
+        "claims_per_day" => format!("claims per working day {times:.1} times the median"),
+        "code_mix_distance" => {
+            format!("code mix {times:.1} times further from its specialty's than the median")
+        }
+        "inpatient_share" => format!("{pct:.0}% inpatient claims"),
+        "operated_share" => format!("{pct:.0}% of claims with an operating physician"),
+        "amount_vs_peers_log" => {
+            format!("reimbursed {times:.1} times its peers for the same codes")
+        }
+        "shared_with_flagged" => {
+            format!("{pct:.0}% of its patients also seen by providers a rule flagged")
+        }
+        "deductible_share" => format!("deductibles {pct:.0}% of the billed total"),
+        "rules_in_excess" if v < 1.5 => {
+            "1 rule fires more often than the run's rate predicts".into()
+        }
+        "rules_in_excess" => format!("{v:.0} rules fire more often than the run's rate predicts"),
+        "over_peers_share" => {
+            format!("{pct:.1}% of its claims at 3 times the peer median of their code or more")
+        }
+        "hard_findings_log" => format!(
+            "{:.0} findings of rules an honest provider can hardly trigger",
+            v.exp_m1()
+        ),
+        _ => format!("{name} = {v:.3}"),
     }
 }
 
