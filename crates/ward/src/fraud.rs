@@ -589,19 +589,29 @@ pub fn demo(history: &Path, today: &Path, store: &Path, cfg: &Config) -> Result<
     })
 }
 
-pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
-    let f = files(&a.inputs)?;
-    let lp = a
-        .labels
-        .clone()
+/// A pass over labelled claims: the run, the table rows with a label, and the labels (both
+/// classes present). `labels` defaults to the folder's labels.csv.
+fn labelled_run(
+    inputs: &Inputs,
+    labels: Option<&Path>,
+    cfg: &Config,
+) -> Result<(Pass, Vec<usize>, Vec<u32>)> {
+    let f = files(inputs)?;
+    let lp = labels
+        .map(Path::to_path_buf)
         .or(f.labels.clone())
         .context("no labels: give --labels (Provider,PotentialFraud)")?;
     let labels = read_labels(&lp)?;
-    let run = pass(&a.inputs, &f, cfg, true)?;
+    let run = pass(inputs, &f, cfg, true)?;
     let (rows, y) = labelled(&run.table, &labels);
     if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
         bail!("the labels need both fraudulent and honest providers among those with claims");
     }
+    Ok((run, rows, y))
+}
+
+pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
+    let (run, rows, y) = labelled_run(&a.inputs, a.labels.as_deref(), cfg)?;
     let m = RiskModel::train(&run.table.x.select_rows(&rows), &y)?;
     let body = serde_json::to_string(&m)?;
     write_atomic(&a.out, format!("{MODEL_FORMAT}\n{body}").as_bytes())?;
@@ -630,18 +640,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     if a.run.cv < 2 {
         bail!("--cv needs at least 2 folds");
     }
-    let f = files(&a.inputs)?;
-    let lp = a
-        .labels
-        .clone()
-        .or(f.labels.clone())
-        .context("no labels: give --labels (Provider,PotentialFraud)")?;
-    let labels = read_labels(&lp)?;
-    let run = pass(&a.inputs, &f, cfg, true)?;
-    let (rows, y) = labelled(&run.table, &labels);
-    if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
-        bail!("the labels need both fraudulent and honest providers among those with claims");
-    }
+    let (run, rows, y) = labelled_run(&a.inputs, a.labels.as_deref(), cfg)?;
     let x = run.table.x.select_rows(&rows);
     let mut figs: Vec<(&str, f64)> = Vec::new();
     // without labels: the peer-outlier score
