@@ -322,7 +322,14 @@ fn load_model(p: &Path) -> Result<RiskModel> {
     serde_json::from_str(body).with_context(|| format!("{}: damaged model file", p.display()))
 }
 
+/// Writes `bytes` to `path` through a temporary file renamed into place, so a reader never
+/// sees half a file. A path that exists and is not a regular file (`/dev/null`, a pipe) is
+/// written directly: renaming onto it would replace the device with a file.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, bytes)
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
