@@ -207,11 +207,9 @@ pub fn features(raw: &str, brands: &[url::Known]) -> Vec<f32> {
     ]
 }
 
-/// Hashed character n-grams (3 to 5) of a lower-cased URL, each once.
-pub fn char_grams(raw: &str) -> Vec<u32> {
-    use crate::text::hash_parts;
-    let lower = raw.trim().to_lowercase();
-    let s = format!("^{lower}$");
+/// Pushes the hashed character 3- to 5-grams of `^text$`, each named `{prefix}{n}{gram}`.
+fn push_grams(text: &str, prefix: &str, out: &mut Vec<u32>) {
+    let s = format!("^{text}$");
     // the byte offset of each character, and the end
     let bounds: Vec<usize> = s
         .char_indices()
@@ -219,14 +217,26 @@ pub fn char_grams(raw: &str) -> Vec<u32> {
         .chain(std::iter::once(s.len()))
         .collect();
     let chars = bounds.len() - 1;
-    let mut out = Vec::with_capacity(chars * 3 + 16);
+    out.reserve(chars * 3 + 16);
     for (n, tag) in [(3, "3"), (4, "4"), (5, "5")] {
         for i in 0..chars.saturating_sub(n - 1) {
             if let (Some(&a), Some(&b)) = (bounds.get(i), bounds.get(i + n)) {
-                out.push(hash_parts(&[tag, s.get(a..b).unwrap_or_default()]));
+                out.push(crate::text::hash_parts(&[
+                    prefix,
+                    tag,
+                    s.get(a..b).unwrap_or_default(),
+                ]));
             }
         }
     }
+}
+
+/// Hashed character n-grams (3 to 5) of a lower-cased URL, each once.
+pub fn char_grams(raw: &str) -> Vec<u32> {
+    use crate::text::hash_parts;
+    let lower = raw.trim().to_lowercase();
+    let mut out = Vec::new();
+    push_grams(&lower, "", &mut out);
     // the URL's words, by where they stand: host labels and path/query words
     let (host, rest) = match url::parse(&lower) {
         Some(p) => (p.host, p.rest),
@@ -252,21 +262,8 @@ pub fn path_grams(raw: &str) -> Vec<u32> {
     use crate::text::hash_parts;
     let lower = raw.trim().to_lowercase();
     let rest = url::parse(&lower).map_or(lower, |p| p.rest);
-    let s = format!("^{rest}$");
-    let bounds: Vec<usize> = s
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(s.len()))
-        .collect();
-    let chars = bounds.len() - 1;
-    let mut out = Vec::with_capacity(chars * 3 + 8);
-    for (n, tag) in [(3, "3"), (4, "4"), (5, "5")] {
-        for i in 0..chars.saturating_sub(n - 1) {
-            if let (Some(&a), Some(&b)) = (bounds.get(i), bounds.get(i + n)) {
-                out.push(hash_parts(&["r", tag, s.get(a..b).unwrap_or_default()]));
-            }
-        }
-    }
+    let mut out = Vec::new();
+    push_grams(&rest, "r", &mut out);
     for w in rest
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
