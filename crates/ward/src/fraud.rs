@@ -322,26 +322,6 @@ fn load_model(p: &Path) -> Result<RiskModel> {
     serde_json::from_str(body).with_context(|| format!("{}: damaged model file", p.display()))
 }
 
-/// Writes `bytes` to `path` through a temporary file renamed into place, so a reader never
-/// sees half a file. A path that exists and is not a regular file (`/dev/null`, a pipe) is
-/// written directly: renaming onto it would replace the device with a file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return std::fs::write(path, bytes)
-            .with_context(|| format!("cannot write {}", path.display()));
-    }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path)
-        .with_context(|| format!("{}", path.display()))?;
-    Ok(())
-}
-
 /// Scores every provider: out of fold for labelled ones when `labels` are given.
 fn scores(
     run: &Pass,
@@ -393,7 +373,7 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
             u8::from(s.flag)
         ));
     }
-    write_atomic(&a.out, csv.as_bytes())?;
+    crate::output::write_atomic(&a.out, csv.as_bytes())?;
     if let Some(p) = &a.findings {
         let mut w = BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
@@ -621,7 +601,7 @@ pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
     let (run, rows, y) = labelled_run(&a.inputs, a.labels.as_deref(), cfg)?;
     let m = RiskModel::train(&run.table.x.select_rows(&rows), &y)?;
     let body = serde_json::to_string(&m)?;
-    write_atomic(&a.out, format!("{MODEL_FORMAT}\n{body}").as_bytes())?;
+    crate::output::write_atomic(&a.out, format!("{MODEL_FORMAT}\n{body}").as_bytes())?;
     eprintln!(
         "trained on {} labelled providers ({} fraudulent); flag threshold {:.3}; wrote {}",
         y.len(),

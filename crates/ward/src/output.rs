@@ -1,6 +1,8 @@
 //! Alert sinks for the command line: JSON lines (ward's own alert JSON) and ECS JSON lines.
 
+use anyhow::Context;
 use std::io::Write;
+use std::path::Path;
 use ward_core::{Alert, EntityKind};
 
 /// Alert output encodings.
@@ -77,4 +79,24 @@ pub fn to_ecs(a: &Alert) -> serde_json::Value {
         _ => {}
     }
     doc
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place, so a reader never
+/// sees half a file. A path that exists and is not a regular file (`/dev/null`, a pipe) is
+/// written directly: renaming onto it would replace the device with a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, bytes)
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path)
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(())
 }

@@ -384,16 +384,7 @@ pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
     )?;
     let rows = model.text.len();
     let bytes = model.to_bytes()?;
-    let dir = a
-        .out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}", dir.display()))?;
-    tmp.write_all(&bytes)?;
-    tmp.persist(&a.out)
-        .with_context(|| format!("{}", a.out.display()))?;
+    crate::output::write_atomic(&a.out, &bytes)?;
     eprintln!(
         "trained on {} messages in {:.1} s: {rows} weight rows, written to {}",
         ex.len(),
