@@ -200,8 +200,8 @@ pub fn table(engine: &Engine, ids: &crate::load::Ids) -> Table {
                 }
             }
         }
-        let days = a.per_day.len().max(1) as f64;
-        let busiest = a.per_day.values().copied().max().unwrap_or(0) as f64;
+        let days = a.days.max(1) as f64;
+        let busiest = f64::from(a.busiest);
         let shared = if a.benes.is_empty() {
             0.0
         } else {

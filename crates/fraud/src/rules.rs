@@ -1,6 +1,9 @@
 //! The claim rules and identity-theft signals: one streaming pass over the claims, with state
-//! per beneficiary (a bounded buffer of recent claims), per physician-day and per provider, so
-//! that memory grows with beneficiaries, physicians and providers, not with claims.
+//! per beneficiary (a bounded buffer of recent claims and the providers it has seen), per
+//! physician-day over a moving horizon of days, per provider and per pair of providers that
+//! saw one beneficiary on one day, so that memory grows with beneficiaries, physicians and
+//! providers, not with claims. Findings are handed out as they are made
+//! ([`Engine::take_findings`]); a few per provider and rule are kept for its explanation.
 
 use crate::date::{self, Day};
 use crate::load::{Bene, Claim, Entry, Exclusion, Ids, Kind};
@@ -39,8 +42,21 @@ pub struct RuleConfig {
     pub burst_providers: u32,
     /// The burst window in days. [30]
     pub burst_days: i32,
-    /// Claims remembered per beneficiary (the oldest are forgotten). [48]
+    /// Claims remembered per beneficiary for duplicates, overlapping stays and same-day
+    /// visits (the earliest are forgotten first). [48]
     pub bene_memory: usize,
+    /// Providers remembered per beneficiary, with the day each was first seen, for bursts.
+    /// [32]
+    pub bene_providers: usize,
+    /// The moving horizon, in days behind the latest day of service seen: a day this far
+    /// behind is closed (its impossible-day check made, its claims counted into the
+    /// providers' busy days) and a remembered claim that ended this far behind is forgotten.
+    /// A claim for a closed day is counted as late and left out of the day totals. Claims
+    /// spanning less than the horizon are checked exactly in any order; longer inputs need
+    /// roughly date-ordered files (files are read side by side by day). [450]
+    pub day_horizon: i32,
+    /// Findings kept per provider and rule to explain it (counts stay exact). [5]
+    pub examples: usize,
 }
 
 /// The stand-in unbundling list: ICD-9-CM procedure codes `(comprehensive, component)` where
@@ -79,6 +95,9 @@ impl Default for RuleConfig {
             burst_providers: 5,
             burst_days: 30,
             bene_memory: 48,
+            bene_providers: 32,
+            day_horizon: 450,
+            examples: 5,
         }
     }
 }
@@ -158,7 +177,46 @@ pub struct Hit {
     pub reason: String,
 }
 
-/// A claim remembered for a beneficiary.
+/// A claim id held compactly: up to 15 bytes inline (every id of the Kaggle layout), longer
+/// ones on the heap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ClaimRef {
+    Inline(u8, [u8; 15]),
+    Heap(Box<str>),
+}
+
+impl ClaimRef {
+    fn new(s: &str) -> Self {
+        let b = s.as_bytes();
+        match u8::try_from(b.len()) {
+            Ok(n) if b.len() <= 15 => {
+                let mut a = [0u8; 15];
+                if let Some(dst) = a.get_mut(..b.len()) {
+                    dst.copy_from_slice(b);
+                }
+                ClaimRef::Inline(n, a)
+            }
+            _ => ClaimRef::Heap(s.into()),
+        }
+    }
+    fn as_str(&self) -> &str {
+        match self {
+            ClaimRef::Inline(n, a) => a
+                .get(..usize::from(*n))
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            ClaimRef::Heap(s) => s,
+        }
+    }
+    fn heap_bytes(&self) -> usize {
+        match self {
+            ClaimRef::Inline(..) => 0,
+            ClaimRef::Heap(s) => s.len(),
+        }
+    }
+}
+
+/// A claim remembered for a beneficiary: its service days (the stay for an inpatient claim).
 #[derive(Debug, Clone)]
 struct Seen {
     start: Day,
@@ -166,7 +224,16 @@ struct Seen {
     provider: u32,
     inpatient: bool,
     fingerprint: u64,
-    claim: Box<str>,
+    claim: ClaimRef,
+}
+
+/// What is remembered per beneficiary.
+#[derive(Debug, Clone, Default)]
+struct BeneState {
+    /// Recent claims (at most `bene_memory`, none behind the horizon).
+    recent: Vec<Seen>,
+    /// Providers seen, with the first day each was seen (at most `bene_providers`).
+    known: Vec<(u32, Day)>,
 }
 
 /// Providers named per physician-day (a physician billing through more on one day has the
@@ -188,6 +255,25 @@ impl Default for PhysDay {
             providers: [u32::MAX; DAY_PROVIDERS],
         }
     }
+}
+
+/// One open day of service: minutes per physician and claims per provider.
+#[derive(Debug, Default)]
+struct DaySlot {
+    /// The day held, when open.
+    day: Option<Day>,
+    physicians: HashMap<u32, PhysDay>,
+    providers: HashMap<u32, u32>,
+}
+
+/// Two providers that saw one beneficiary on one day: how often, and the first time.
+#[derive(Debug, Clone)]
+struct SameDay {
+    n: u32,
+    bene: u32,
+    day: Day,
+    /// The claims of the lower and the higher provider id.
+    claims: [ClaimRef; 2],
 }
 
 /// Per provider: what the provider features are built from.
@@ -226,8 +312,10 @@ pub struct ProviderAgg {
     pub codes: HashMap<u32, CodeStats>,
     /// Rule hits, by [`Rule::index`].
     pub hits: [u32; RULES.len()],
-    /// Claims per day of service (to find the busiest).
-    pub per_day: HashMap<Day, u32>,
+    /// Days with claims (counted as days close).
+    pub days: u32,
+    /// Claims on the busiest day.
+    pub busiest: u32,
     /// Claims at `overbilling_ratio` times the peer median of their code or more (set when
     /// the run finishes).
     pub over_peers: u32,
@@ -326,20 +414,31 @@ impl LogHist {
 pub struct Engine {
     cfg: RuleConfig,
     benes: Vec<Bene>,
-    seen: Vec<Vec<Seen>>,
+    bene_state: Vec<BeneState>,
     provider_excl: HashMap<u32, Vec<Exclusion>>,
     physician_excl: HashMap<u32, Vec<Exclusion>>,
     provider_state: HashMap<u32, u8>,
     provider_specialty: HashMap<u32, String>,
     pairs: Vec<(u32, u32)>,
-    phys_days: HashMap<(u32, Day), PhysDay>,
+    /// Open days of service, a slot per day of the horizon (`day mod (horizon + 1)`).
+    days: Vec<DaySlot>,
+    /// The latest day of service seen.
+    newest: Option<Day>,
+    /// Provider pairs that saw one beneficiary on one day, keyed (lower id, higher id).
+    same_day: HashMap<(u32, u32), SameDay>,
     peers: HashMap<u32, LogHist>,
     /// Per provider aggregates, indexed by provider id.
     pub providers: Vec<ProviderAgg>,
-    /// Findings so far.
-    pub hits: Vec<Hit>,
+    /// Findings not yet taken.
+    pending: Vec<Hit>,
+    /// The first findings per provider and rule.
+    examples: HashMap<(u32, Rule), Vec<Hit>>,
+    /// Findings made.
+    pub findings: u64,
     /// Claims observed.
     pub claims: u64,
+    /// Claims for a day already closed (behind the horizon): left out of the day totals.
+    pub late: u64,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -391,20 +490,26 @@ impl Engine {
             .map(|(a, b)| (ids.procedures.id(a), ids.procedures.id(b)))
             .collect();
         let n_benes = benes.len();
+        let slots = cfg.day_horizon.max(1) as usize + 1;
         Self {
             cfg,
             benes,
-            seen: vec![Vec::new(); n_benes],
+            bene_state: vec![BeneState::default(); n_benes],
             provider_excl,
             physician_excl,
             provider_state,
             provider_specialty,
             pairs,
-            phys_days: HashMap::new(),
+            days: (0..slots).map(|_| DaySlot::default()).collect(),
+            newest: None,
+            same_day: HashMap::new(),
             peers: HashMap::new(),
             providers: Vec::new(),
-            hits: Vec::new(),
+            pending: Vec::new(),
+            examples: HashMap::new(),
+            findings: 0,
             claims: 0,
+            late: 0,
             hasher: foldhash::fast::FixedState::with_seed(7),
         }
     }
@@ -417,6 +522,28 @@ impl Engine {
     /// The specialty of a provider from the directory.
     pub fn specialty(&self, provider: u32) -> Option<&str> {
         self.provider_specialty.get(&provider).map(String::as_str)
+    }
+
+    /// The findings made since the last call, in the order they were made. What is not taken
+    /// is returned by [`Engine::finish`].
+    pub fn take_findings(&mut self) -> Vec<Hit> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Findings not yet taken.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The first findings of a provider (at most `examples` per rule), by rule and day.
+    pub fn examples(&self, provider: u32) -> Vec<&Hit> {
+        let mut v: Vec<&Hit> = RULES
+            .iter()
+            .filter_map(|r| self.examples.get(&(provider, *r)))
+            .flatten()
+            .collect();
+        v.sort_by(|a, b| (a.rule, a.day, &a.claim).cmp(&(b.rule, b.day, &b.claim)));
+        v
     }
 
     fn fingerprint(&self, c: &Claim) -> u64 {
@@ -434,18 +561,110 @@ impl Engine {
         h.finish()
     }
 
-    fn hit(&mut self, rule: Rule, c: &Claim, reason: String) {
-        if let Some(p) = self.providers.get_mut(c.provider as usize) {
-            p.hits[rule.index()] += 1;
+    /// Records a finding: `count` hits on its provider, the finding itself once.
+    fn record(&mut self, h: Hit, count: u32) {
+        if let Some(p) = self.providers.get_mut(h.provider as usize) {
+            p.hits[h.rule.index()] += count;
         }
-        self.hits.push(Hit {
-            rule,
-            provider: c.provider,
-            bene: Some(c.bene),
-            claim: Some(c.claim_id.clone()),
-            day: c.start,
-            reason,
-        });
+        let ex = self.examples.entry((h.provider, h.rule)).or_default();
+        if ex.len() < self.cfg.examples {
+            ex.push(h.clone());
+        }
+        self.findings += 1;
+        self.pending.push(h);
+    }
+
+    fn hit(&mut self, rule: Rule, c: &Claim, reason: String) {
+        self.record(
+            Hit {
+                rule,
+                provider: c.provider,
+                bene: Some(c.bene),
+                claim: Some(c.claim_id.clone()),
+                day: c.start,
+                reason,
+            },
+            1,
+        );
+    }
+
+    /// The slot of `day`, opening it (and closing the days that fall behind the horizon);
+    /// `None` when the day is already closed.
+    fn open_day(&mut self, day: Day, ids: &Ids) -> Option<usize> {
+        let h = self.cfg.day_horizon.max(1);
+        match self.newest {
+            None => self.newest = Some(day),
+            Some(newest) if day > newest => {
+                // the days leaving the window [day - h, day] that may still be open
+                let last = (day - h - 1).min(newest);
+                for d in (newest - h)..=last {
+                    self.close_day(d, ids);
+                }
+                self.newest = Some(day);
+            }
+            Some(newest) if day < newest - h => return None,
+            Some(_) => {}
+        }
+        let i = day.rem_euclid(h + 1) as usize;
+        let slot = self.days.get_mut(i)?;
+        slot.day = Some(day);
+        Some(i)
+    }
+
+    /// Closes a day: its impossible-day check, and its claims into the providers' day counts.
+    fn close_day(&mut self, day: Day, ids: &Ids) {
+        let h = self.cfg.day_horizon.max(1);
+        let i = day.rem_euclid(h + 1) as usize;
+        let Some(slot) = self.days.get_mut(i) else {
+            return;
+        };
+        if slot.day != Some(day) {
+            return;
+        }
+        slot.day = None;
+        for (&p, &n) in &slot.providers {
+            if let Some(a) = self.providers.get_mut(p as usize) {
+                a.days += 1;
+                a.busiest = a.busiest.max(n);
+            }
+        }
+        slot.providers.clear();
+        let mut over: Vec<(u32, PhysDay)> = slot
+            .physicians
+            .iter()
+            .filter(|(_, d)| d.minutes > self.cfg.day_minutes)
+            .map(|(p, d)| (*p, *d))
+            .collect();
+        slot.physicians.clear();
+        over.sort_by_key(|(p, _)| *p);
+        let cfg = &self.cfg;
+        let found: Vec<Hit> = over
+            .iter()
+            .flat_map(|(ph, d)| {
+                d.providers
+                    .iter()
+                    .filter(|p| **p != u32::MAX)
+                    .map(move |&prov| Hit {
+                        rule: Rule::ImpossibleDay,
+                        provider: prov,
+                        bene: None,
+                        claim: None,
+                        day,
+                        reason: format!(
+                            "physician {} billed {:.1} hours of services on {} (assuming {} min per outpatient claim, {} per procedure, {} per inpatient claim)",
+                            ids.physicians.name(*ph),
+                            f64::from(d.minutes) / 60.0,
+                            date::format(day),
+                            cfg.outpatient_minutes,
+                            cfg.procedure_minutes,
+                            cfg.inpatient_minutes
+                        ),
+                    })
+            })
+            .collect();
+        for h in found {
+            self.record(h, 1);
+        }
     }
 
     /// Runs the claim rules on one claim and remembers what later claims are compared with.
@@ -480,7 +699,6 @@ impl Engine {
             for ph in c.physicians.iter().flatten() {
                 p.physicians.insert(*ph);
             }
-            *p.per_day.entry(c.start).or_default() += 1;
             if let Some(b) = bene {
                 p.chronic += u64::from(b.chronic.count_ones());
                 if let Some(dob) = b.dob {
@@ -563,45 +781,133 @@ impl Engine {
             );
             self.hit(Rule::Unbundling, c, why);
         }
-        // physician minutes
-        if let Some(ph) = c.physicians[0] {
-            let m = match c.kind {
-                Kind::Outpatient => {
-                    self.cfg.outpatient_minutes + self.cfg.procedure_minutes * u32::from(c.n_px)
+        // the day's totals: physician minutes and provider claims
+        match self.open_day(c.start, ids) {
+            None => self.late += 1,
+            Some(i) => {
+                if let Some(slot) = self.days.get_mut(i) {
+                    *slot.providers.entry(c.provider).or_default() += 1;
+                    if let Some(ph) = c.physicians[0] {
+                        let m = match c.kind {
+                            Kind::Outpatient => {
+                                self.cfg.outpatient_minutes
+                                    + self.cfg.procedure_minutes * u32::from(c.n_px)
+                            }
+                            Kind::Inpatient => self.cfg.inpatient_minutes,
+                        };
+                        let d = slot.physicians.entry(ph).or_default();
+                        d.minutes += m;
+                        if !d.providers.contains(&c.provider)
+                            && let Some(s) = d.providers.iter_mut().find(|p| **p == u32::MAX)
+                        {
+                            *s = c.provider;
+                        }
+                    }
                 }
-                Kind::Inpatient => self.cfg.inpatient_minutes,
-            };
-            let d = self.phys_days.entry((ph, c.start)).or_default();
-            d.minutes += m;
-            if !d.providers.contains(&c.provider)
-                && let Some(slot) = d.providers.iter_mut().find(|p| **p == u32::MAX)
-            {
-                *slot = c.provider;
             }
         }
-        // duplicates and overlapping stays, against the beneficiary's remembered claims
+        self.remember(c, ids);
+    }
+
+    /// Duplicates, overlapping stays and same-day visits against the beneficiary's remembered
+    /// claims; then remembers this one.
+    fn remember(&mut self, c: &Claim, ids: &Ids) {
         let fp = self.fingerprint(c);
         let bi = c.bene as usize;
-        if self.seen.len() <= bi {
-            self.seen.resize_with(bi + 1, Vec::new);
+        if self.bene_state.len() <= bi {
+            self.bene_state.resize_with(bi + 1, BeneState::default);
         }
-        let (stay_a, stay_d) = (c.admission.unwrap_or(c.start), c.discharge.unwrap_or(c.end));
+        let inpatient = c.kind == Kind::Inpatient;
+        let (start, end) = if inpatient {
+            (c.admission.unwrap_or(c.start), c.discharge.unwrap_or(c.end))
+        } else {
+            (c.start, c.end)
+        };
+        let (cap, known_cap) = (self.cfg.bene_memory.max(1), self.cfg.bene_providers);
+        let horizon_from = self
+            .newest
+            .map_or(Day::MIN, |n| n.saturating_sub(self.cfg.day_horizon.max(1)));
+        let Some(st) = self.bene_state.get_mut(bi) else {
+            return;
+        };
+        // forget what fell behind the horizon
+        if st.recent.iter().any(|s| s.end < horizon_from) {
+            st.recent.retain(|s| s.end >= horizon_from);
+            if st.recent.capacity() > 4 * st.recent.len().max(2) {
+                st.recent.shrink_to(2 * st.recent.len());
+            }
+        }
         let mut dup = None;
         let mut overlap = None;
-        if let Some(list) = self.seen.get(bi) {
-            for s in list {
-                if s.fingerprint == fp && *s.claim != *c.claim_id {
-                    dup = Some(s.claim.clone());
-                    break;
-                }
-                if c.kind == Kind::Inpatient
-                    && s.inpatient
-                    && s.start < stay_d
-                    && stay_a < s.end
-                    && *s.claim != *c.claim_id
+        // other providers seen on this day (when this provider was not seen on it yet)
+        let mut others = [u32::MAX; 4];
+        let mut n_others = 0;
+        let mut counted = false;
+        let mut other_claims: [Option<ClaimRef>; 4] = Default::default();
+        for s in &st.recent {
+            if s.fingerprint == fp && s.claim.as_str() != c.claim_id {
+                dup = Some(s.claim.as_str().to_string());
+                break;
+            }
+            if inpatient
+                && s.inpatient
+                && s.start < end
+                && start < s.end
+                && s.claim.as_str() != c.claim_id
+            {
+                overlap = Some((s.claim.as_str().to_string(), s.provider));
+            }
+            if s.start == start {
+                if s.provider == c.provider {
+                    counted = true;
+                } else if !others.contains(&s.provider)
+                    && let (Some(o), Some(oc)) =
+                        (others.get_mut(n_others), other_claims.get_mut(n_others))
                 {
-                    overlap = Some((s.claim.clone(), s.provider));
+                    *o = s.provider;
+                    *oc = Some(s.claim.clone());
+                    n_others += 1;
                 }
+            }
+        }
+        // new provider for this beneficiary?
+        if let Some(k) = st.known.iter_mut().find(|k| k.0 == c.provider) {
+            k.1 = k.1.min(start);
+        } else if st.known.len() < known_cap {
+            st.known.push((c.provider, start));
+        }
+        if st.recent.len() >= cap {
+            // forget the earliest claim
+            if let Some((i, _)) = st.recent.iter().enumerate().min_by_key(|(_, s)| s.start) {
+                st.recent.swap_remove(i);
+            }
+        }
+        let claim = ClaimRef::new(&c.claim_id);
+        st.recent.push(Seen {
+            start,
+            end,
+            provider: c.provider,
+            inpatient,
+            fingerprint: fp,
+            claim: claim.clone(),
+        });
+        if !counted {
+            for (&o, oc) in others.iter().zip(other_claims).take(n_others) {
+                let key = (o.min(c.provider), o.max(c.provider));
+                let e = self.same_day.entry(key).or_insert_with(|| {
+                    let oc = oc.unwrap_or_else(|| ClaimRef::new(""));
+                    SameDay {
+                        n: 0,
+                        bene: c.bene,
+                        day: start,
+                        claims: if o < c.provider {
+                            [oc, claim.clone()]
+                        } else {
+                            [claim.clone(), oc]
+                        },
+                    }
+                });
+                e.n += 1;
             }
         }
         if let Some(first) = dup {
@@ -614,31 +920,13 @@ impl Engine {
             let why = format!(
                 "inpatient claim {} ({} to {}) overlaps stay {} at provider {} for beneficiary {}",
                 c.claim_id,
-                date::format(stay_a),
-                date::format(stay_d),
+                date::format(start),
+                date::format(end),
                 other,
                 ids.providers.name(prov),
                 ids.benes.name(c.bene)
             );
             self.hit(Rule::OverlappingStay, c, why);
-        }
-        let cap = self.cfg.bene_memory.max(1);
-        if let Some(list) = self.seen.get_mut(bi) {
-            if list.len() >= cap {
-                // forget the earliest claim
-                if let Some((i, _)) = list.iter().enumerate().min_by_key(|(_, s)| s.start) {
-                    list.swap_remove(i);
-                }
-            }
-            let inpatient = c.kind == Kind::Inpatient;
-            list.push(Seen {
-                start: if inpatient { stay_a } else { c.start },
-                end: if inpatient { stay_d } else { c.end },
-                provider: c.provider,
-                inpatient,
-                fingerprint: fp,
-                claim: c.claim_id.as_str().into(),
-            });
         }
     }
 
@@ -670,38 +958,16 @@ impl Engine {
         (0..=255u8).zip(counts).filter(|(_, n)| *n > 0).collect()
     }
 
-    /// Runs what needs every claim (impossible days, overbilling, identity signals) and
-    /// returns the findings, sorted by provider, rule and day.
+    /// Closes the open days and runs what needs every claim (overbilling, identity signals);
+    /// returns the findings not yet taken, sorted by provider, rule and day.
     pub fn finish(&mut self, ids: &Ids) -> Vec<Hit> {
-        let cfg = self.cfg.clone();
-        // impossible days
-        let mut over: Vec<(&(u32, Day), &PhysDay)> = self
-            .phys_days
-            .iter()
-            .filter(|(_, d)| d.minutes > cfg.day_minutes)
-            .collect();
-        over.sort_by_key(|(k, _)| **k);
-        let mut late = Vec::new();
-        for ((ph, day), d) in over {
-            for &prov in d.providers.iter().filter(|p| **p != u32::MAX) {
-                late.push(Hit {
-                    rule: Rule::ImpossibleDay,
-                    provider: prov,
-                    bene: None,
-                    claim: None,
-                    day: *day,
-                    reason: format!(
-                        "physician {} billed {:.1} hours of services on {} (assuming {} min per outpatient claim, {} per procedure, {} per inpatient claim)",
-                        ids.physicians.name(*ph),
-                        f64::from(d.minutes) / 60.0,
-                        date::format(*day),
-                        cfg.outpatient_minutes,
-                        cfg.procedure_minutes,
-                        cfg.inpatient_minutes
-                    ),
-                });
+        if let Some(newest) = self.newest.take() {
+            for d in (newest - self.cfg.day_horizon.max(1))..=newest {
+                self.close_day(d, ids);
             }
         }
+        let cfg = self.cfg.clone();
+        let mut late: Vec<(Hit, u32)> = Vec::new();
         // overbilling: claims at a multiple of the peer median of their code
         let medians: HashMap<u32, (f32, u32)> = self
             .peers
@@ -739,83 +1005,82 @@ impl Engine {
             if over >= cfg.min_provider_claims
                 && let Some((k, n, med)) = worst
             {
-                late.push(Hit {
-                    rule: Rule::Overbilling,
-                    provider: pi as u32,
-                    bene: None,
-                    claim: None,
-                    day: 0,
-                    reason: format!(
-                        "{over} claims reimbursed at {:.0} times the peer median of their code or more ({n} of {}, whose median is ${med:.0})",
-                        cfg.overbilling_ratio,
-                        describe_key(k, ids),
-                    ),
-                });
+                late.push((
+                    Hit {
+                        rule: Rule::Overbilling,
+                        provider: pi as u32,
+                        bene: None,
+                        claim: None,
+                        day: 0,
+                        reason: format!(
+                            "{over} claims reimbursed at {:.0} times the peer median of their code or more ({n} of {}, whose median is ${med:.0})",
+                            cfg.overbilling_ratio,
+                            describe_key(k, ids),
+                        ),
+                    },
+                    1,
+                ));
             }
         }
-        // identity signals from each beneficiary's remembered claims
+        // the same beneficiary on the same day at providers far apart
         let states: Vec<u8> = (0..self.providers.len() as u32)
             .map(|p| self.provider_state(p))
             .collect();
-        for (bi, list) in self.seen.iter().enumerate() {
-            if list.len() < 2 {
+        let mut pairs: Vec<(&(u32, u32), &SameDay)> = self.same_day.iter().collect();
+        pairs.sort_by_key(|(k, _)| **k);
+        for (&(a, b), s) in pairs {
+            let (sa, sb) = (
+                states.get(a as usize).copied().unwrap_or(0),
+                states.get(b as usize).copied().unwrap_or(0),
+            );
+            let Some(km) = ward_core::geo::state_distance_km(sa, sb) else {
+                continue;
+            };
+            if km < cfg.far_km {
                 continue;
             }
-            let mut by_day: Vec<&Seen> = list.iter().collect();
-            by_day.sort_by_key(|s| (s.start, s.provider));
-            // far apart on the same day
-            let mut flagged_day = None;
-            for w in by_day.windows(2) {
-                let [a, b] = w else { continue };
-                if a.start != b.start || a.provider == b.provider || flagged_day == Some(a.start) {
-                    continue;
-                }
-                let (sa, sb) = (
-                    states.get(a.provider as usize).copied().unwrap_or(0),
-                    states.get(b.provider as usize).copied().unwrap_or(0),
-                );
-                let km = ward_core::geo::state_distance_km(sa, sb);
-                if km.is_some_and(|km| km >= cfg.far_km) {
-                    flagged_day = Some(a.start);
-                    for s in [a, b] {
-                        late.push(Hit {
-                            rule: Rule::IdentityDistance,
-                            provider: s.provider,
-                            bene: Some(bi as u32),
-                            claim: Some(s.claim.to_string()),
-                            day: s.start,
-                            reason: format!(
-                                "beneficiary {} was seen on {} by providers {} and {}, about {:.0} km apart",
-                                ids.benes.name(bi as u32),
-                                date::format(a.start),
-                                ids.providers.name(a.provider),
-                                ids.providers.name(b.provider),
-                                km.unwrap_or_default()
-                            ),
-                        });
-                    }
-                }
+            let more = if s.n > 1 {
+                format!(" ({} same-day visits at these two providers in all)", s.n)
+            } else {
+                String::new()
+            };
+            for (prov, claim) in [(a, &s.claims[0]), (b, &s.claims[1])] {
+                late.push((
+                    Hit {
+                        rule: Rule::IdentityDistance,
+                        provider: prov,
+                        bene: Some(s.bene),
+                        claim: Some(claim.as_str().to_string()),
+                        day: s.day,
+                        reason: format!(
+                            "beneficiary {} was seen on {} by providers {} and {}, about {km:.0} km apart{more}",
+                            ids.benes.name(s.bene),
+                            date::format(s.day),
+                            ids.providers.name(a),
+                            ids.providers.name(b),
+                        ),
+                    },
+                    s.n,
+                ));
             }
-            // a burst of new providers
-            let mut first: Vec<(Day, u32)> = Vec::new();
-            for s in &by_day {
-                if !first.iter().any(|(_, p)| *p == s.provider) {
-                    first.push((s.start, s.provider));
-                }
+        }
+        // a burst of new providers
+        let k = cfg.burst_providers.max(2) as usize;
+        for (bi, st) in self.bene_state.iter().enumerate() {
+            if st.known.len() < k {
+                continue;
             }
-            let k = cfg.burst_providers.max(2) as usize;
-            if first.len() >= k {
-                let burst = first
-                    .windows(k)
-                    .find(|w| match (w.first(), w.last()) {
-                        (Some(a), Some(b)) => b.0 - a.0 < cfg.burst_days,
-                        _ => false,
-                    })
-                    .map(<[(Day, u32)]>::to_vec);
-                if let Some(w) = burst {
-                    let (from, to) = (w.first().map_or(0, |x| x.0), w.last().map_or(0, |x| x.0));
-                    for (day, prov) in &w {
-                        late.push(Hit {
+            let mut first: Vec<(Day, u32)> = st.known.iter().map(|&(p, d)| (d, p)).collect();
+            first.sort_unstable();
+            let burst = first.windows(k).find(|w| match (w.first(), w.last()) {
+                (Some(a), Some(b)) => b.0 - a.0 < cfg.burst_days,
+                _ => false,
+            });
+            if let Some(w) = burst {
+                let (from, to) = (w.first().map_or(0, |x| x.0), w.last().map_or(0, |x| x.0));
+                for (day, prov) in w {
+                    late.push((
+                        Hit {
                             rule: Rule::IdentityBurst,
                             provider: *prov,
                             bene: Some(bi as u32),
@@ -828,18 +1093,16 @@ impl Engine {
                                 date::format(from),
                                 date::format(to)
                             ),
-                        });
-                    }
+                        },
+                        1,
+                    ));
                 }
             }
         }
-        for h in &late {
-            if let Some(p) = self.providers.get_mut(h.provider as usize) {
-                p.hits[h.rule.index()] += 1;
-            }
+        for (h, n) in late {
+            self.record(h, n);
         }
-        self.hits.extend(late);
-        let mut out = std::mem::take(&mut self.hits);
+        let mut out = self.take_findings();
         out.sort_by(|a, b| {
             (a.provider, a.rule, a.day, &a.claim).cmp(&(b.provider, b.rule, b.day, &b.claim))
         });
@@ -859,5 +1122,103 @@ fn describe_key(k: u32, ids: &Ids) -> String {
         0 => format!("DRG {} ({kind})", ids.drgs.name(id)),
         1 => format!("procedure {} ({kind})", ids.procedures.name(id)),
         _ => format!("diagnosis {} ({kind})", ids.diagnoses.name(id)),
+    }
+}
+
+/// Approximate bytes of the engine's state, by part (allocated capacity, not just length).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Footprint {
+    /// Beneficiary records.
+    pub benes: usize,
+    /// Remembered claims and providers per beneficiary.
+    pub bene_state: usize,
+    /// Open days: physician minutes and provider claims.
+    pub days: usize,
+    /// Provider aggregates (beneficiary and physician sets, code histograms).
+    pub providers: usize,
+    /// Provider pairs seen on one day by one beneficiary.
+    pub same_day: usize,
+    /// Peer amount histograms per code.
+    pub peers: usize,
+    /// Findings not yet taken, and the examples kept per provider and rule.
+    pub findings: usize,
+}
+
+impl Footprint {
+    /// The total.
+    pub fn total(&self) -> usize {
+        self.benes
+            + self.bene_state
+            + self.days
+            + self.providers
+            + self.same_day
+            + self.peers
+            + self.findings
+    }
+}
+
+/// Bytes of a hash table of `cap` entries: slots plus a control byte each.
+fn table_bytes<K, V>(cap: usize) -> usize {
+    cap * (std::mem::size_of::<(K, V)>() + 1)
+}
+
+fn hit_bytes(h: &Hit) -> usize {
+    std::mem::size_of::<Hit>() + h.reason.capacity() + h.claim.as_ref().map_or(0, String::capacity)
+}
+
+impl Engine {
+    /// The approximate size of the state held now.
+    pub fn footprint(&self) -> Footprint {
+        use std::mem::size_of;
+        let bene_state = self.bene_state.capacity() * size_of::<BeneState>()
+            + self
+                .bene_state
+                .iter()
+                .map(|b| {
+                    b.recent.capacity() * size_of::<Seen>()
+                        + b.recent.iter().map(|s| s.claim.heap_bytes()).sum::<usize>()
+                        + b.known.capacity() * size_of::<(u32, Day)>()
+                })
+                .sum::<usize>();
+        let providers = self.providers.capacity() * size_of::<ProviderAgg>()
+            + self
+                .providers
+                .iter()
+                .map(|p| {
+                    table_bytes::<u32, ()>(p.benes.capacity())
+                        + table_bytes::<u32, ()>(p.physicians.capacity())
+                        + table_bytes::<u32, CodeStats>(p.codes.capacity())
+                        + p.codes.len() * size_of::<[u16; COARSE]>()
+                })
+                .sum::<usize>();
+        let days = self.days.capacity() * size_of::<DaySlot>()
+            + self
+                .days
+                .iter()
+                .map(|d| {
+                    table_bytes::<u32, PhysDay>(d.physicians.capacity())
+                        + table_bytes::<u32, u32>(d.providers.capacity())
+                })
+                .sum::<usize>();
+        Footprint {
+            benes: self.benes.capacity() * size_of::<Bene>(),
+            bene_state,
+            days,
+            providers,
+            same_day: table_bytes::<(u32, u32), SameDay>(self.same_day.capacity())
+                + self
+                    .same_day
+                    .values()
+                    .map(|s| s.claims.iter().map(ClaimRef::heap_bytes).sum::<usize>())
+                    .sum::<usize>(),
+            peers: table_bytes::<u32, LogHist>(self.peers.capacity()),
+            findings: self.pending.capacity() * size_of::<Hit>()
+                + self.pending.iter().map(hit_bytes).sum::<usize>()
+                + self
+                    .examples
+                    .values()
+                    .map(|v| v.iter().map(hit_bytes).sum::<usize>())
+                    .sum::<usize>(),
+        }
     }
 }

@@ -566,8 +566,17 @@ far_km = 800.0
 # This many new providers for one beneficiary within burst_days is a burst.
 burst_providers = 5
 burst_days = 30
-# Claims remembered per beneficiary for duplicates, overlaps and identity signals.
+# Claims remembered per beneficiary for duplicates, overlapping stays and same-day visits, and
+# providers remembered per beneficiary (with the day first seen) for bursts.
 bene_memory = 48
+bene_providers = 32
+# The moving horizon in days behind the latest day of service: older days are closed (their
+# impossible-day check made) and older remembered claims forgotten, so memory does not grow
+# with the length of the claims stream. A claim for a closed day is counted as late. Claims
+# spanning less than this are exact in any order.
+day_horizon = 450
+# Findings kept per provider and rule to explain its alert (counts stay exact).
+examples = 5
 
 # Column names of another claims layout, keyed by the contract's names (no default):
 # [fraud.columns]

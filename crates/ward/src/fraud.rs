@@ -8,6 +8,7 @@ use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use ward_fraud::load::{self, Bene, ClaimReader, Ids, Kind};
+use ward_fraud::rules::Footprint;
 use ward_fraud::{Engine, Hit, RiskModel, Scored, Table};
 
 #[derive(Debug, Subcommand)]
@@ -67,7 +68,8 @@ pub struct DetectArgs {
     /// Where to write `Provider,score,flag` (highest score first).
     #[arg(long, short, default_value = "providers.csv", value_name = "FILE")]
     pub out: PathBuf,
-    /// Write every finding (rule, provider, beneficiary, claim, day, reason) as JSON lines.
+    /// Write every finding (rule, provider, beneficiary, claim, day, reason) as JSON lines, in
+    /// the order they are made (the whole-run signals last).
     #[arg(long, value_name = "FILE")]
     pub findings: Option<PathBuf>,
     /// Write each provider's score, flag, rule counts and reasons as JSON lines.
@@ -207,14 +209,65 @@ impl Bad {
 struct Pass {
     ids: Ids,
     engine: Engine,
-    hits: Vec<Hit>,
     table: Table,
     bad: usize,
     seconds: f64,
 }
 
-fn pass(i: &Inputs, f: &Files, cfg: &Config, progress: bool) -> Result<Pass> {
+/// Where findings go as they are made: a JSON-lines file, or nowhere (they are counted by the
+/// engine either way).
+struct Sink(Option<BufWriter<std::fs::File>>);
+
+impl Sink {
+    fn new(path: Option<&Path>) -> Result<Self> {
+        Ok(Self(
+            path.map(|p| {
+                std::fs::File::create(p)
+                    .map(BufWriter::new)
+                    .with_context(|| format!("cannot write {}", p.display()))
+            })
+            .transpose()?,
+        ))
+    }
+
+    fn write(&mut self, hits: &[Hit], ids: &Ids) -> Result<()> {
+        let Some(w) = &mut self.0 else {
+            return Ok(());
+        };
+        for h in hits {
+            let v = serde_json::json!({
+                "rule": h.rule.code(),
+                "provider": ids.providers.name(h.provider),
+                "beneficiary": h.bene.map(|b| ids.benes.name(b)),
+                "claim": h.claim,
+                "day": (h.day != 0).then(|| ward_fraud::date::format(h.day)),
+                "reason": h.reason,
+            });
+            writeln!(w, "{v}")?;
+        }
+        Ok(())
+    }
+
+    fn close(self) -> Result<()> {
+        if let Some(mut w) = self.0 {
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Findings held before they are written out.
+const FINDINGS_BATCH: usize = 4096;
+
+fn pass(
+    i: &Inputs,
+    f: &Files,
+    cfg: &Config,
+    progress: bool,
+    findings: Option<&Path>,
+) -> Result<Pass> {
     let t = Instant::now();
+    let mut sink = Sink::new(findings)?;
     let mut ids = Ids::default();
     let mut bad = Bad::default();
     let mut benes: Vec<Bene> = Vec::new();
@@ -266,31 +319,45 @@ fn pass(i: &Inputs, f: &Files, cfg: &Config, progress: bool) -> Result<Pass> {
         &directory,
         &mut ids,
     );
+    let mut names = Vec::new();
+    let mut readers = Vec::new();
     for (kind, list) in [
         (Kind::Inpatient, &f.inpatient),
         (Kind::Outpatient, &f.outpatient),
     ] {
         for p in list {
             let name = p.display().to_string();
-            let mut r = ClaimReader::new(open(p)?, &name, kind, &cfg.fraud.columns)?;
-            let before = engine.claims;
-            while let Some(c) = r.next_claim(&mut ids) {
-                match c {
-                    Ok(c) => engine.observe(&c, &ids),
-                    Err(e) => bad.push(&e, i.strict)?,
-                }
-            }
-            if progress {
-                eprintln!("{name}: {} claims", engine.claims - before);
-            }
+            readers.push(ClaimReader::new(open(p)?, &name, kind, &cfg.fraud.columns)?);
+            names.push(name);
         }
     }
-    let hits = engine.finish(&ids);
+    let mut claims = load::MergedClaims::new(readers);
+    while let Some(c) = claims.next_claim(&mut ids) {
+        match c {
+            Ok(c) => engine.observe(&c, &ids),
+            Err(e) => bad.push(&e, i.strict)?,
+        }
+        if engine.pending() >= FINDINGS_BATCH {
+            sink.write(&engine.take_findings(), &ids)?;
+        }
+    }
+    if progress {
+        for (name, n) in names.iter().zip(&claims.counts) {
+            eprintln!("{name}: {n} claims");
+        }
+    }
+    sink.write(&engine.finish(&ids), &ids)?;
+    sink.close()?;
+    if engine.late > 0 {
+        eprintln!(
+            "{} claims were dated over {} days before the latest day of service seen when they came, after their day was closed: they are left out of the impossible-day and busiest-day totals (sort the claims by date, or raise [fraud.rules] day_horizon)",
+            engine.late, cfg.fraud.rules.day_horizon
+        );
+    }
     let table = ward_fraud::provider::table(&engine, &ids);
     Ok(Pass {
         ids,
         engine,
-        hits,
         table,
         bad: bad.n,
         seconds: t.elapsed().as_secs_f64(),
@@ -352,7 +419,7 @@ fn scores(
 
 pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
     let f = files(&a.inputs)?;
-    let run = pass(&a.inputs, &f, cfg, true)?;
+    let run = pass(&a.inputs, &f, cfg, true, a.findings.as_deref())?;
     let labels = a.labels.as_deref().map(read_labels).transpose()?;
     let model = a.model.as_deref().map(load_model).transpose()?;
     let mut scored = scores(&run, labels.as_ref(), model.as_ref(), cfg)?;
@@ -374,23 +441,6 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
         ));
     }
     crate::output::write_atomic(&a.out, csv.as_bytes())?;
-    if let Some(p) = &a.findings {
-        let mut w = BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
-        );
-        for h in &run.hits {
-            let v = serde_json::json!({
-                "rule": h.rule.code(),
-                "provider": run.ids.providers.name(h.provider),
-                "beneficiary": h.bene.map(|b| run.ids.benes.name(b)),
-                "claim": h.claim,
-                "day": (h.day != 0).then(|| ward_fraud::date::format(h.day)),
-                "reason": h.reason,
-            });
-            writeln!(w, "{v}")?;
-        }
-        w.flush()?;
-    }
     if let Some(p) = &a.report {
         let mut w = BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
@@ -438,7 +488,7 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
         "{} claims, {} providers ({flagged} flagged), {} findings, {} bad rows skipped, {:.1} s; wrote {}",
         run.engine.claims,
         scored.len(),
-        run.hits.len(),
+        run.engine.findings,
         run.bad,
         run.seconds,
         a.out.display()
@@ -453,24 +503,18 @@ const ALERT_CLAIMS: usize = 20;
 /// findings (ids only), timed at its last finding's day.
 fn alerts(run: &Pass, scored: &[Scored]) -> Vec<ward_core::Alert> {
     use ward_core::{Alert, EntityId, EntityKind, Evidence, Explanation, Timestamp};
-    let mut by_provider: load::HashMap<&str, Vec<&Hit>> = Default::default();
-    for h in &run.hits {
-        by_provider
-            .entry(run.ids.providers.name(h.provider))
-            .or_default()
-            .push(h);
-    }
     scored
         .iter()
         .filter(|s| s.flag)
         .map(|s| {
-            let hits = by_provider
-                .get(s.provider.as_str())
-                .cloned()
-                .unwrap_or_default();
-            let mut rules: Vec<String> = hits.iter().map(|h| h.rule.code().to_string()).collect();
-            rules.sort();
-            rules.dedup();
+            let pid = run.ids.providers.get(&s.provider);
+            let hits = pid.map(|p| run.engine.examples(p)).unwrap_or_default();
+            let counts = pid.and_then(|p| run.engine.providers.get(p as usize));
+            let rules: Vec<String> = ward_fraud::rules::RULES
+                .iter()
+                .filter(|r| counts.is_some_and(|c| c.hits[r.index()] > 0))
+                .map(|r| r.code().to_string())
+                .collect();
             let day = hits.iter().map(|h| h.day).max().unwrap_or(0);
             let mut lines: Vec<String> = s.reasons.clone();
             lines.extend(hits.iter().take(5).map(|h| h.reason.clone()));
@@ -543,7 +587,7 @@ pub fn demo(history: &Path, today: &Path, store: &Path, cfg: &Config) -> Result<
         let i = inputs(dir);
         let f = files(&i)?;
         let labels = read_labels(&f.labels.clone().context("no labels.csv")?)?;
-        Ok((pass(&i, &f, cfg, false)?, labels))
+        Ok((pass(&i, &f, cfg, false, None)?, labels))
     };
     let (old, old_labels) = quiet(history)?;
     let (rows, y) = labelled(&old.table, &old_labels);
@@ -572,7 +616,7 @@ pub fn demo(history: &Path, today: &Path, store: &Path, cfg: &Config) -> Result<
             .filter(|(s, t)| s.flag && **t == 1)
             .count(),
         roc_auc: ward_ml::metrics::roc_auc(&truth, &scores).unwrap_or(f64::NAN),
-        findings: now.hits.len(),
+        findings: now.engine.findings as usize,
     })
 }
 
@@ -589,7 +633,7 @@ fn labelled_run(
         .or(f.labels.clone())
         .context("no labels: give --labels (Provider,PotentialFraud)")?;
     let labels = read_labels(&lp)?;
-    let run = pass(inputs, &f, cfg, true)?;
+    let run = pass(inputs, &f, cfg, true, None)?;
     let (rows, y) = labelled(&run.table, &labels);
     if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
         bail!("the labels need both fraudulent and honest providers among those with claims");
@@ -698,7 +742,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             "{} claims, {} labelled providers ({fraud} fraudulent), {} findings, {:.1} s",
             run.engine.claims,
             y.len(),
-            run.hits.len(),
+            run.engine.findings,
             run.seconds
         );
         for (k, v) in &figs {
@@ -737,19 +781,26 @@ pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
     let t = Instant::now();
     let mut claims = Vec::new();
     let mut bytes = 0u64;
+    let mut readers = Vec::new();
     for (kind, list) in [
         (Kind::Inpatient, &f.inpatient),
         (Kind::Outpatient, &f.outpatient),
     ] {
         for p in list {
             bytes += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-            let mut r =
-                ClaimReader::new(open(p)?, &p.display().to_string(), kind, &cfg.fraud.columns)?;
-            while let Some(c) = r.next_claim(&mut ids) {
-                if let Ok(c) = c {
-                    claims.push(c);
-                }
-            }
+            readers.push(ClaimReader::new(
+                open(p)?,
+                &p.display().to_string(),
+                kind,
+                &cfg.fraud.columns,
+            )?);
+        }
+    }
+    // in the order `ward fraud detect` reads them: the files side by side, by day
+    let mut merged = load::MergedClaims::new(readers);
+    while let Some(c) = merged.next_claim(&mut ids) {
+        if let Ok(c) = c {
+            claims.push(c);
         }
     }
     let parse = t.elapsed().as_secs_f64();
@@ -763,6 +814,8 @@ pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
     );
     let mut best = f64::INFINITY;
     let mut best_finish = 0.0;
+    let mut footprint = Footprint::default();
+    let mut late = 0;
     for _ in 0..a.repeat.max(1) {
         let mut e = Engine::new(
             cfg.fraud.rules.clone(),
@@ -774,8 +827,12 @@ pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
         let t = Instant::now();
         for c in &claims {
             e.observe(c, &ids);
+            if e.pending() >= FINDINGS_BATCH {
+                std::hint::black_box(e.take_findings());
+            }
         }
         let rules = t.elapsed().as_secs_f64();
+        let state = e.footprint();
         let t = Instant::now();
         let hits = e.finish(&ids);
         let fin = t.elapsed().as_secs_f64();
@@ -783,6 +840,8 @@ pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
         if rules < best {
             best = rules;
             best_finish = fin;
+            footprint = state;
+            late = e.late;
         }
     }
     println!(
@@ -791,6 +850,21 @@ pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
         n / best,
         best,
         best_finish
+    );
+    let mb = |b: usize| b as f64 / 1e6;
+    println!(
+        "rule state after the last claim: {:.1} MB ({} beneficiaries, {} providers): beneficiaries {:.1}, their recent claims and providers {:.1}, open days {:.1}, providers {:.1}, same-day provider pairs {:.1}, peer medians {:.1}, findings held {:.1}; {late} claims behind the {}-day horizon",
+        mb(footprint.total()),
+        benes.len(),
+        ids.providers.len(),
+        mb(footprint.benes),
+        mb(footprint.bene_state),
+        mb(footprint.days),
+        mb(footprint.providers),
+        mb(footprint.same_day),
+        mb(footprint.peers),
+        mb(footprint.findings),
+        cfg.fraud.rules.day_horizon
     );
     if let Some(rss) = crate::bench::peak_rss() {
         println!(

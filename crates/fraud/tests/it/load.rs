@@ -172,3 +172,49 @@ fn beneficiaries_exclusions_directory_and_labels_read() {
         load::read_labels("Provider,PotentialFraud\nPRV1,maybe\n".as_bytes(), "l.csv").unwrap_err();
     assert!(e.to_string().contains("line 2"), "{e}");
 }
+
+#[test]
+fn files_read_side_by_side_come_out_by_day_and_bad_rows_keep_their_place() {
+    let head = "BeneID,ClaimID,ClaimStartDt,Provider,InscClaimAmtReimbursed\n";
+    let inpatient = format!(
+        "{head}B1,I1,2009-01-02,P1,10\nB1,I2,2009-01-05,P1,10\nB1,I3,2009-13-45,P1,10\nB1,I4,2009-01-09,P1,10\n"
+    );
+    let outpatient =
+        format!("{head}B1,O1,2009-01-01,P1,10\nB1,O2,2009-01-05,P1,10\nB1,O3,2009-01-06,P1,10\n");
+    let mut ids = Ids::default();
+    let readers = vec![
+        ClaimReader::new(
+            inpatient.as_bytes(),
+            "in.csv",
+            Kind::Inpatient,
+            &Mapping::new(),
+        )
+        .unwrap(),
+        ClaimReader::new(
+            outpatient.as_bytes(),
+            "out.csv",
+            Kind::Outpatient,
+            &Mapping::new(),
+        )
+        .unwrap(),
+    ];
+    let mut m = load::MergedClaims::new(readers);
+    let mut got = Vec::new();
+    let mut errors = Vec::new();
+    while let Some(c) = m.next_claim(&mut ids) {
+        match c {
+            Ok(c) => got.push(c.claim_id),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    // ties go to the first file; the bad row is reported once, with its file and line
+    assert_eq!(got, ["O1", "I1", "I2", "O2", "O3", "I4"]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("in.csv") && errors[0].contains('4'),
+        "{}",
+        errors[0]
+    );
+    assert!(!errors[0].contains("2009-13-45"), "{}", errors[0]);
+    assert_eq!(m.counts, [3, 3]);
+}

@@ -172,3 +172,143 @@ fn memory_per_beneficiary_is_bounded() {
             .all(|h| h.rule != Rule::DuplicateClaim)
     );
 }
+
+/// `years` of date-ordered outpatient claims: 40 beneficiaries, 8 providers, 16 physicians,
+/// 24 claims a day.
+fn steady_claims(years: u32) -> String {
+    let mut text = String::from(HEAD);
+    let start = ward_fraud::date::parse("2009-01-01").unwrap();
+    let mut n = 0u32;
+    for d in 0..(365 * years) as i32 {
+        let day = ward_fraud::date::format(start + d);
+        for k in 0..24u32 {
+            let v = n.wrapping_mul(2_654_435_761);
+            n += 1;
+            text.push_str(&format!(
+                "B{},C{n},{day},{day},PRV{},{},PHY{},,,,,,{},,\n",
+                v % 40,
+                (v >> 8) % 8,
+                60 + (v >> 12) % 90,
+                (k + d as u32) % 16,
+                4000 + (v >> 16) % 30
+            ));
+        }
+    }
+    text
+}
+
+fn run_steady(years: u32) -> (u64, usize, usize) {
+    let mut ids = Ids::default();
+    let mut e = Engine::new(
+        RuleConfig::default(),
+        Vec::new(),
+        &Default::default(),
+        &Default::default(),
+        &mut ids,
+    );
+    let text = steady_claims(years);
+    let mut r =
+        ClaimReader::new(text.as_bytes(), "c.csv", Kind::Outpatient, &Mapping::new()).unwrap();
+    let mut taken = 0;
+    while let Some(c) = r.next_claim(&mut ids) {
+        e.observe(&c.unwrap(), &ids);
+        if e.pending() > 100 {
+            taken += e.take_findings().len();
+        }
+    }
+    let state = e.footprint().total();
+    taken += e.finish(&ids).len();
+    assert_eq!(e.late, 0);
+    (e.claims, state, taken)
+}
+
+#[test]
+fn state_grows_with_people_not_with_claims() {
+    let (c1, s1, _) = run_steady(1);
+    let (c4, s4, _) = run_steady(4);
+    assert_eq!(c4, 4 * c1);
+    // four times the claims over the same people: the state barely moves (the open days fill
+    // up to the horizon, the rest is per beneficiary and per provider)
+    assert!(
+        (s4 as f64) < 1.3 * s1 as f64,
+        "state {s1} bytes after {c1} claims, {s4} after {c4}"
+    );
+}
+
+#[test]
+fn days_close_behind_the_horizon_and_late_claims_are_counted() {
+    let cfg = RuleConfig {
+        day_horizon: 10,
+        ..RuleConfig::default()
+    };
+    let mut ids = Ids::default();
+    let mut e = Engine::new(
+        cfg,
+        Vec::new(),
+        &Default::default(),
+        &Default::default(),
+        &mut ids,
+    );
+    let mut text = String::from(HEAD);
+    // PHY1 bills 100 visits with a procedure on May 5th: 75 hours
+    for i in 0..100 {
+        text.push_str(&format!(
+            "B{i},V{i},2009-05-05,2009-05-05,PRV1,80,PHY1,,,,,,4019,8659,\n"
+        ));
+    }
+    // a claim 20 days later closes May 5th; then one for May 5th comes too late
+    text.push_str("B1,W1,2009-05-25,2009-05-25,PRV1,80,PHY2,,,,,,4019,,\n");
+    text.push_str("B2,W2,2009-05-05,2009-05-05,PRV1,80,PHY1,,,,,,4019,,\n");
+    let mut r =
+        ClaimReader::new(text.as_bytes(), "c.csv", Kind::Outpatient, &Mapping::new()).unwrap();
+    let mut before_finish = Vec::new();
+    while let Some(c) = r.next_claim(&mut ids) {
+        e.observe(&c.unwrap(), &ids);
+        before_finish.extend(e.take_findings());
+    }
+    let day: Vec<_> = before_finish
+        .iter()
+        .filter(|h| h.rule == Rule::ImpossibleDay)
+        .collect();
+    assert_eq!(day.len(), 1, "{before_finish:#?}");
+    assert!(day[0].reason.contains("75.0 hours"), "{}", day[0].reason);
+    assert_eq!(e.late, 1);
+    let rest = e.finish(&ids);
+    assert!(
+        rest.iter().all(|h| h.rule != Rule::ImpossibleDay),
+        "{rest:#?}"
+    );
+    // the provider's days: May 5th (100 claims) and May 25th
+    let p = ids.providers.get("PRV1").unwrap() as usize;
+    assert_eq!((e.providers[p].days, e.providers[p].busiest), (2, 100));
+    assert_eq!(e.findings, 1);
+}
+
+#[test]
+fn examples_are_bounded_and_counts_exact() {
+    let mut out = String::new();
+    // 30 visits billed twice each
+    for i in 0..30 {
+        let line = format!(
+            "B1,X{i},2009-03-{:02},2009-03-{:02},PRV1,100,PHY1,,,,,,4019,,\n",
+            1 + i % 28,
+            1 + i % 28
+        );
+        out.push_str(&line);
+        out.push_str(&line.replacen(&format!("X{i},"), &format!("Y{i},"), 1));
+    }
+    let (ids, hits, e) = run("", &out);
+    let p = ids.providers.get("PRV1").unwrap();
+    let dups = hits
+        .iter()
+        .filter(|h| h.rule == Rule::DuplicateClaim)
+        .count();
+    assert_eq!(
+        e.providers[p as usize].hits[Rule::DuplicateClaim.index()] as usize,
+        dups
+    );
+    assert!(dups >= 28, "{dups}");
+    let ex = e.examples(p);
+    assert_eq!(ex.len(), RuleConfig::default().examples);
+    assert!(ex.iter().all(|h| h.rule == Rule::DuplicateClaim));
+}
