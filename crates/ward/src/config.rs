@@ -28,9 +28,11 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FraudConfig {
-    /// Without labels or a model, providers whose peer-outlier score reaches this are
-    /// flagged. [0.5]
+    /// With `--outlier`, providers whose peer-outlier score reaches this are flagged. [0.5]
     pub threshold: f32,
+    /// Without labels or a model, `ward fraud detect` scores with a model trained on this
+    /// many simulated payers of varied parameters (`ward sim claims`), built on the spot. [4]
+    pub simulated_payers: u32,
     /// The rules.
     pub rules: ward_fraud::RuleConfig,
     /// Column names of another claims layout, keyed by the contract's names
@@ -42,6 +44,7 @@ impl Default for FraudConfig {
     fn default() -> Self {
         Self {
             threshold: 0.5,
+            simulated_payers: 4,
             rules: ward_fraud::RuleConfig::default(),
             columns: ward_fraud::load::Mapping::new(),
         }
@@ -540,8 +543,11 @@ max_text = 262144
 max_links = 1000
 
 [fraud]
-# Without labels or a model, providers whose peer-outlier score reaches this are flagged.
+# With --outlier, providers whose peer-outlier score reaches this are flagged.
 threshold = 0.5
+# Without labels or a model, fraud detect scores with a model trained on this many simulated
+# payers of varied parameters, built on the spot (a few seconds).
+simulated_payers = 4
 
 [fraud.rules]
 # Minutes of the attending physician an outpatient claim stands for, plus per procedure code;

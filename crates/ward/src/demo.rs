@@ -69,7 +69,7 @@ pub struct ClaimsSimArgs {
 /// under a temporary name renamed once all are complete, so a failed run never leaves a
 /// half-written file under a contract name. Returns the summary and the seconds it took to
 /// generate.
-fn write_claims(
+pub(crate) fn write_claims(
     cfg: &ward_sim::claims::ClaimsSimConfig,
     dir: &Path,
 ) -> Result<(ward_sim::claims::ClaimsSummary, f64)> {

@@ -29,7 +29,7 @@ pub enum FraudCmd {
 }
 
 /// Where the claims are.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct Inputs {
     /// A folder with the contract's files: names holding `inpatient`, `outpatient`,
     /// `beneficiary`, `exclusion` and `providers.csv` are picked up (labels: `labels.csv`).
@@ -62,9 +62,14 @@ pub struct DetectArgs {
     /// Provider labels: train on them (labelled providers are scored out of fold).
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
-    /// A model from `ward fraud train` (without it and without labels: the peer-outlier score).
+    /// A model from `ward fraud train` (without it and without labels: a model trained on
+    /// simulated payers on the spot, `[fraud] simulated_payers`).
     #[arg(long, value_name = "FILE", conflicts_with = "labels")]
     pub model: Option<PathBuf>,
+    /// Score with the peer-outlier score instead of a model (no training at all; flags at
+    /// `[fraud] threshold`).
+    #[arg(long, conflicts_with_all = ["labels", "model"])]
+    pub outlier: bool,
     /// Where to write `Provider,score,flag` (highest score first).
     #[arg(long, short, default_value = "providers.csv", value_name = "FILE")]
     pub out: PathBuf,
@@ -91,6 +96,15 @@ pub struct TrainArgs {
     /// Where to write the model.
     #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
+    /// More labelled claims folders to train on (repeatable; each with its own
+    /// `labels.csv`, its providers measured against their own peers), so that one model
+    /// learns from several payers.
+    #[arg(long, value_name = "DIR")]
+    pub also: Vec<PathBuf>,
+    /// Also train on this many simulated payers of varied parameters (with no claims given:
+    /// on them alone).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub simulated: u32,
 }
 
 #[derive(Debug, Args)]
@@ -421,7 +435,17 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
     let f = files(&a.inputs)?;
     let run = pass(&a.inputs, &f, cfg, true, a.findings.as_deref())?;
     let labels = a.labels.as_deref().map(read_labels).transpose()?;
-    let model = a.model.as_deref().map(load_model).transpose()?;
+    let model = match (&a.model, &labels) {
+        (Some(p), _) => Some(load_model(p)?),
+        (None, None) if !a.outlier && cfg.fraud.simulated_payers > 0 => {
+            eprintln!(
+                "no labels or model: training on {} simulated payers of varied parameters (save one with `ward fraud train --simulated {} --out fraud.model` and pass --model, or use --outlier)",
+                cfg.fraud.simulated_payers, cfg.fraud.simulated_payers
+            );
+            Some(simulated_model(cfg.fraud.simulated_payers, cfg)?)
+        }
+        _ => None,
+    };
     let mut scored = scores(&run, labels.as_ref(), model.as_ref(), cfg)?;
     let mut order: Vec<usize> = (0..scored.len()).collect();
     order.sort_by(|&i, &j| {
@@ -626,6 +650,7 @@ fn labelled_run(
     inputs: &Inputs,
     labels: Option<&Path>,
     cfg: &Config,
+    progress: bool,
 ) -> Result<(Pass, Vec<usize>, Vec<u32>)> {
     let f = files(inputs)?;
     let lp = labels
@@ -633,7 +658,7 @@ fn labelled_run(
         .or(f.labels.clone())
         .context("no labels: give --labels (Provider,PotentialFraud)")?;
     let labels = read_labels(&lp)?;
-    let run = pass(inputs, &f, cfg, true, None)?;
+    let run = pass(inputs, &f, cfg, progress, None)?;
     let (rows, y) = labelled(&run.table, &labels);
     if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
         bail!("the labels need both fraudulent and honest providers among those with claims");
@@ -641,9 +666,74 @@ fn labelled_run(
     Ok((run, rows, y))
 }
 
+/// The first seed of the simulated training payers (the default simulation's seed, 42, and
+/// small seeds stay out of training).
+const SIM_SEED: u64 = 1000;
+
+/// Labelled providers (features and labels) of `n` simulated payers of varied parameters.
+fn simulated_training(n: u32, cfg: &Config) -> Result<(ward_ml::Matrix, Vec<u32>)> {
+    let tmp = tempfile::tempdir().context("cannot make a temporary folder")?;
+    let mut x = ward_ml::Matrix::with_cols(ward_fraud::provider::FEATURES.len());
+    let mut y = Vec::new();
+    for k in 0..u64::from(n) {
+        let sim = ward_sim::claims::ClaimsSimConfig::varied(SIM_SEED + k);
+        let dir = tmp.path().join(k.to_string());
+        crate::demo::write_claims(&sim, &dir)?;
+        let inputs = Inputs {
+            dir: Some(dir),
+            ..Inputs::default()
+        };
+        let (run, rows, more) = labelled_run(&inputs, None, cfg, false)?;
+        for &i in &rows {
+            x.push_row(run.table.x.row(i));
+        }
+        y.extend(more);
+    }
+    Ok((x, y))
+}
+
+/// A model trained on `n` simulated payers of varied parameters.
+fn simulated_model(n: u32, cfg: &Config) -> Result<RiskModel> {
+    let (x, y) = simulated_training(n, cfg)?;
+    Ok(RiskModel::train(&x, &y)?)
+}
+
+fn has_claims(i: &Inputs) -> bool {
+    i.dir.is_some() || !i.inpatient.is_empty() || !i.outpatient.is_empty()
+}
+
 pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
-    let (run, rows, y) = labelled_run(&a.inputs, a.labels.as_deref(), cfg)?;
-    let m = RiskModel::train(&run.table.x.select_rows(&rows), &y)?;
+    let (mut x, mut y) = if has_claims(&a.inputs) {
+        let (run, rows, y) = labelled_run(&a.inputs, a.labels.as_deref(), cfg, true)?;
+        (run.table.x.select_rows(&rows), y)
+    } else if a.simulated > 0 {
+        (
+            ward_ml::Matrix::with_cols(ward_fraud::provider::FEATURES.len()),
+            Vec::new(),
+        )
+    } else {
+        bail!("no claims: give a folder or --inpatient/--outpatient files, or --simulated N");
+    };
+    for dir in &a.also {
+        let inputs = Inputs {
+            dir: Some(dir.clone()),
+            ..Inputs::default()
+        };
+        let (more, rows, more_y) = labelled_run(&inputs, None, cfg, true)?;
+        for &i in &rows {
+            x.push_row(more.table.x.row(i));
+        }
+        y.extend(more_y);
+    }
+    if a.simulated > 0 {
+        eprintln!("simulating {} payers of varied parameters", a.simulated);
+        let (sx, sy) = simulated_training(a.simulated, cfg)?;
+        for row in sx.rows() {
+            x.push_row(row);
+        }
+        y.extend(sy);
+    }
+    let m = RiskModel::train(&x, &y)?;
     let body = serde_json::to_string(&m)?;
     crate::output::write_atomic(&a.out, format!("{MODEL_FORMAT}\n{body}").as_bytes())?;
     eprintln!(
@@ -671,7 +761,7 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     if a.run.cv < 2 {
         bail!("--cv needs at least 2 folds");
     }
-    let (run, rows, y) = labelled_run(&a.inputs, a.labels.as_deref(), cfg)?;
+    let (run, rows, y) = labelled_run(&a.inputs, a.labels.as_deref(), cfg, true)?;
     let x = run.table.x.select_rows(&rows);
     let mut figs: Vec<(&str, f64)> = Vec::new();
     // without labels: the peer-outlier score
@@ -718,6 +808,23 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         ("recall", r),
         ("f1", f1),
     ]);
+    // what `ward fraud detect` does without labels: a model trained on simulated payers
+    if cfg.fraud.simulated_payers > 0 {
+        eprintln!(
+            "training on {} simulated payers of varied parameters",
+            cfg.fraud.simulated_payers
+        );
+        let m = simulated_model(cfg.fraud.simulated_payers, cfg)?;
+        let p = m.predict(&x)?;
+        let flags: Vec<bool> = p.iter().map(|&v| v >= m.threshold).collect();
+        let (auc, pr, r, f1) = figures(&y, &p, &flags);
+        figs.extend([
+            ("sim_roc_auc", auc),
+            ("sim_precision", pr),
+            ("sim_recall", r),
+            ("sim_f1", f1),
+        ]);
+    }
     if let Some(mp) = &a.model {
         let m = load_model(mp)?;
         let p = m.predict(&x)?;
@@ -749,8 +856,8 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             println!("  {k:<20} {v:.4}");
         }
         println!(
-            "  (outlier_*: the peer-outlier score without labels, flagged at {:.2}; the rest: gradient-boosted trees, {}-fold cross-validation; model_*: the given model)",
-            cfg.fraud.threshold, a.run.cv
+            "  (outlier_*: the peer-outlier score, flagged at {:.2}; roc_auc..f1: gradient-boosted trees, {}-fold cross-validation on these labels; sim_*: trees trained on {} simulated payers, as `ward fraud detect` scores without labels; model_*: the given model)",
+            cfg.fraud.threshold, a.run.cv, cfg.fraud.simulated_payers
         );
     }
     crate::phish::gates(&figs, &a.run.min, &a.run.max)

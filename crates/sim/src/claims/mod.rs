@@ -382,7 +382,73 @@ fn parse_day(s: &str) -> Option<i64> {
     (ward_core::time::civil_from_days(day) == (y, m, d)).then_some(day)
 }
 
+/// The ranges [`ClaimsSimConfig::varied`] draws from: (field, low, high), uniform.
+pub const VARIED_RANGES: [(&str, f64, f64); 12] = [
+    ("hospital_share", 0.08, 0.45),
+    ("physicians_per_provider", 2.0, 9.0),
+    ("outpatient_per_year", 3.0, 10.0),
+    ("inpatient_per_year", 0.2, 0.8),
+    ("repeat_visit_share", 0.04, 0.22),
+    ("transfer_share", 0.01, 0.11),
+    ("snowbird_share", 0.02, 0.22),
+    ("out_of_state_share", 0.01, 0.14),
+    ("deceased_share", 0.01, 0.08),
+    ("outlier_share", 0.001, 0.025),
+    ("fraud_share", 0.03, 0.15),
+    ("fraud_intensity", 0.02, 0.09),
+];
+
 impl ClaimsSimConfig {
+    /// A payer of the default size whose rates are drawn from [`VARIED_RANGES`] (from about
+    /// half to twice or more the defaults), each scheme's weight scaled by 0.5 to 1.5 and the
+    /// start month drawn from 2008-2010, all from `seed`: the payers a model is trained on to
+    /// carry to payers it has not seen.
+    pub fn varied(seed: u64) -> Self {
+        let mut r = crate::rng::Rng::new(seed ^ 0x5641_5249_4544);
+        let mut c = Self {
+            seed,
+            ..Self::default()
+        };
+        for (field, lo, hi) in VARIED_RANGES {
+            let v = r.uniform(lo, hi);
+            let slot = match field {
+                "hospital_share" => &mut c.hospital_share,
+                "physicians_per_provider" => &mut c.physicians_per_provider,
+                "outpatient_per_year" => &mut c.outpatient_per_year,
+                "inpatient_per_year" => &mut c.inpatient_per_year,
+                "repeat_visit_share" => &mut c.repeat_visit_share,
+                "transfer_share" => &mut c.transfer_share,
+                "snowbird_share" => &mut c.snowbird_share,
+                "out_of_state_share" => &mut c.out_of_state_share,
+                "deceased_share" => &mut c.deceased_share,
+                "outlier_share" => &mut c.outlier_share,
+                "fraud_share" => &mut c.fraud_share,
+                _ => &mut c.fraud_intensity,
+            };
+            *slot = v;
+        }
+        let w = &mut c.scheme_weights;
+        for x in [
+            &mut w.phantom_billing,
+            &mut w.upcoding,
+            &mut w.unbundling,
+            &mut w.excluded_provider,
+            &mut w.after_death,
+            &mut w.overlapping_stay,
+            &mut w.duplicate_claim,
+            &mut w.impossible_day,
+            &mut w.overbilling,
+            &mut w.identity_distance,
+            &mut w.identity_burst,
+            &mut w.patient_sharing,
+        ] {
+            *x *= r.uniform(0.5, 1.5);
+        }
+        let month = r.index(36);
+        c.start = format!("{}-{:02}-01", 2008 + month / 12, month % 12 + 1);
+        c
+    }
+
     /// Checks every field is in range, with a message naming the field.
     pub fn validate(&self) -> Result<(), ClaimsSimError> {
         if parse_day(&self.start).is_none() {

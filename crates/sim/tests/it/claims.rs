@@ -620,3 +620,47 @@ fn no_fraud_means_no_truth_and_all_labels_no() {
     assert!(f[5].lines().skip(1).all(|l| l.ends_with(",No")));
     assert_eq!(f[6].lines().count(), 1);
 }
+
+#[test]
+fn varied_payers_are_valid_seeded_and_spread_over_their_ranges() {
+    let a = ClaimsSimConfig::varied(1000);
+    assert_eq!(a, ClaimsSimConfig::varied(1000));
+    let payers: Vec<ClaimsSimConfig> = (0..40).map(ClaimsSimConfig::varied).collect();
+    for p in &payers {
+        p.validate().unwrap();
+        assert_eq!((p.beneficiaries, p.providers, p.days), (20_000, 1_000, 365));
+    }
+    // every varied field moves, and stays in its range
+    type Field = (&'static str, fn(&ClaimsSimConfig) -> f64);
+    let fields: [Field; 12] = [
+        ("hospital_share", |c| c.hospital_share),
+        ("physicians_per_provider", |c| c.physicians_per_provider),
+        ("outpatient_per_year", |c| c.outpatient_per_year),
+        ("inpatient_per_year", |c| c.inpatient_per_year),
+        ("repeat_visit_share", |c| c.repeat_visit_share),
+        ("transfer_share", |c| c.transfer_share),
+        ("snowbird_share", |c| c.snowbird_share),
+        ("out_of_state_share", |c| c.out_of_state_share),
+        ("deceased_share", |c| c.deceased_share),
+        ("outlier_share", |c| c.outlier_share),
+        ("fraud_share", |c| c.fraud_share),
+        ("fraud_intensity", |c| c.fraud_intensity),
+    ];
+    for ((name, get), (range_name, lo, hi)) in fields.iter().zip(ward_sim::claims::VARIED_RANGES) {
+        assert_eq!(*name, range_name);
+        let v: Vec<f64> = payers.iter().map(get).collect();
+        let (min, max) = v
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        assert!(
+            min >= lo && max <= hi,
+            "{name}: {min}..{max} outside {lo}..{hi}"
+        );
+        assert!(
+            max - min > (hi - lo) / 2.0,
+            "{name}: {min}..{max} barely moves"
+        );
+    }
+    let starts: BTreeSet<&str> = payers.iter().map(|p| p.start.as_str()).collect();
+    assert!(starts.len() > 10, "{starts:?}");
+}

@@ -26,8 +26,10 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
     ];
     let out = ward(&sim, d);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // one simulated training payer instead of four keeps the debug build quick
+    std::fs::write(d.join("ward.toml"), "[fraud]\nsimulated_payers = 1\n").unwrap();
 
-    // without labels: the peer-outlier score
+    // without labels: a model trained on a simulated payer of varied parameters
     let out = ward(
         &[
             "fraud",
@@ -43,6 +45,11 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
         d,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("training on 1 simulated payers"),
+        "{}",
+        text(&out.stderr)
+    );
     let csv = std::fs::read_to_string(d.join("p.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("Provider,score,flag"));
@@ -67,7 +74,16 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
     // flagged providers become alerts in the store, once
     for (run, want) in [(0, "stored "), (1, "stored 0 new")] {
         let out = ward(
-            &["fraud", "detect", "c", "--out", "p.csv", "--store", "w.db"],
+            &[
+                "fraud",
+                "detect",
+                "c",
+                "--outlier",
+                "--out",
+                "o.csv",
+                "--store",
+                "w.db",
+            ],
             d,
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -79,6 +95,10 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
         if run == 0 {
             assert!(!err.contains("stored 0 new"), "{err}");
         }
+        // the peer-outlier score: no training
+        assert!(!err.contains("simulated"), "{err}");
+        let csv = std::fs::read_to_string(d.join("o.csv")).unwrap();
+        assert_eq!(csv.lines().count(), rows.len() + 1);
     }
 
     // the learned model, cross-validated against the labels
@@ -87,6 +107,7 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
     let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert!(v["roc_auc"].as_f64().unwrap() > 0.8, "{v}");
     assert!(v["outlier_roc_auc"].as_f64().unwrap() > 0.7, "{v}");
+    assert!(v["sim_roc_auc"].as_f64().unwrap() > 0.8, "{v}");
     // an impossible gate fails with status 2
     let out = ward(&["eval", "fraud", "c", "--min", "roc_auc=1.01"], d);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
@@ -110,6 +131,28 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert!(v["model_roc_auc"].as_f64().unwrap() > 0.8, "{v}");
+    // a model of simulated payers alone, saved and used
+    let out = ward(
+        &["fraud", "train", "--simulated", "1", "--out", "s.model"],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ward(
+        &[
+            "fraud", "detect", "c2", "--model", "s.model", "--out", "p3.csv",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("training on"));
+    // train without any claims or payers
+    let out = ward(&["fraud", "train", "--out", "n.model"], d);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--simulated N"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // a damaged model is refused
     std::fs::write(d.join("bad.model"), "ward-fraud-model 1\n{").unwrap();
@@ -135,7 +178,15 @@ fn bad_rows_are_skipped_and_named_or_stop_a_strict_run() {
     )
     .unwrap();
     let out = ward(
-        &["fraud", "detect", "--outpatient", "o.csv", "--out", "p.csv"],
+        &[
+            "fraud",
+            "detect",
+            "--outlier",
+            "--outpatient",
+            "o.csv",
+            "--out",
+            "p.csv",
+        ],
         d,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
