@@ -312,6 +312,8 @@ pub struct ProviderAgg {
     pub codes: HashMap<u32, CodeStats>,
     /// Rule hits, by [`Rule::index`].
     pub hits: [u32; RULES.len()],
+    /// The latest day of its findings (0: none dated).
+    pub last_finding: Day,
     /// Days with claims (counted as days close).
     pub days: u32,
     /// Claims on the busiest day.
@@ -565,6 +567,7 @@ impl Engine {
     fn record(&mut self, h: Hit, count: u32) {
         if let Some(p) = self.providers.get_mut(h.provider as usize) {
             p.hits[h.rule.index()] += count;
+            p.last_finding = p.last_finding.max(h.day);
         }
         let ex = self.examples.entry((h.provider, h.rule)).or_default();
         if ex.len() < self.cfg.examples {

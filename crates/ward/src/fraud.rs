@@ -539,7 +539,7 @@ fn alerts(run: &Pass, scored: &[Scored]) -> Vec<ward_core::Alert> {
                 .filter(|r| counts.is_some_and(|c| c.hits[r.index()] > 0))
                 .map(|r| r.code().to_string())
                 .collect();
-            let day = hits.iter().map(|h| h.day).max().unwrap_or(0);
+            let day = counts.map_or(0, |c| c.last_finding);
             let mut lines: Vec<String> = s.reasons.clone();
             lines.extend(hits.iter().take(5).map(|h| h.reason.clone()));
             let summary = format!(

@@ -281,6 +281,10 @@ fn days_close_behind_the_horizon_and_late_claims_are_counted() {
     // the provider's days: May 5th (100 claims) and May 25th
     let p = ids.providers.get("PRV1").unwrap() as usize;
     assert_eq!((e.providers[p].days, e.providers[p].busiest), (2, 100));
+    assert_eq!(
+        Some(e.providers[p].last_finding),
+        ward_fraud::date::parse("2009-05-05")
+    );
     assert_eq!(e.findings, 1);
 }
 
