@@ -757,6 +757,20 @@ fn figures(y: &[u32], scores: &[f32], flags: &[bool]) -> (f64, f64, f64, f64) {
     }
 }
 
+/// A trained model's ROC-AUC, precision, recall and F1 at its threshold, under `names`.
+fn model_figures(
+    m: &RiskModel,
+    x: &ward_ml::Matrix,
+    y: &[u32],
+    names: [&'static str; 4],
+) -> Result<[(&'static str, f64); 4]> {
+    let p = m.predict(x)?;
+    let flags: Vec<bool> = p.iter().map(|&v| v >= m.threshold).collect();
+    let (auc, pr, r, f1) = figures(y, &p, &flags);
+    let [a, b, c, d] = names;
+    Ok([(a, auc), (b, pr), (c, r), (d, f1)])
+}
+
 pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     if a.run.cv < 2 {
         bail!("--cv needs at least 2 folds");
@@ -815,27 +829,25 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
             cfg.fraud.simulated_payers
         );
         let m = simulated_model(cfg.fraud.simulated_payers, cfg)?;
-        let p = m.predict(&x)?;
-        let flags: Vec<bool> = p.iter().map(|&v| v >= m.threshold).collect();
-        let (auc, pr, r, f1) = figures(&y, &p, &flags);
-        figs.extend([
-            ("sim_roc_auc", auc),
-            ("sim_precision", pr),
-            ("sim_recall", r),
-            ("sim_f1", f1),
-        ]);
+        figs.extend(model_figures(
+            &m,
+            &x,
+            &y,
+            ["sim_roc_auc", "sim_precision", "sim_recall", "sim_f1"],
+        )?);
     }
     if let Some(mp) = &a.model {
-        let m = load_model(mp)?;
-        let p = m.predict(&x)?;
-        let flags: Vec<bool> = p.iter().map(|&v| v >= m.threshold).collect();
-        let (auc, pr, r, f1) = figures(&y, &p, &flags);
-        figs.extend([
-            ("model_roc_auc", auc),
-            ("model_precision", pr),
-            ("model_recall", r),
-            ("model_f1", f1),
-        ]);
+        figs.extend(model_figures(
+            &load_model(mp)?,
+            &x,
+            &y,
+            [
+                "model_roc_auc",
+                "model_precision",
+                "model_recall",
+                "model_f1",
+            ],
+        )?);
     }
     let fraud = y.iter().filter(|&&v| v == 1).count();
     if a.run.json {

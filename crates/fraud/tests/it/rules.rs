@@ -25,6 +25,27 @@ fn run(inpatient: &str, outpatient: &str) -> (Ids, Vec<ward_fraud::Hit>, Engine)
     (ids, hits, e)
 }
 
+/// An engine with no beneficiaries, exclusions or directory, fed `text` (outpatient claims
+/// after [`HEAD`]); the findings made along the way are taken every claim.
+fn feed(cfg: RuleConfig, text: &str) -> (Ids, Engine, Vec<ward_fraud::Hit>) {
+    let mut ids = Ids::default();
+    let mut e = Engine::new(
+        cfg,
+        Vec::new(),
+        &Default::default(),
+        &Default::default(),
+        &mut ids,
+    );
+    let mut r =
+        ClaimReader::new(text.as_bytes(), "c.csv", Kind::Outpatient, &Mapping::new()).unwrap();
+    let mut taken = Vec::new();
+    while let Some(c) = r.next_claim(&mut ids) {
+        e.observe(&c.unwrap(), &ids);
+        taken.extend(e.take_findings());
+    }
+    (ids, e, taken)
+}
+
 fn rules_of(hits: &[ward_fraud::Hit], claim: &str) -> Vec<Rule> {
     hits.iter()
         .filter(|h| h.claim.as_deref() == Some(claim))
@@ -146,29 +167,18 @@ fn memory_per_beneficiary_is_bounded() {
         bene_memory: 4,
         ..RuleConfig::default()
     };
-    let mut ids = Ids::default();
-    let mut e = Engine::new(
-        cfg,
-        Vec::new(),
-        &Default::default(),
-        &Default::default(),
-        &mut ids,
-    );
     let mut text = String::from(HEAD);
     for i in 0..200 {
         text.push_str(&format!(
             "B1,C{i},2009-01-01,2009-01-01,PRV1,{i},PHY1,,,,,,4019,,\n"
         ));
     }
-    let mut r =
-        ClaimReader::new(text.as_bytes(), "c.csv", Kind::Outpatient, &Mapping::new()).unwrap();
-    while let Some(c) = r.next_claim(&mut ids) {
-        e.observe(&c.unwrap(), &ids);
-    }
+    let (ids, mut e, taken) = feed(cfg, &text);
     assert_eq!(e.claims, 200);
     assert!(
-        e.finish(&ids)
+        taken
             .iter()
+            .chain(&e.finish(&ids))
             .all(|h| h.rule != Rule::DuplicateClaim)
     );
 }
@@ -197,35 +207,18 @@ fn steady_claims(years: u32) -> String {
     text
 }
 
-fn run_steady(years: u32) -> (u64, usize, usize) {
-    let mut ids = Ids::default();
-    let mut e = Engine::new(
-        RuleConfig::default(),
-        Vec::new(),
-        &Default::default(),
-        &Default::default(),
-        &mut ids,
-    );
-    let text = steady_claims(years);
-    let mut r =
-        ClaimReader::new(text.as_bytes(), "c.csv", Kind::Outpatient, &Mapping::new()).unwrap();
-    let mut taken = 0;
-    while let Some(c) = r.next_claim(&mut ids) {
-        e.observe(&c.unwrap(), &ids);
-        if e.pending() > 100 {
-            taken += e.take_findings().len();
-        }
-    }
+fn run_steady(years: u32) -> (u64, usize) {
+    let (ids, mut e, _) = feed(RuleConfig::default(), &steady_claims(years));
     let state = e.footprint().total();
-    taken += e.finish(&ids).len();
+    e.finish(&ids);
     assert_eq!(e.late, 0);
-    (e.claims, state, taken)
+    (e.claims, state)
 }
 
 #[test]
 fn state_grows_with_people_not_with_claims() {
-    let (c1, s1, _) = run_steady(1);
-    let (c4, s4, _) = run_steady(4);
+    let (c1, s1) = run_steady(1);
+    let (c4, s4) = run_steady(4);
     assert_eq!(c4, 4 * c1);
     // four times the claims over the same people: the state barely moves (the open days fill
     // up to the horizon, the rest is per beneficiary and per provider)
@@ -241,14 +234,6 @@ fn days_close_behind_the_horizon_and_late_claims_are_counted() {
         day_horizon: 10,
         ..RuleConfig::default()
     };
-    let mut ids = Ids::default();
-    let mut e = Engine::new(
-        cfg,
-        Vec::new(),
-        &Default::default(),
-        &Default::default(),
-        &mut ids,
-    );
     let mut text = String::from(HEAD);
     // PHY1 bills 100 visits with a procedure on May 5th: 75 hours
     for i in 0..100 {
@@ -259,13 +244,7 @@ fn days_close_behind_the_horizon_and_late_claims_are_counted() {
     // a claim 20 days later closes May 5th; then one for May 5th comes too late
     text.push_str("B1,W1,2009-05-25,2009-05-25,PRV1,80,PHY2,,,,,,4019,,\n");
     text.push_str("B2,W2,2009-05-05,2009-05-05,PRV1,80,PHY1,,,,,,4019,,\n");
-    let mut r =
-        ClaimReader::new(text.as_bytes(), "c.csv", Kind::Outpatient, &Mapping::new()).unwrap();
-    let mut before_finish = Vec::new();
-    while let Some(c) = r.next_claim(&mut ids) {
-        e.observe(&c.unwrap(), &ids);
-        before_finish.extend(e.take_findings());
-    }
+    let (ids, mut e, before_finish) = feed(cfg, &text);
     let day: Vec<_> = before_finish
         .iter()
         .filter(|h| h.rule == Rule::ImpossibleDay)
