@@ -38,11 +38,15 @@ pub fn score(
                 .iter()
                 .zip(p)
                 .enumerate()
-                .map(|(i, (name, s))| Scored {
-                    provider: name.clone(),
-                    score: s,
-                    flag: s >= m.threshold,
-                    reasons: m.reasons(table.x.row(i), 5),
+                .map(|(i, (name, s))| {
+                    let contributions = m.contributions(table.x.row(i), 5);
+                    Scored {
+                        provider: name.clone(),
+                        score: s,
+                        flag: s >= m.threshold,
+                        reasons: contributions.iter().map(provider::reason).collect(),
+                        contributions,
+                    }
                 })
                 .collect())
         }
@@ -55,6 +59,7 @@ pub fn score(
                 score: s,
                 flag: s >= unsupervised_threshold,
                 reasons,
+                contributions: Vec::new(),
             })
             .collect()),
     }

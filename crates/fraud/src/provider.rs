@@ -350,6 +350,9 @@ pub struct Scored {
     pub flag: bool,
     /// The features that pushed the score up most, in words.
     pub reasons: Vec<String>,
+    /// The same for the trees, structured: feature, value in words, log-odds pushed (empty
+    /// for the peer-outlier score).
+    pub contributions: Vec<ward_core::Contribution>,
 }
 
 fn feature_index(name: &str) -> usize {
@@ -492,8 +495,9 @@ impl RiskModel {
             .map_err(|e| FraudError::Model(e.to_string()))
     }
 
-    /// The features that pushed a row's score up most, in words.
-    pub fn reasons(&self, row: &[f32], k: usize) -> Vec<String> {
+    /// The features that pushed a row's score up most: feature, its value in words, and
+    /// the log-odds it added.
+    pub fn contributions(&self, row: &[f32], k: usize) -> Vec<ward_core::Contribution> {
         let Ok(c) = self.trees.contributions(row) else {
             return Vec::new();
         };
@@ -501,16 +505,20 @@ impl RiskModel {
             .into_iter()
             .filter(|(_, v)| *v > 0.0)
             .map(|(j, v)| {
-                format!(
-                    "{} (+{v:.2} log-odds)",
-                    describe(
-                        FEATURES.get(j).copied().unwrap_or("?"),
-                        row.get(j).copied().unwrap_or(f32::NAN)
-                    )
-                )
+                let name = FEATURES.get(j).copied().unwrap_or("?");
+                ward_core::Contribution {
+                    feature: name.to_string(),
+                    value: describe(name, row.get(j).copied().unwrap_or(f32::NAN)),
+                    weight: f64::from(v),
+                }
             })
             .collect()
     }
+}
+
+/// A tree contribution as a reason in words.
+pub fn reason(c: &ward_core::Contribution) -> String {
+    format!("{} (+{:.2} log-odds)", c.value, c.weight)
 }
 
 /// A feature's value in words, as a table row holds it (relative features against the

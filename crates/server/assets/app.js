@@ -515,7 +515,7 @@ function severityChart(stats) {
 
 /** Units and wording of contribution weights, by detector. */
 function weightKind(detector, contributions) {
-  if (detector === 'net.supervised') return { unit: 'log-odds', fmt: (w) => `${w >= 0 ? '+' : '−'}${Math.abs(w).toFixed(2)}` };
+  if (detector === 'net.supervised' || detector === 'fraud.provider') return { unit: 'log-odds', fmt: (w) => `${w >= 0 ? '+' : '−'}${Math.abs(w).toFixed(2)}` };
   if (detector === 'net.device') return { unit: 'score points', fmt: (w) => `${w >= 0 ? '+' : '−'}${Math.abs(w).toFixed(0)}` };
   const total = contributions.reduce((a, c) => a + Math.abs(Number(c.weight) || 0), 0);
   if (detector === 'net.anomaly' && total > 0 && total <= 1.0001) return { unit: 'share of the unusualness', fmt: (w) => `${(w * 100).toFixed(w * 100 < 1 ? 2 : 0)}%` };
@@ -529,6 +529,9 @@ function contributionSentence(detector, c, kind) {
   const value = h('strong', null, c.value);
   if (detector === 'net.supervised') {
     return [name, ' was ', value, w >= 0 ? '; this pushed the model towards “attack” by ' : '; this pulled the model away from “attack” by ', `${Math.abs(w).toFixed(2)} log-odds.`];
+  }
+  if (detector === 'fraud.provider') {
+    return [name, ': ', value, w >= 0 ? '; this pushed the provider model towards “fraud” by ' : '; this pulled the provider model away from “fraud” by ', `${Math.abs(w).toFixed(2)} log-odds.`];
   }
   if (detector === 'net.device') {
     return w > 0

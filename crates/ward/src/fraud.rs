@@ -490,6 +490,7 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
                 "flag": s.flag,
                 "rules": rules,
                 "reasons": std::mem::take(&mut s.reasons),
+                "contributions": s.contributions,
             });
             writeln!(w, "{v}")?;
         }
@@ -565,7 +566,7 @@ fn alerts(run: &Pass, scored: &[Scored]) -> Vec<ward_core::Alert> {
                 format!("provider {} flagged for claims fraud risk", s.provider),
                 Explanation {
                     summary,
-                    contributions: Vec::new(),
+                    contributions: s.contributions.clone(),
                     rules,
                 },
                 Evidence {

@@ -70,6 +70,16 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
     let report = std::fs::read_to_string(d.join("r.jsonl")).unwrap();
     let top: serde_json::Value = serde_json::from_str(report.lines().next().unwrap()).unwrap();
     assert!(!top["reasons"].as_array().unwrap().is_empty(), "{top}");
+    // the trees say which features pushed the score, structured as well as in words
+    let c = &top["contributions"][0];
+    assert!(
+        c["feature"].is_string() && c["weight"].as_f64().unwrap() > 0.0,
+        "{top}"
+    );
+    assert!(
+        top["reasons"][0].as_str().unwrap().contains("log-odds"),
+        "{top}"
+    );
 
     // flagged providers become alerts in the store, once
     for (run, want) in [(0, "stored "), (1, "stored 0 new")] {
