@@ -23,17 +23,28 @@ pub use load::{Claim, Ids, Kind};
 pub use provider::{RiskModel, Scored, Table};
 pub use rules::{Engine, Hit, Rule, RuleConfig};
 
-/// Scores every provider of a table: with a model, its probability and threshold; without,
-/// the peer-outlier score, flagged at `unsupervised_threshold`.
+/// Scores every provider of a table: with a model, its probability (adapted to the run's
+/// estimated share of fraudulent providers, [`RiskModel::predict_run`]) and threshold;
+/// without, the peer-outlier score, flagged at `unsupervised_threshold`.
 pub fn score(
     table: &Table,
     model: Option<&RiskModel>,
     unsupervised_threshold: f32,
 ) -> Result<Vec<Scored>, FraudError> {
+    Ok(score_run(table, model, unsupervised_threshold)?.0)
+}
+
+/// [`score`], and the run's estimated share of fraudulent providers when a model was
+/// adapted to it.
+pub fn score_run(
+    table: &Table,
+    model: Option<&RiskModel>,
+    unsupervised_threshold: f32,
+) -> Result<(Vec<Scored>, Option<f32>), FraudError> {
     match model {
         Some(m) => {
-            let p = m.predict(&table.x)?;
-            Ok(table
+            let (p, share) = m.predict_run(&table.x)?;
+            let scored = table
                 .providers
                 .iter()
                 .zip(p)
@@ -48,19 +59,23 @@ pub fn score(
                         contributions,
                     }
                 })
-                .collect())
+                .collect();
+            Ok((scored, share))
         }
-        None => Ok(table
-            .providers
-            .iter()
-            .zip(provider::outlier_scores(table))
-            .map(|(name, (s, reasons))| Scored {
-                provider: name.clone(),
-                score: s,
-                flag: s >= unsupervised_threshold,
-                reasons,
-                contributions: Vec::new(),
-            })
-            .collect()),
+        None => Ok((
+            table
+                .providers
+                .iter()
+                .zip(provider::outlier_scores(table))
+                .map(|(name, (s, reasons))| Scored {
+                    provider: name.clone(),
+                    score: s,
+                    flag: s >= unsupervised_threshold,
+                    reasons,
+                    contributions: Vec::new(),
+                })
+                .collect(),
+            None,
+        )),
     }
 }

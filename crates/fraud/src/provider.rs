@@ -462,6 +462,39 @@ pub struct RiskModel {
     pub trees: Gbdt,
     /// Flag at or above this probability (the best F1 on out-of-fold scores of training).
     pub threshold: f32,
+    /// The share of fraudulent providers in training (0 in model files from before it was
+    /// kept: no adaptation).
+    #[serde(default)]
+    pub prior: f32,
+}
+
+/// Providers a run needs before its share of fraudulent providers is estimated and a carried
+/// model's probabilities adapted to it.
+pub const MIN_ADAPT: usize = 100;
+
+/// Adapts probabilities from a model trained where `trained` of the providers were
+/// fraudulent to a run with another share, estimated from the probabilities themselves by
+/// expectation-maximisation (Saerens, Latinne and Decaestecker, 2002): returns the adapted
+/// probabilities and the estimated share (kept within 0.1% to 50%).
+pub fn adapt_to_share(p: &[f32], trained: f32) -> (Vec<f32>, f32) {
+    let t = f64::from(trained).clamp(1e-4, 1.0 - 1e-4);
+    let adapted = |share: f64| {
+        let (a, b) = (share / t, (1.0 - share) / (1.0 - t));
+        p.iter().map(move |&v| {
+            let v = f64::from(v).clamp(1e-9, 1.0 - 1e-9);
+            a * v / (a * v + b * (1.0 - v))
+        })
+    };
+    let mut share = t;
+    for _ in 0..1000 {
+        let next = (adapted(share).sum::<f64>() / p.len().max(1) as f64).clamp(0.001, 0.5);
+        let done = (next - share).abs() < 1e-7;
+        share = next;
+        if done {
+            break;
+        }
+    }
+    (adapted(share).map(|v| v as f32).collect(), share as f32)
 }
 
 /// The tree settings of the provider model.
@@ -485,7 +518,25 @@ impl RiskModel {
         let trees = Gbdt::fit(x, y, 2, &p).map_err(|e| FraudError::Model(e.to_string()))?;
         let oof = oof_scores(x, y, 5, 3)?;
         let threshold = ward_ml::metrics::threshold_for_max_f1(y, &oof).unwrap_or(0.5);
-        Ok(Self { trees, threshold })
+        let prior = y.iter().filter(|&&v| v == 1).count() as f32 / y.len().max(1) as f32;
+        Ok(Self {
+            trees,
+            threshold,
+            prior,
+        })
+    }
+
+    /// Probabilities for every provider of one run, adapted to the run's estimated share of
+    /// fraudulent providers when the run has [`MIN_ADAPT`] providers or more (and the
+    /// estimate).
+    pub fn predict_run(&self, x: &Matrix) -> Result<(Vec<f32>, Option<f32>), FraudError> {
+        let p = self.predict(x)?;
+        if self.prior > 0.0 && p.len() >= MIN_ADAPT {
+            let (q, share) = adapt_to_share(&p, self.prior);
+            Ok((q, Some(share)))
+        } else {
+            Ok((p, None))
+        }
     }
 
     /// Probability of fraud per row.

@@ -1,5 +1,6 @@
 //! ward-fraud integration tests.
 mod it {
     mod load;
+    mod provider;
     mod rules;
 }

@@ -403,22 +403,29 @@ fn load_model(p: &Path) -> Result<RiskModel> {
     serde_json::from_str(body).with_context(|| format!("{}: damaged model file", p.display()))
 }
 
-/// Scores every provider: out of fold for labelled ones when `labels` are given.
+/// Scores every provider: out of fold for labelled ones when `labels` are given; with the
+/// run's estimated share of fraudulent providers when a carried model was adapted to it.
 fn scores(
     run: &Pass,
     labels: Option<&load::HashMap<String, bool>>,
     model: Option<&RiskModel>,
     cfg: &Config,
-) -> Result<Vec<Scored>> {
+) -> Result<(Vec<Scored>, Option<f32>)> {
     let Some(labels) = labels else {
-        return Ok(ward_fraud::score(&run.table, model, cfg.fraud.threshold)?);
+        return Ok(ward_fraud::score_run(
+            &run.table,
+            model,
+            cfg.fraud.threshold,
+        )?);
     };
     let (rows, y) = labelled(&run.table, labels);
     if y.iter().all(|&v| v == 0) || y.iter().all(|&v| v == 1) {
         bail!("the labels need both fraudulent and honest providers among those with claims");
     }
     let x = run.table.x.select_rows(&rows);
-    let m = RiskModel::train(&x, &y)?;
+    let mut m = RiskModel::train(&x, &y)?;
+    // trained on this payer: nothing to adapt to
+    m.prior = 0.0;
     let mut out = ward_fraud::score(&run.table, Some(&m), cfg.fraud.threshold)?;
     // labelled providers: the score of a model that did not see them
     let oof = ward_fraud::provider::oof_scores(&x, &y, 5, 5)?;
@@ -428,7 +435,7 @@ fn scores(
             o.flag = s >= m.threshold;
         }
     }
-    Ok(out)
+    Ok((out, None))
 }
 
 pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
@@ -446,7 +453,14 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
         }
         _ => None,
     };
-    let mut scored = scores(&run, labels.as_ref(), model.as_ref(), cfg)?;
+    let (mut scored, share) = scores(&run, labels.as_ref(), model.as_ref(), cfg)?;
+    if let Some(share) = share {
+        eprintln!(
+            "the model's probabilities are adapted to this run's estimated share of fraudulent providers, {:.1}% (it was trained at {:.1}%)",
+            share * 100.0,
+            model.as_ref().map_or(0.0, |m| m.prior * 100.0)
+        );
+    }
     let mut order: Vec<usize> = (0..scored.len()).collect();
     order.sort_by(|&i, &j| {
         let (a, b) = (&scored[i], &scored[j]);
@@ -758,14 +772,20 @@ fn figures(y: &[u32], scores: &[f32], flags: &[bool]) -> (f64, f64, f64, f64) {
     }
 }
 
-/// A trained model's ROC-AUC, precision, recall and F1 at its threshold, under `names`.
+/// A carried model's ROC-AUC, precision, recall and F1 at its threshold over the labelled
+/// `rows` of a run, scored as `ward fraud detect --model` scores the whole run, under `names`.
 fn model_figures(
     m: &RiskModel,
-    x: &ward_ml::Matrix,
+    all: &ward_ml::Matrix,
+    rows: &[usize],
     y: &[u32],
     names: [&'static str; 4],
 ) -> Result<[(&'static str, f64); 4]> {
-    let p = m.predict(x)?;
+    let (p_all, _) = m.predict_run(all)?;
+    let p: Vec<f32> = rows
+        .iter()
+        .map(|&i| p_all.get(i).copied().unwrap_or(0.0))
+        .collect();
     let flags: Vec<bool> = p.iter().map(|&v| v >= m.threshold).collect();
     let (auc, pr, r, f1) = figures(y, &p, &flags);
     let [a, b, c, d] = names;
@@ -832,7 +852,8 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
         let m = simulated_model(cfg.fraud.simulated_payers, cfg)?;
         figs.extend(model_figures(
             &m,
-            &x,
+            &run.table.x,
+            &rows,
             &y,
             ["sim_roc_auc", "sim_precision", "sim_recall", "sim_f1"],
         )?);
@@ -840,7 +861,8 @@ pub fn eval(a: &EvalArgs, cfg: &Config) -> Result<()> {
     if let Some(mp) = &a.model {
         figs.extend(model_figures(
             &load_model(mp)?,
-            &x,
+            &run.table.x,
+            &rows,
             &y,
             [
                 "model_roc_auc",

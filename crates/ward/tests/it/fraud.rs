@@ -46,7 +46,8 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("training on 1 simulated payers"),
+        text(&out.stderr).contains("training on 1 simulated payers")
+            && text(&out.stderr).contains("estimated share of fraudulent providers"),
         "{}",
         text(&out.stderr)
     );
