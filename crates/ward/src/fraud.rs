@@ -228,19 +228,14 @@ struct Pass {
     seconds: f64,
 }
 
-/// Where findings go as they are made: a JSON-lines file, or nowhere (they are counted by the
-/// engine either way).
-struct Sink(Option<BufWriter<std::fs::File>>);
+/// Where findings go as they are made: a JSON-lines file put in place when the run ends (a
+/// failed run leaves none), or nowhere (they are counted by the engine either way).
+struct Sink(Option<crate::output::AtomicWriter>);
 
 impl Sink {
     fn new(path: Option<&Path>) -> Result<Self> {
         Ok(Self(
-            path.map(|p| {
-                std::fs::File::create(p)
-                    .map(BufWriter::new)
-                    .with_context(|| format!("cannot write {}", p.display()))
-            })
-            .transpose()?,
+            path.map(crate::output::AtomicWriter::create).transpose()?,
         ))
     }
 
@@ -263,10 +258,10 @@ impl Sink {
     }
 
     fn close(self) -> Result<()> {
-        if let Some(mut w) = self.0 {
-            w.flush()?;
+        match self.0 {
+            Some(w) => w.commit(),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

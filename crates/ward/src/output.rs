@@ -85,18 +85,79 @@ pub fn to_ecs(a: &Alert) -> serde_json::Value {
 /// sees half a file. A path that exists and is not a regular file (`/dev/null`, a pipe) is
 /// written directly: renaming onto it would replace the device with a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return std::fs::write(path, bytes)
-            .with_context(|| format!("cannot write {}", path.display()));
+    let mut w = AtomicWriter::create(path)?;
+    w.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    w.commit()
+}
+
+/// A file written as a stream and put in place whole by [`AtomicWriter::commit`]: a temporary
+/// file beside it, renamed over it (dropped uncommitted, it disappears). A path that exists and
+/// is not a regular file is written directly, as [`write_atomic`] does.
+pub struct AtomicWriter {
+    inner: Inner,
+    path: std::path::PathBuf,
+}
+
+enum Inner {
+    Temp(std::io::BufWriter<tempfile::NamedTempFile>),
+    Direct(std::io::BufWriter<std::fs::File>),
+}
+
+impl AtomicWriter {
+    /// Starts writing `path`.
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        let inner = if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            Inner::Direct(std::io::BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            ))
+        } else {
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            Inner::Temp(std::io::BufWriter::new(
+                tempfile::NamedTempFile::new_in(dir)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            ))
+        };
+        Ok(Self {
+            inner,
+            path: path.to_path_buf(),
+        })
     }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path)
-        .with_context(|| format!("{}", path.display()))?;
-    Ok(())
+
+    /// Flushes and puts the file in place.
+    pub fn commit(self) -> anyhow::Result<()> {
+        let what = || format!("cannot write {}", self.path.display());
+        match self.inner {
+            Inner::Direct(mut w) => w.flush().with_context(what),
+            Inner::Temp(w) => {
+                let tmp = w
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .with_context(what)?;
+                tmp.persist(&self.path).with_context(what)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Write for AtomicWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.inner {
+            Inner::Temp(w) => w.write(buf),
+            Inner::Direct(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.inner {
+            Inner::Temp(w) => w.flush(),
+            Inner::Direct(w) => w.flush(),
+        }
+    }
 }

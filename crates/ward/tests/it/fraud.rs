@@ -217,11 +217,19 @@ fn bad_rows_are_skipped_and_named_or_stop_a_strict_run() {
             "o.csv",
             "--out",
             "q.csv",
+            "--findings",
+            "q.jsonl",
         ],
         d,
     );
     assert!(!out.status.success());
-    assert!(!d.join("q.csv").exists());
+    // a failed run leaves neither the scores nor half the findings
+    assert!(!d.join("q.csv").exists() && !d.join("q.jsonl").exists());
+    assert_eq!(
+        std::fs::read_dir(d).unwrap().count(),
+        2,
+        "o.csv and p.csv only"
+    );
     // no claims at all
     let out = ward(&["fraud", "detect", "--out", "p.csv"], d);
     assert!(!out.status.success());
