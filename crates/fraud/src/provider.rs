@@ -481,7 +481,13 @@ pub fn adapt_to_share(p: &[f32], trained: f32) -> (Vec<f32>, f32) {
     let adapted = |share: f64| {
         let (a, b) = (share / t, (1.0 - share) / (1.0 - t));
         p.iter().map(move |&v| {
-            let v = f64::from(v).clamp(1e-9, 1.0 - 1e-9);
+            // a probability that is not a number counts as the training share
+            let v = f64::from(v);
+            let v = if v.is_nan() {
+                t
+            } else {
+                v.clamp(1e-9, 1.0 - 1e-9)
+            };
             a * v / (a * v + b * (1.0 - v))
         })
     };

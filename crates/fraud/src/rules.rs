@@ -53,7 +53,8 @@ pub struct RuleConfig {
     /// providers' busy days) and a remembered claim that ended this far behind is forgotten.
     /// A claim for a closed day is counted as late and left out of the day totals. Claims
     /// spanning less than the horizon are checked exactly in any order; longer inputs need
-    /// roughly date-ordered files (files are read side by side by day). [450]
+    /// roughly date-ordered files (files are read side by side by day). Held within 1 to
+    /// 100,000. [450]
     pub day_horizon: i32,
     /// Findings kept per provider and rule to explain it (counts stay exact). [5]
     pub examples: usize,
@@ -235,6 +236,12 @@ struct BeneState {
     /// Providers seen, with the first day each was seen (at most `bene_providers`).
     known: Vec<(u32, Day)>,
 }
+
+/// The longest horizon, in days (`day_horizon` is held within 1 to this).
+pub const MAX_HORIZON: i32 = 100_000;
+
+/// Claims in a row that move the open days to dates far from them.
+pub const CONFIRM: u32 = 32;
 
 /// Providers named per physician-day (a physician billing through more on one day has the
 /// first ones named).
@@ -439,8 +446,16 @@ pub struct Engine {
     pub findings: u64,
     /// Claims observed.
     pub claims: u64,
-    /// Claims for a day already closed (behind the horizon): left out of the day totals.
+    /// Claims outside the open days (for a day already closed, or far ahead of the open
+    /// days): left out of the day totals.
     pub late: u64,
+    /// Claims in a row far ahead of the open days, and far behind them.
+    ahead_run: u32,
+    behind_run: u32,
+    /// Claims counted into the open days since the window was last started.
+    window_claims: u64,
+    /// `finish` has run: the whole-run signals are not made twice.
+    finished: bool,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -492,7 +507,7 @@ impl Engine {
             .map(|(a, b)| (ids.procedures.id(a), ids.procedures.id(b)))
             .collect();
         let n_benes = benes.len();
-        let slots = cfg.day_horizon.max(1) as usize + 1;
+        let slots = cfg.day_horizon.clamp(1, MAX_HORIZON) as usize + 1;
         Self {
             cfg,
             benes,
@@ -512,6 +527,10 @@ impl Engine {
             findings: 0,
             claims: 0,
             late: 0,
+            ahead_run: 0,
+            behind_run: 0,
+            window_claims: 0,
+            finished: false,
             hasher: foldhash::fast::FixedState::with_seed(7),
         }
     }
@@ -591,33 +610,78 @@ impl Engine {
         );
     }
 
+    /// The horizon in days, within 1 to [`MAX_HORIZON`].
+    fn horizon(&self) -> i32 {
+        self.cfg.day_horizon.clamp(1, MAX_HORIZON)
+    }
+
     /// The slot of `day`, opening it (and closing the days that fall behind the horizon);
-    /// `None` when the day is already closed.
+    /// `None` when the day is outside the open days: already closed, or so far ahead of them
+    /// that it is taken for a mistyped date until [`CONFIRM`] claims in a row agree (one
+    /// such date must not close every open day). When the open days hold almost nothing and
+    /// [`CONFIRM`] claims in a row come from far behind them (a mistyped first date), the
+    /// window starts again there.
     fn open_day(&mut self, day: Day, ids: &Ids) -> Option<usize> {
-        let h = self.cfg.day_horizon.max(1);
-        match self.newest {
-            None => self.newest = Some(day),
-            Some(newest) if day > newest => {
-                // the days leaving the window [day - h, day] that may still be open
-                let last = (day - h - 1).min(newest);
-                for d in (newest - h)..=last {
-                    self.close_day(d, ids);
-                }
-                self.newest = Some(day);
+        let h = self.horizon();
+        let Some(newest) = self.newest else {
+            self.newest = Some(day);
+            self.window_claims = 1;
+            return self.slot(day);
+        };
+        if day > newest + h {
+            self.behind_run = 0;
+            self.ahead_run += 1;
+            if self.ahead_run < CONFIRM {
+                return None;
             }
-            Some(newest) if day < newest - h => return None,
-            Some(_) => {}
+            self.ahead_run = 0;
+            self.window_claims = 0;
+        } else if day < newest - h {
+            self.ahead_run = 0;
+            self.behind_run += 1;
+            if self.behind_run < CONFIRM || self.window_claims >= u64::from(CONFIRM) {
+                return None;
+            }
+            self.behind_run = 0;
+            self.close_all(ids);
+            self.newest = Some(day);
+            self.window_claims = 1;
+            return self.slot(day);
+        } else {
+            self.ahead_run = 0;
+            self.behind_run = 0;
         }
-        let i = day.rem_euclid(h + 1) as usize;
+        if day > newest {
+            // the days leaving the window [day - h, day] that may still be open
+            let last = (day - h - 1).min(newest);
+            for d in (newest - h)..=last {
+                self.close_day(d, ids);
+            }
+            self.newest = Some(day);
+        }
+        self.window_claims += 1;
+        self.slot(day)
+    }
+
+    fn slot(&mut self, day: Day) -> Option<usize> {
+        let i = day.rem_euclid(self.horizon() + 1) as usize;
         let slot = self.days.get_mut(i)?;
         slot.day = Some(day);
         Some(i)
     }
 
+    /// Closes every open day.
+    fn close_all(&mut self, ids: &Ids) {
+        if let Some(newest) = self.newest.take() {
+            for d in (newest - self.horizon())..=newest {
+                self.close_day(d, ids);
+            }
+        }
+    }
+
     /// Closes a day: its impossible-day check, and its claims into the providers' day counts.
     fn close_day(&mut self, day: Day, ids: &Ids) {
-        let h = self.cfg.day_horizon.max(1);
-        let i = day.rem_euclid(h + 1) as usize;
+        let i = day.rem_euclid(self.horizon() + 1) as usize;
         let Some(slot) = self.days.get_mut(i) else {
             return;
         };
@@ -792,14 +856,13 @@ impl Engine {
                     *slot.providers.entry(c.provider).or_default() += 1;
                     if let Some(ph) = c.physicians[0] {
                         let m = match c.kind {
-                            Kind::Outpatient => {
-                                self.cfg.outpatient_minutes
-                                    + self.cfg.procedure_minutes * u32::from(c.n_px)
-                            }
+                            Kind::Outpatient => self.cfg.outpatient_minutes.saturating_add(
+                                self.cfg.procedure_minutes.saturating_mul(u32::from(c.n_px)),
+                            ),
                             Kind::Inpatient => self.cfg.inpatient_minutes,
                         };
                         let d = slot.physicians.entry(ph).or_default();
-                        d.minutes += m;
+                        d.minutes = d.minutes.saturating_add(m);
                         if !d.providers.contains(&c.provider)
                             && let Some(s) = d.providers.iter_mut().find(|p| **p == u32::MAX)
                         {
@@ -829,7 +892,7 @@ impl Engine {
         let (cap, known_cap) = (self.cfg.bene_memory.max(1), self.cfg.bene_providers);
         let horizon_from = self
             .newest
-            .map_or(Day::MIN, |n| n.saturating_sub(self.cfg.day_horizon.max(1)));
+            .map_or(Day::MIN, |n| n.saturating_sub(self.horizon()));
         let Some(st) = self.bene_state.get_mut(bi) else {
             return;
         };
@@ -849,7 +912,9 @@ impl Engine {
         let mut other_claims: [Option<ClaimRef>; 4] = Default::default();
         for s in &st.recent {
             if s.fingerprint == fp && s.claim.as_str() != c.claim_id {
+                // a repeat of a claim already counted for this day and provider
                 dup = Some(s.claim.as_str().to_string());
+                counted = true;
                 break;
             }
             if inpatient
@@ -964,11 +1029,15 @@ impl Engine {
     /// Closes the open days and runs what needs every claim (overbilling, identity signals);
     /// returns the findings not yet taken, sorted by provider, rule and day.
     pub fn finish(&mut self, ids: &Ids) -> Vec<Hit> {
-        if let Some(newest) = self.newest.take() {
-            for d in (newest - self.cfg.day_horizon.max(1))..=newest {
-                self.close_day(d, ids);
-            }
+        if self.finished {
+            let mut out = self.take_findings();
+            out.sort_by(|a, b| {
+                (a.provider, a.rule, a.day, &a.claim).cmp(&(b.provider, b.rule, b.day, &b.claim))
+            });
+            return out;
         }
+        self.finished = true;
+        self.close_all(ids);
         let cfg = self.cfg.clone();
         let mut late: Vec<(Hit, u32)> = Vec::new();
         // overbilling: claims at a multiple of the peer median of their code

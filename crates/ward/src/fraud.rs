@@ -4,7 +4,7 @@
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use ward_fraud::load::{self, Bene, ClaimReader, Ids, Kind};
@@ -224,6 +224,8 @@ struct Pass {
     ids: Ids,
     engine: Engine,
     table: Table,
+    /// The findings file, put in place by the caller once every other output is written.
+    findings: Sink,
     bad: usize,
     seconds: f64,
 }
@@ -356,7 +358,6 @@ fn pass(
         }
     }
     sink.write(&engine.finish(&ids), &ids)?;
-    sink.close()?;
     if engine.late > 0 {
         eprintln!(
             "{} claims were dated over {} days before the latest day of service seen when they came, after their day was closed: they are left out of the impossible-day and busiest-day totals (sort the claims by date, or raise [fraud.rules] day_horizon)",
@@ -368,6 +369,7 @@ fn pass(
         ids,
         engine,
         table,
+        findings: sink,
         bad: bad.n,
         seconds: t.elapsed().as_secs_f64(),
     })
@@ -435,10 +437,12 @@ fn scores(
 
 pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
     let f = files(&a.inputs)?;
-    let run = pass(&a.inputs, &f, cfg, true, a.findings.as_deref())?;
+    // what can be refused is refused before the claims are read
     let labels = a.labels.as_deref().map(read_labels).transpose()?;
-    let model = match (&a.model, &labels) {
-        (Some(p), _) => Some(load_model(p)?),
+    let given = a.model.as_deref().map(load_model).transpose()?;
+    let mut run = pass(&a.inputs, &f, cfg, true, a.findings.as_deref())?;
+    let model = match (given, &labels) {
+        (Some(m), _) => Some(m),
         (None, None) if !a.outlier && cfg.fraud.simulated_payers > 0 => {
             eprintln!(
                 "no labels or model: training on {} simulated payers of varied parameters (save one with `ward fraud train --simulated {} --out fraud.model` and pass --model, or use --outlier)",
@@ -475,9 +479,7 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
     }
     crate::output::write_atomic(&a.out, csv.as_bytes())?;
     if let Some(p) = &a.report {
-        let mut w = BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
-        );
+        let mut w = crate::output::AtomicWriter::create(p)?;
         for &i in &order {
             let s = &mut scored[i];
             let pid = run.table.ids.get(i).copied().unwrap_or_default();
@@ -503,8 +505,9 @@ pub fn detect(a: &DetectArgs, cfg: &Config) -> Result<()> {
             });
             writeln!(w, "{v}")?;
         }
-        w.flush()?;
+        w.commit()?;
     }
+    std::mem::replace(&mut run.findings, Sink(None)).close()?;
     if let Some(p) = &a.store {
         let alerts = alerts(&run, &scored);
         let mut st = ward_store::SqliteStore::open(p)

@@ -45,4 +45,10 @@ fn a_carried_model_is_adapted_to_the_runs_share_of_fraud() {
     assert!(q.is_empty() && (0.001..=0.5).contains(&share));
     let (_, share) = adapt_to_share(&[1.0; 50], 0.1);
     assert!(share <= 0.5);
+    // a probability that is not a number does not poison the rest
+    let mut p = run(30);
+    p[0] = f32::NAN;
+    let (q, share) = adapt_to_share(&p, 0.1);
+    assert!(share.is_finite() && (share - 0.03).abs() < 0.01, "{share}");
+    assert!(q.iter().all(|v| v.is_finite()));
 }

@@ -241,8 +241,9 @@ fn days_close_behind_the_horizon_and_late_claims_are_counted() {
             "B{i},V{i},2009-05-05,2009-05-05,PRV1,80,PHY1,,,,,,4019,8659,\n"
         ));
     }
-    // a claim 20 days later closes May 5th; then one for May 5th comes too late
-    text.push_str("B1,W1,2009-05-25,2009-05-25,PRV1,80,PHY2,,,,,,4019,,\n");
+    // claims a week and two weeks later close May 5th; then one for May 5th comes too late
+    text.push_str("B1,W1,2009-05-12,2009-05-12,PRV1,80,PHY2,,,,,,4019,,\n");
+    text.push_str("B1,W3,2009-05-20,2009-05-20,PRV1,80,PHY2,,,,,,4019,,\n");
     text.push_str("B2,W2,2009-05-05,2009-05-05,PRV1,80,PHY1,,,,,,4019,,\n");
     let (ids, mut e, before_finish) = feed(cfg, &text);
     let day: Vec<_> = before_finish
@@ -257,9 +258,9 @@ fn days_close_behind_the_horizon_and_late_claims_are_counted() {
         rest.iter().all(|h| h.rule != Rule::ImpossibleDay),
         "{rest:#?}"
     );
-    // the provider's days: May 5th (100 claims) and May 25th
+    // the provider's days: May 5th (100 claims), 12th and 20th
     let p = ids.providers.get("PRV1").unwrap() as usize;
-    assert_eq!((e.providers[p].days, e.providers[p].busiest), (2, 100));
+    assert_eq!((e.providers[p].days, e.providers[p].busiest), (3, 100));
     assert_eq!(
         Some(e.providers[p].last_finding),
         ward_fraud::date::parse("2009-05-05")
@@ -294,4 +295,49 @@ fn examples_are_bounded_and_counts_exact() {
     let ex = e.examples(p);
     assert_eq!(ex.len(), RuleConfig::default().examples);
     assert!(ex.iter().all(|h| h.rule == Rule::DuplicateClaim));
+}
+
+#[test]
+fn one_mistyped_date_does_not_close_the_open_days() {
+    let mut text = String::from(HEAD);
+    // PHY1 bills 100 visits with a procedure on May 5th, 2009: 75 hours
+    for i in 0..100 {
+        text.push_str(&format!(
+            "B{i},V{i},2009-05-05,2009-05-05,PRV1,80,PHY1,,,,,,4019,8659,\n"
+        ));
+    }
+    // one claim a century ahead, then a visit billed twice the next day
+    text.push_str("B1,T1,2109-05-05,2109-05-05,PRV2,80,PHY2,,,,,,4019,,\n");
+    text.push_str("B7,D1,2009-05-06,2009-05-06,PRV2,80,PHY2,,,,,,4019,,\n");
+    text.push_str("B7,D2,2009-05-06,2009-05-06,PRV2,80,PHY2,,,,,,4019,,\n");
+    let (ids, mut e, mut found) = feed(RuleConfig::default(), &text);
+    found.extend(e.finish(&ids));
+    let rules: Vec<Rule> = found.iter().map(|h| h.rule).collect();
+    assert!(rules.contains(&Rule::ImpossibleDay), "{found:#?}");
+    assert!(rules.contains(&Rule::DuplicateClaim), "{found:#?}");
+    assert_eq!(e.late, 1);
+    // a second finish makes nothing twice
+    assert!(e.finish(&ids).is_empty());
+    assert_eq!(e.findings as usize, found.len());
+}
+
+#[test]
+fn a_mistyped_first_date_gives_way_to_the_claims_that_follow() {
+    let mut text = String::from(HEAD);
+    text.push_str("B1,T1,2109-05-05,2109-05-05,PRV2,80,PHY2,,,,,,4019,,\n");
+    for i in 0..100 {
+        text.push_str(&format!(
+            "B{i},V{i},2009-05-05,2009-05-05,PRV1,80,PHY1,,,,,,4019,8659,\n"
+        ));
+    }
+    let (ids, mut e, mut found) = feed(RuleConfig::default(), &text);
+    found.extend(e.finish(&ids));
+    // the first claims wait for CONFIRM in a row; the rest are counted (69 x 45 min)
+    assert_eq!(e.late, u64::from(ward_fraud::rules::CONFIRM) - 1);
+    let day: Vec<_> = found
+        .iter()
+        .filter(|h| h.rule == Rule::ImpossibleDay)
+        .collect();
+    assert_eq!(day.len(), 1, "{found:#?}");
+    assert!(day[0].reason.contains("51.8 hours"), "{}", day[0].reason);
 }

@@ -167,8 +167,20 @@ fn fraud_detect_train_and_eval_on_a_simulated_payer() {
 
     // a damaged model is refused
     std::fs::write(d.join("bad.model"), "ward-fraud-model 1\n{").unwrap();
-    let out = ward(&["fraud", "detect", "c", "--model", "bad.model"], d);
+    let out = ward(
+        &[
+            "fraud",
+            "detect",
+            "c",
+            "--model",
+            "bad.model",
+            "--findings",
+            "bad.jsonl",
+        ],
+        d,
+    );
     assert!(!out.status.success());
+    assert!(!d.join("bad.jsonl").exists());
     assert!(
         text(&out.stderr).contains("damaged model"),
         "{}",
