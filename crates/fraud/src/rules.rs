@@ -1029,15 +1029,20 @@ impl Engine {
     /// Closes the open days and runs what needs every claim (overbilling, identity signals);
     /// returns the findings not yet taken, sorted by provider, rule and day.
     pub fn finish(&mut self, ids: &Ids) -> Vec<Hit> {
-        if self.finished {
-            let mut out = self.take_findings();
-            out.sort_by(|a, b| {
-                (a.provider, a.rule, a.day, &a.claim).cmp(&(b.provider, b.rule, b.day, &b.claim))
-            });
-            return out;
+        if !self.finished {
+            self.finished = true;
+            self.close_all(ids);
+            self.whole_run_signals(ids);
         }
-        self.finished = true;
-        self.close_all(ids);
+        let mut out = self.take_findings();
+        out.sort_by(|a, b| {
+            (a.provider, a.rule, a.day, &a.claim).cmp(&(b.provider, b.rule, b.day, &b.claim))
+        });
+        out
+    }
+
+    /// Overbilling and the identity signals, from the whole run's state.
+    fn whole_run_signals(&mut self, ids: &Ids) {
         let cfg = self.cfg.clone();
         let mut late: Vec<(Hit, u32)> = Vec::new();
         // overbilling: claims at a multiple of the peer median of their code
@@ -1174,11 +1179,6 @@ impl Engine {
         for (h, n) in late {
             self.record(h, n);
         }
-        let mut out = self.take_findings();
-        out.sort_by(|a, b| {
-            (a.provider, a.rule, a.day, &a.claim).cmp(&(b.provider, b.rule, b.day, &b.claim))
-        });
-        out
     }
 }
 

@@ -267,6 +267,26 @@ impl Sink {
     }
 }
 
+/// The claim files (inpatient, then outpatient) read side by side by day, and their names.
+fn merged_claims(
+    f: &Files,
+    cfg: &Config,
+) -> Result<(Vec<String>, load::MergedClaims<BufReader<std::fs::File>>)> {
+    let mut names = Vec::new();
+    let mut readers = Vec::new();
+    for (kind, list) in [
+        (Kind::Inpatient, &f.inpatient),
+        (Kind::Outpatient, &f.outpatient),
+    ] {
+        for p in list {
+            let name = p.display().to_string();
+            readers.push(ClaimReader::new(open(p)?, &name, kind, &cfg.fraud.columns)?);
+            names.push(name);
+        }
+    }
+    Ok((names, load::MergedClaims::new(readers)))
+}
+
 /// Findings held before they are written out.
 const FINDINGS_BATCH: usize = 4096;
 
@@ -330,19 +350,7 @@ fn pass(
         &directory,
         &mut ids,
     );
-    let mut names = Vec::new();
-    let mut readers = Vec::new();
-    for (kind, list) in [
-        (Kind::Inpatient, &f.inpatient),
-        (Kind::Outpatient, &f.outpatient),
-    ] {
-        for p in list {
-            let name = p.display().to_string();
-            readers.push(ClaimReader::new(open(p)?, &name, kind, &cfg.fraud.columns)?);
-            names.push(name);
-        }
-    }
-    let mut claims = load::MergedClaims::new(readers);
+    let (names, mut claims) = merged_claims(f, cfg)?;
     while let Some(c) = claims.next_claim(&mut ids) {
         match c {
             Ok(c) => engine.observe(&c, &ids),
@@ -683,31 +691,49 @@ fn labelled_run(
 /// small seeds stay out of training).
 const SIM_SEED: u64 = 1000;
 
-/// Labelled providers (features and labels) of `n` simulated payers of varied parameters.
-fn simulated_training(n: u32, cfg: &Config) -> Result<(ward_ml::Matrix, Vec<u32>)> {
+/// Appends the labelled providers (features and labels) of `n` simulated payers of varied
+/// parameters.
+fn simulated_training(
+    n: u32,
+    cfg: &Config,
+    x: &mut ward_ml::Matrix,
+    y: &mut Vec<u32>,
+) -> Result<()> {
     let tmp = tempfile::tempdir().context("cannot make a temporary folder")?;
-    let mut x = ward_ml::Matrix::with_cols(ward_fraud::provider::FEATURES.len());
-    let mut y = Vec::new();
     for k in 0..u64::from(n) {
         let sim = ward_sim::claims::ClaimsSimConfig::varied(SIM_SEED + k);
         let dir = tmp.path().join(k.to_string());
         crate::demo::write_claims(&sim, &dir)?;
-        let inputs = Inputs {
-            dir: Some(dir),
-            ..Inputs::default()
-        };
-        let (run, rows, more) = labelled_run(&inputs, None, cfg, false)?;
-        for &i in &rows {
-            x.push_row(run.table.x.row(i));
-        }
-        y.extend(more);
+        add_payer(dir, cfg, false, x, y)?;
     }
-    Ok((x, y))
+    Ok(())
+}
+
+/// Appends the labelled providers (features and labels) of the claims folder `dir`.
+fn add_payer(
+    dir: PathBuf,
+    cfg: &Config,
+    progress: bool,
+    x: &mut ward_ml::Matrix,
+    y: &mut Vec<u32>,
+) -> Result<()> {
+    let inputs = Inputs {
+        dir: Some(dir),
+        ..Inputs::default()
+    };
+    let (run, rows, labels) = labelled_run(&inputs, None, cfg, progress)?;
+    for &i in &rows {
+        x.push_row(run.table.x.row(i));
+    }
+    y.extend(labels);
+    Ok(())
 }
 
 /// A model trained on `n` simulated payers of varied parameters.
 fn simulated_model(n: u32, cfg: &Config) -> Result<RiskModel> {
-    let (x, y) = simulated_training(n, cfg)?;
+    let mut x = ward_ml::Matrix::with_cols(ward_fraud::provider::FEATURES.len());
+    let mut y = Vec::new();
+    simulated_training(n, cfg, &mut x, &mut y)?;
     Ok(RiskModel::train(&x, &y)?)
 }
 
@@ -728,23 +754,11 @@ pub fn train(a: &TrainArgs, cfg: &Config) -> Result<()> {
         bail!("no claims: give a folder or --inpatient/--outpatient files, or --simulated N");
     };
     for dir in &a.also {
-        let inputs = Inputs {
-            dir: Some(dir.clone()),
-            ..Inputs::default()
-        };
-        let (more, rows, more_y) = labelled_run(&inputs, None, cfg, true)?;
-        for &i in &rows {
-            x.push_row(more.table.x.row(i));
-        }
-        y.extend(more_y);
+        add_payer(dir.clone(), cfg, true, &mut x, &mut y)?;
     }
     if a.simulated > 0 {
         eprintln!("simulating {} payers of varied parameters", a.simulated);
-        let (sx, sy) = simulated_training(a.simulated, cfg)?;
-        for row in sx.rows() {
-            x.push_row(row);
-        }
-        y.extend(sy);
+        simulated_training(a.simulated, cfg, &mut x, &mut y)?;
     }
     let m = RiskModel::train(&x, &y)?;
     let body = serde_json::to_string(&m)?;
@@ -921,23 +935,11 @@ pub fn bench(a: &BenchArgs, cfg: &Config) -> Result<()> {
     let t = Instant::now();
     let mut claims = Vec::new();
     let mut bytes = 0u64;
-    let mut readers = Vec::new();
-    for (kind, list) in [
-        (Kind::Inpatient, &f.inpatient),
-        (Kind::Outpatient, &f.outpatient),
-    ] {
-        for p in list {
-            bytes += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-            readers.push(ClaimReader::new(
-                open(p)?,
-                &p.display().to_string(),
-                kind,
-                &cfg.fraud.columns,
-            )?);
-        }
+    for p in f.inpatient.iter().chain(&f.outpatient) {
+        bytes += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     }
     // in the order `ward fraud detect` reads them: the files side by side, by day
-    let mut merged = load::MergedClaims::new(readers);
+    let (_, mut merged) = merged_claims(&f, cfg)?;
     while let Some(c) = merged.next_claim(&mut ids) {
         if let Ok(c) = c {
             claims.push(c);
